@@ -1,0 +1,510 @@
+"""The keyed seed tree: pure, path-addressed derivation on ``numpy.random.SeedSequence``.
+
+A node is ``(entropy, path)``. Its ``SeedSequence`` is
+``SeedSequence(entropy, spawn_key=encode(path))``, so a child is a pure function of the
+root entropy and its key path (like JAX's ``fold_in``): asking for other children first,
+or asking in another process, never changes it.
+
+Key encoding (the derivation scheme; changing it is a breaking change)::
+
+    int key k, 0 <= k < 2**31   ->  one word  k                (numpy's own spawn_key word)
+    str key s                   ->  two words 0x80000000 | (h & 0x7fffffff),
+                                              0x80000000 | (h >> 31 & 0x7fffffff)
+                                    where h = blake2b(s.encode("utf-8"), digest_size=8) (little-endian)
+
+Int keys stay below 2**31 so that a word with the top bit set always starts a string
+key: the path -> words map is then injective.  (numpy packs an int >= 2**32 into two
+words, so ``spawn_key=(2**32,)`` equals ``spawn_key=(0, 1)``; we refuse such keys
+rather than inherit the collision.)
+
+A str or bytes *root* seed is hashed to a 128-bit int entropy with
+``blake2b(data, digest_size=16)`` (big-endian), never with Python's salted ``hash()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import random as _pyrandom
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any, Tuple, Union
+
+import numpy as np
+
+__all__ = ["SeedTree", "SeedLike", "Key"]
+
+Key = Union[int, str]
+SeedLike = Union[int, str, bytes, Sequence[int], np.random.SeedSequence, "SeedTree", None]
+
+_MAX_INT_KEY = 2**31
+_STR_TAG = 0x80000000
+_LOW31 = 0x7FFFFFFF
+_POOL_SIZE = 4
+
+# SeedSequence's hashing constants (numpy/random/bit_generator.pyx).
+_INIT_A = 0x43B0D7E5
+_MULT_A = 0x931E8875
+_INIT_B = 0x8B51F9DD
+_MULT_B = 0x58F38DED
+_MIX_MULT_L = 0xCA01F9DD
+_MIX_MULT_R = 0x4973F715
+_XSHIFT = 16
+_M32 = 0xFFFFFFFF
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} of type {type(value).__name__}"
+
+
+def _as_index(value: Any) -> int | None:
+    """Return ``value`` as an int if it is an integer (not a bool), else None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _check_entropy_int(value: Any, what: str) -> int:
+    index = _as_index(value)
+    if index is None:
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"{what} must be a non-negative int, not a bool (got {value!r}); "
+                "pass an int such as 0 or 1 if that is what you meant"
+            )
+        raise TypeError(
+            f"{what} must be a non-negative int, str, bytes, sequence of non-negative ints, "
+            f"numpy.random.SeedSequence, SeedTree or None (got {_describe(value)})"
+        )
+    if index < 0:
+        raise ValueError(f"{what} must be non-negative (got {index}); use abs() or another seed")
+    return index
+
+
+def _hash_str_seed(data: str | bytes) -> int:
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=16).digest(), "big")
+
+
+def _normalise_entropy(seed: Any) -> int | tuple[int, ...]:
+    """Turn a user seed (not None / SeedSequence / SeedTree) into SeedSequence entropy."""
+    if isinstance(seed, (str, bytes, bytearray)):
+        return _hash_str_seed(seed)
+    if isinstance(seed, (float, complex)) or (
+        isinstance(seed, np.generic) and not isinstance(seed, np.integer)
+    ):
+        raise TypeError(
+            f"seed must be a non-negative int, not a {type(seed).__name__} (got {seed!r}); "
+            "floats lose bits silently, pass int(seed) if you really mean it"
+        )
+    if isinstance(seed, (Sequence, np.ndarray, range)) and not isinstance(seed, (str, bytes)):
+        words = []
+        for i, item in enumerate(seed):
+            if item is None:
+                raise TypeError(f"seed[{i}] is None; every element of a seed sequence must be a non-negative int")
+            words.append(_check_entropy_int(item, f"seed[{i}]"))
+        if not words:
+            raise ValueError("seed must not be an empty sequence (got []); pass None for fresh entropy")
+        return tuple(words)
+    return _check_entropy_int(seed, "seed")
+
+
+def _check_key(key: Any) -> Key:
+    if isinstance(key, str):
+        return key
+    index = _as_index(key)
+    if index is None:
+        raise TypeError(
+            f"a key must be a non-negative int below 2**31 or a str (got {_describe(key)})"
+        )
+    if not 0 <= index < _MAX_INT_KEY:
+        raise ValueError(
+            f"an int key must be in [0, 2**31) (got {index}); use a str key, or several "
+            "int keys, for larger identifiers"
+        )
+    return index
+
+
+def _str_key_words(key: str) -> tuple[int, int]:
+    h = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    return (_STR_TAG | (h & _LOW31), _STR_TAG | ((h >> 31) & _LOW31))
+
+
+def _encode_path(path: Iterable[Key]) -> tuple[int, ...]:
+    words: list[int] = []
+    for key in path:
+        if isinstance(key, str):
+            words.extend(_str_key_words(key))
+        else:
+            words.append(key)
+    return tuple(words)
+
+
+def _int_to_words(n: int) -> list[int]:
+    if n == 0:
+        return [0]
+    words = []
+    while n:
+        words.append(n & _M32)
+        n >>= 32
+    return words
+
+
+def _entropy_words(entropy: int | tuple[int, ...]) -> list[int]:
+    if isinstance(entropy, int):
+        return _int_to_words(entropy)
+    words: list[int] = []
+    for item in entropy:
+        words.extend(_int_to_words(item))
+    return words
+
+
+class SeedTree:
+    """SeedTree(seed=None)
+
+    A node in a keyed tree of seeds rooted at one ``numpy.random.SeedSequence``.
+
+    Every node is a pure function of the root entropy and its key path: ``tree.child(3,
+    "numpy")`` is the same node whatever was asked for before, in whatever process.
+    For int keys the tree agrees with numpy's own spawning:
+    ``SeedTree(s).child(i).seed_sequence`` generates the same state as
+    ``numpy.random.SeedSequence(s).spawn(i + 1)[i]``.
+
+    Parameters
+    ----------
+    seed : int, str, bytes, sequence of int, numpy.random.SeedSequence, SeedTree or None
+        The root. A non-negative int of any size or a sequence of them is used as
+        ``SeedSequence`` entropy directly. A str or bytes is hashed with
+        ``blake2b(data, digest_size=16)`` (stable across processes, machines and Python
+        versions; a str is hashed as its UTF-8 bytes). A ``SeedSequence`` is adopted with
+        its entropy and spawn key. A ``SeedTree`` is copied. ``None`` draws 128 bits of
+        fresh OS entropy, kept in ``.entropy`` so the run can be replayed.
+
+    Raises
+    ------
+    TypeError
+        For a seed of the wrong type: a bool, float, complex, ``None`` inside a
+        sequence, or any other object.
+    ValueError
+        For a negative int, an empty sequence, or a ``SeedSequence`` with a non-default
+        ``pool_size``.
+
+    See Also
+    --------
+    numpy.random.SeedSequence : the derivation underneath.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seedpool import SeedTree
+    >>> tree = SeedTree(42)
+    >>> a = tree.child("data", 3).generator().random()
+    >>> b = SeedTree(42).child("data", 3).generator().random()
+    >>> a == b
+    True
+    >>> (SeedTree(42).child(1).seed_sequence.generate_state(4)
+    ...  == np.random.SeedSequence(42).spawn(2)[1].generate_state(4)).all()
+    True
+    """
+
+    __slots__ = ("_entropy", "_path", "_words", "_n_spawned", "_seed_sequence", "__weakref__")
+
+    def __init__(self, seed: SeedLike = None) -> None:
+        path: tuple[Key, ...] = ()
+        n_spawned = 0
+        if seed is None:
+            entropy: int | tuple[int, ...] = secrets.randbits(128)
+        elif isinstance(seed, SeedTree):
+            entropy, path, n_spawned = seed._entropy, seed._path, seed._n_spawned
+        elif isinstance(seed, np.random.SeedSequence):
+            if seed.pool_size != _POOL_SIZE:
+                raise ValueError(
+                    f"seed is a SeedSequence with pool_size={seed.pool_size}; SeedTree "
+                    f"supports only the default pool_size={_POOL_SIZE}"
+                )
+            raw = seed.entropy
+            entropy = (
+                raw if isinstance(raw, int) else tuple(int(x) for x in np.asarray(raw).ravel())
+            )
+            path = tuple(_check_key(int(k)) for k in seed.spawn_key)
+            n_spawned = seed.n_children_spawned
+        else:
+            entropy = _normalise_entropy(seed)
+        self._entropy = entropy
+        self._path = path
+        self._words = _encode_path(path)
+        self._n_spawned = n_spawned
+        self._seed_sequence: np.random.SeedSequence | None = None
+
+    @classmethod
+    def _node(cls, entropy: int | tuple[int, ...], path: tuple[Key, ...], words: tuple[int, ...]) -> SeedTree:
+        node = cls.__new__(cls)
+        node._entropy = entropy
+        node._path = path
+        node._words = words
+        node._n_spawned = 0
+        node._seed_sequence = None
+        return node
+
+    # -- identity ---------------------------------------------------------------------
+    @property
+    def entropy(self) -> int | tuple[int, ...]:
+        """The root entropy (an int, or a tuple of ints for a sequence seed)."""
+        return self._entropy
+
+    @property
+    def path(self) -> tuple[Key, ...]:
+        """The key path from the root to this node."""
+        return self._path
+
+    @property
+    def root(self) -> SeedTree:
+        """The root node of this tree (same entropy, empty path)."""
+        return SeedTree._node(self._entropy, (), ())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SeedTree):
+            return NotImplemented
+        return self._entropy == other._entropy and self._words == other._words
+
+    def __hash__(self) -> int:
+        return hash((SeedTree, self._entropy, self._words))
+
+    def __repr__(self) -> str:
+        return f"SeedTree(entropy={self._entropy!r}, path={self._path!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._entropy, self._path, self._n_spawned))
+
+    # -- derivation ---------------------------------------------------------------------
+    def child(self, *keys: Key) -> SeedTree:
+        """Return the node at key path ``self.path + keys``.
+
+        Parameters
+        ----------
+        *keys : int or str
+            Non-negative ints below 2**31 or strings. ``child()`` returns a copy of
+            this node.
+
+        Returns
+        -------
+        SeedTree
+            A pure function of (root entropy, key path).
+
+        Raises
+        ------
+        TypeError
+            A key that is neither an int nor a str (bools are refused).
+        ValueError
+            A negative int key or one >= 2**31.
+        """
+        checked = tuple(_check_key(k) for k in keys)
+        return SeedTree._node(self._entropy, self._path + checked, self._words + _encode_path(checked))
+
+    def spawn(self, n_children: int) -> list[SeedTree]:
+        """Return the next ``n_children`` int-keyed children, numpy-style (stateful).
+
+        Like ``SeedSequence.spawn``, repeated calls continue the numbering:
+        ``spawn(2)`` then ``spawn(1)`` gives keys 0, 1 then 2. Prefer :meth:`child` in
+        code that must not depend on call order.
+        """
+        n = _as_index(n_children)
+        if n is None:
+            raise TypeError(f"n_children must be an int (got {_describe(n_children)})")
+        if n < 0:
+            raise ValueError(f"n_children must be non-negative (got {n})")
+        start = self._n_spawned
+        if start + n > _MAX_INT_KEY:
+            raise ValueError(f"cannot spawn past key 2**31 - 1 (asked for {n} after {start})")
+        self._n_spawned += n
+        return [self.child(i) for i in range(start, start + n)]
+
+    @property
+    def n_children_spawned(self) -> int:
+        """How many children :meth:`spawn` has handed out so far."""
+        return self._n_spawned
+
+    @property
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The ``numpy.random.SeedSequence`` of this node (built once, then cached)."""
+        ss = self._seed_sequence
+        if ss is None:
+            ss = np.random.SeedSequence(self._entropy, spawn_key=self._words)
+            self._seed_sequence = ss
+        return ss
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        """``self.seed_sequence.generate_state(n_words, dtype)``."""
+        return self.seed_sequence.generate_state(n_words, dtype)
+
+    def generator(self, bit_generator: type = np.random.PCG64) -> np.random.Generator:
+        """A fresh ``numpy.random.Generator`` seeded from this node (PCG64 by default)."""
+        return np.random.Generator(bit_generator(self.seed_sequence))
+
+    def uint32(self) -> int:
+        """A plain int in ``[0, 2**32)`` for libraries that take one integer seed."""
+        return int(self.seed_sequence.generate_state(1, np.uint32)[0])
+
+    def uint64(self) -> int:
+        """A plain int in ``[0, 2**64)`` for libraries that take one integer seed."""
+        return int(self.seed_sequence.generate_state(1, np.uint64)[0])
+
+    def tf_seed(self) -> np.ndarray:
+        """A shape-``(2,)`` int64 array: a seed for TensorFlow's stateless random ops.
+
+        It is int64 on purpose: TensorFlow turns a Python int pair into int32 when the
+        values fit, and stateless ops then give other values.
+        """
+        return self.seed_sequence.generate_state(2, np.uint64).view(np.int64)
+
+    def random(self) -> _pyrandom.Random:
+        """A fresh ``random.Random`` seeded with 128 bits from this node."""
+        return _pyrandom.Random(_words_to_int(self.seed_sequence.generate_state(4)))
+
+    def child_states(
+        self, indices: Any, *suffix: Key, n_words: int = 4, dtype: Any = np.uint32
+    ) -> np.ndarray:
+        """Seed words of many children at once, vectorised.
+
+        Row ``j`` equals ``self.child(indices[j], *suffix).generate_state(n_words,
+        dtype)`` bit for bit, at about 1e7 children per second instead of numpy's 1e5.
+
+        Parameters
+        ----------
+        indices : array_like of int
+            1-D int keys in ``[0, 2**31)``; e.g. ``range(n)`` or ``np.arange(a, b)``.
+        *suffix : int or str
+            Keys appended after each index.
+        n_words : int, optional
+            Words per child (default 4).
+        dtype : {numpy.uint32, numpy.uint64}, optional
+            As in ``SeedSequence.generate_state``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(indices), n_words)``.
+        """
+        out_dtype = np.dtype(dtype)
+        if out_dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
+            raise ValueError(f"dtype must be numpy.uint32 or numpy.uint64 (got {out_dtype})")
+        if isinstance(indices, range):
+            idx = np.arange(indices.start, indices.stop, indices.step, dtype=np.int64)
+        else:
+            idx = np.asarray(indices)
+        if idx.ndim != 1 or not (idx.size == 0 or np.issubdtype(idx.dtype, np.integer)):
+            raise TypeError(f"indices must be a 1-D array of ints (got {_describe(indices)})")
+        if idx.size and (idx.min() < 0 or idx.max() >= _MAX_INT_KEY):
+            raise ValueError(
+                f"indices must lie in [0, 2**31) (got min {idx.min()}, max {idx.max()})"
+            )
+        suffix_words = _encode_path(tuple(_check_key(k) for k in suffix))
+        return _bulk_states(
+            _entropy_words(self._entropy), self._words, idx.astype(np.uint32), suffix_words,
+            n_words * (2 if out_dtype == np.dtype(np.uint64) else 1), out_dtype,
+        )
+
+
+def _rebuild(entropy: int | tuple[int, ...], path: tuple[Key, ...], n_spawned: int) -> SeedTree:
+    node = SeedTree._node(entropy, path, _encode_path(path))
+    node._n_spawned = n_spawned
+    return node
+
+
+def _words_to_int(words: np.ndarray) -> int:
+    value = 0
+    for i, w in enumerate(words.tolist()):
+        value |= int(w) << (32 * i)
+    return value
+
+
+def _bulk_states(
+    entropy_words: list[int],
+    prefix_words: tuple[int, ...],
+    index: np.ndarray,
+    suffix_words: tuple[int, ...],
+    n_out_words: int,
+    out_dtype: np.dtype,
+) -> np.ndarray:
+    """Vectorised ``SeedSequence(entropy, spawn_key=prefix+(i,)+suffix).generate_state``.
+
+    The words before the varying index are mixed once in Python; only the index word
+    and what follows are mixed on uint32 arrays. The hash constants evolve independently
+    of the data, so every row shares them.
+    """
+    # get_assembled_entropy: pad run entropy to the pool size when a spawn key exists.
+    words = list(entropy_words) + [0] * max(0, _POOL_SIZE - len(entropy_words))
+    fixed = words + list(prefix_words)  # the words before the index, all constant
+    const = _INIT_A
+    pool = [0] * _POOL_SIZE
+    for i in range(_POOL_SIZE):
+        v = fixed[i] ^ const
+        const = (const * _MULT_A) & _M32
+        v = (v * const) & _M32
+        pool[i] = v ^ (v >> _XSHIFT)
+
+    def hashmix(value: int) -> int:
+        nonlocal const
+        value ^= const
+        const = (const * _MULT_A) & _M32
+        value = (value * const) & _M32
+        return value ^ (value >> _XSHIFT)
+
+    def mix(x: int, y: int) -> int:
+        r = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _M32
+        return r ^ (r >> _XSHIFT)
+
+    for i_src in range(_POOL_SIZE):
+        for i_dst in range(_POOL_SIZE):
+            if i_src != i_dst:
+                pool[i_dst] = mix(pool[i_dst], hashmix(pool[i_src]))
+    for w in fixed[_POOL_SIZE:]:
+        for i_dst in range(_POOL_SIZE):
+            pool[i_dst] = mix(pool[i_dst], hashmix(w))
+
+    # From here on the pool differs per row.
+    u32 = np.uint32
+    n = index.shape[0]
+    vpool = [np.full(n, p, dtype=u32) for p in pool]
+    tmp = np.empty(n, dtype=u32)
+    with np.errstate(over="ignore"):
+        columns: list[Any] = [index] + list(suffix_words)
+        for col in columns:
+            for i_dst in range(_POOL_SIZE):
+                c_before = const
+                const = (const * _MULT_A) & _M32
+                if isinstance(col, np.ndarray):
+                    # hashmix on the array
+                    np.bitwise_xor(col, u32(c_before), out=tmp)
+                    np.multiply(tmp, u32(const), out=tmp)
+                    np.bitwise_xor(tmp, tmp >> u32(_XSHIFT), out=tmp)
+                    hashed: Any = tmp
+                else:
+                    v = ((col ^ c_before) * const) & _M32
+                    hashed = u32(v ^ (v >> _XSHIFT))
+                # mix(pool, hashed) = (L*pool - R*hashed); r ^= r >> 16
+                x = vpool[i_dst]
+                np.multiply(x, u32(_MIX_MULT_L), out=x)
+                if isinstance(hashed, np.ndarray):
+                    np.subtract(x, hashed * u32(_MIX_MULT_R), out=x)
+                else:
+                    np.subtract(x, u32((_MIX_MULT_R * int(hashed)) & _M32), out=x)
+                np.bitwise_xor(x, x >> u32(_XSHIFT), out=x)
+        # generate_state
+        out = np.empty((n, n_out_words), dtype=u32)
+        hconst = _INIT_B
+        for i_dst in range(n_out_words):
+            col = out[:, i_dst]
+            np.bitwise_xor(vpool[i_dst % _POOL_SIZE], u32(hconst), out=col)
+            hconst = (hconst * _MULT_B) & _M32
+            np.multiply(col, u32(hconst), out=col)
+            np.bitwise_xor(col, col >> u32(_XSHIFT), out=col)
+    if out_dtype == np.dtype(np.uint64):
+        return out.astype("<u4").view("<u8").astype(np.uint64)
+    return out
