@@ -23,6 +23,8 @@ from ._seeding import isolate as isolate
 from ._seeding import seed_everything as seed_everything
 from ._seeding import set_state as set_state
 from ._tree import SeedTree as SeedTree
+from ._worker import WorkerInfo as WorkerInfo
+from ._worker import worker_info as worker_info
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,9 @@ __all__ = (
     # Classes
     "SeedTree",
     "RNGState",
+    "Pool",
+    "ProcessPoolExecutor",
+    "WorkerInfo",
     # Functions
     "seed_everything",
     "rng",
@@ -37,18 +42,24 @@ __all__ = (
     "set_state",
     "isolate",
     "available_backends",
+    "worker_info",
     # Errors
+    "TimeoutError",
     "SeedpoolError",
     "BackendUnavailableError",
 )
 
 for _obj in (SeedTree, RNGState, seed_everything, rng, get_state, set_state, isolate,
-             available_backends, SeedpoolError, BackendUnavailableError):
+             available_backends, SeedpoolError, BackendUnavailableError, WorkerInfo, worker_info):
     _obj.__module__ = "seedpool"
 del _obj
 
 # Names whose modules are loaded on first access (they import multiprocess / dill).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Pool": "._pool",
+    "TimeoutError": "._pool",
+    "ProcessPoolExecutor": "._executor",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,177 @@
+"""Lazy per-task seeding of Python's ``random`` and numpy's legacy global state.
+
+Reseeding both generators eagerly costs 8-25 us per task (``random.seed`` ~5 us,
+``np.random.seed`` with 128 bits ~18 us) -- more than a chunked no-op task costs to
+run. So a worker only *marks* them stale when a task begins, and seeds a generator the
+first time the task actually draws from it: a task that draws nothing pays nothing.
+
+Where the hooks sit, and why that covers the usual ways in:
+
+* Python ``random``: ``random.random`` and ``random.getrandbits`` (the module's C-level
+  entry points) are replaced, and the same hooks are set as *instance* attributes of
+  ``random._inst``. Every Python-level method (``randint``, ``choice``, ``shuffle``,
+  ``gauss``...) reaches the C generator through ``self.random`` / ``self.getrandbits``,
+  so it hits the hook even when bound before the worker started
+  (``from random import randint``). ``gauss_next`` (a cached second normal) is cleared at
+  every task start, or a task could return its predecessor's cached value.
+* numpy: ``numpy.random.mtrand._rand`` -- the object ``np.random.*`` functions and
+  scipy/sklearn's ``random_state=None`` paths use -- is replaced by a ``RandomState``
+  subclass sharing the same ``MT19937`` whose every public method seeds first.
+
+Not covered, documented: a C-level entry point bound *before* the hooks were installed
+(``from random import random`` or ``from numpy.random import rand`` at import time in a
+module the parent had already imported under fork) draws from the unseeded stream.
+"""
+
+from __future__ import annotations
+
+import random as _random_module
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+__all__ = ["install", "begin", "end", "installed"]
+
+# Returns the seed words (at least 4) of backend ``name`` for the running task.
+WordsFn = Callable[[str], np.ndarray]
+
+_words: Optional[WordsFn] = None
+_python_stale = False
+_numpy_stale = False
+_installed = False
+_lazy_numpy: Any = None
+
+
+def installed() -> bool:
+    return _installed
+
+
+def begin(words: WordsFn) -> None:
+    """A task starts: both generators are stale until first used."""
+    global _words, _python_stale, _numpy_stale
+    _words = words
+    _python_stale = _numpy_stale = True
+    _random_module._inst.gauss_next = None
+
+
+def end() -> None:
+    """The task is over: draws outside tasks (between tasks) do not reseed."""
+    global _words, _python_stale, _numpy_stale
+    _words = None
+    _python_stale = _numpy_stale = False
+
+
+# -- Python random -------------------------------------------------------------------
+def _seed_python() -> None:
+    global _python_stale
+    _python_stale = False
+    from ._backends import words_to_int
+
+    _random_module.Random.seed(_random_module._inst, words_to_int(_words("python")[:4]))  # type: ignore[misc]
+
+
+def _install_python() -> None:
+    inst = _random_module._inst
+    cls = type(inst)
+
+    def drawing(name: str) -> Callable[..., Any]:
+        method = getattr(cls, name)
+
+        def hook(*args: Any, **kwargs: Any) -> Any:
+            if _python_stale:
+                _seed_python()
+            return method(inst, *args, **kwargs)
+
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        return hook
+
+    def setting(name: str) -> Callable[..., Any]:
+        method = getattr(cls, name)
+
+        def hook(*args: Any, **kwargs: Any) -> Any:
+            # The task chose its own state: don't overwrite it on the next draw.
+            global _python_stale
+            _python_stale = False
+            return method(inst, *args, **kwargs)
+
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        return hook
+
+    import _random
+
+    c_level = [n for n in ("random", "getrandbits", "randbytes") if n in vars(_random.Random)]
+    for name in c_level + ["getstate"]:
+        hook = drawing(name)
+        setattr(inst, name, hook)
+        setattr(_random_module, name, hook)
+    for name in ("seed", "setstate"):
+        hook = setting(name)
+        setattr(inst, name, hook)
+        setattr(_random_module, name, hook)
+
+
+# -- numpy legacy global state -------------------------------------------------------
+def _seed_numpy() -> None:
+    global _numpy_stale
+    _numpy_stale = False
+    np.random.RandomState.seed(_lazy_numpy, _words("numpy")[:4])  # type: ignore[misc]
+
+
+def _make_lazy_randomstate_class() -> type:
+    base = np.random.RandomState
+    namespace: dict[str, Any] = {"__slots__": (), "__doc__": "RandomState that seeds itself per task on first use."}
+
+    def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
+        def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if _numpy_stale:
+                _seed_numpy()
+            return method(self, *args, **kwargs)
+
+        return hook
+
+    def setting(method: Callable[..., Any]) -> Callable[..., Any]:
+        def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+            global _numpy_stale
+            _numpy_stale = False
+            return method(self, *args, **kwargs)
+
+        return hook
+
+    for name in dir(base):
+        if name.startswith("_"):
+            continue
+        method = getattr(base, name)
+        if not callable(method):
+            continue
+        wrap = setting if name in ("seed", "set_state") else drawing
+        hook = wrap(method)
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        namespace[name] = hook
+    return type("_LazyRandomState", (base,), namespace)
+
+
+def _install_numpy() -> None:
+    global _lazy_numpy
+    from numpy.random import mtrand
+
+    original = mtrand._rand
+    lazy = _make_lazy_randomstate_class()(original._bit_generator)
+    _lazy_numpy = lazy
+    for module in (mtrand, np.random):
+        for name, value in list(vars(module).items()):
+            if getattr(value, "__self__", None) is original:
+                setattr(module, name, getattr(lazy, name))
+    mtrand._rand = lazy
+
+
+def install() -> None:
+    """Install the hooks in this process (idempotent). Called once per worker."""
+    global _installed
+    if _installed:
+        return
+    _install_python()
+    _install_numpy()
+    _installed = True

@@ -1,0 +1,261 @@
+"""``seedpool.Pool``: a drop-in ``multiprocessing.Pool`` whose randomness is keyed by task.
+
+Data flow (one ``map`` call)::
+
+    parent                                       worker (any of them)
+    ------                                       --------------------
+    call = next(call counter)
+    func -> TaskCall(func, call, "item")   ---->  TaskCall((i, x)):
+    iterable -> enumerate(iterable)                 mark random / np.random stale,
+    stdlib chunking, queues, result handling        first draw seeds them from
+    (unchanged: multiprocessing.pool.Pool)          root.child("tasks", call, i, <backend>)
+                                                    func(x)
+
+The standard library's ``Pool`` does all the process and queue work; this subclass only
+wraps the callable and numbers the items before handing them on, at exactly one layer
+(the public methods), so nothing is seeded twice. Which worker runs a task, the chunk
+size, the pool size and respawns therefore never change a task's stream.
+
+The transport is the context's: a standard ``multiprocessing`` context pickles with
+``pickle``, and only a callable that ``pickle`` refuses (a lambda, a closure) is carried
+as dill bytes; a ``multiprocess`` context pickles everything with dill.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import multiprocessing.pool
+import os
+import threading
+from typing import Any, Callable, Iterable, Optional
+
+import multiprocess
+
+from ._tree import SeedLike, SeedTree
+from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
+
+__all__ = ["Pool", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
+
+ENV_WORKERS = "SEEDPOOL_WORKERS"
+_SCOPES = ("task", "worker")
+
+
+class TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError):  # noqa: A001
+    """Raised by ``get``/``next`` on timeout; catchable as either library's TimeoutError."""
+
+
+def default_processes() -> int:
+    """Workers for ``processes=None``: ``SEEDPOOL_WORKERS`` if set, else the CPUs this
+    process may run on (its affinity), not the machine's total."""
+    env = os.environ.get(ENV_WORKERS)
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"{ENV_WORKERS} must be a positive int (got {env!r}); unset it or fix it")
+        return value
+    try:
+        import psutil
+
+        return max(1, len(psutil.Process().cpu_affinity()))
+    except (AttributeError, NotImplementedError, OSError):  # no affinity API on this OS
+        return os.cpu_count() or 1
+
+
+def default_context() -> Any:
+    """The default start method's context, *without* fixing the global start method
+    (``multiprocessing.get_context()`` with no argument would)."""
+    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+    return multiprocessing.get_context(method)
+
+
+def is_dill_context(context: Any) -> bool:
+    return type(context).__module__.startswith("multiprocess.")
+
+
+def check_seed_args(seed: Any, scope: Any) -> SeedTree:
+    if scope not in _SCOPES:
+        raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
+    return SeedTree(seed)
+
+
+def make_slots(context: Any, processes: int) -> Any:
+    """Shared [pid * n, incarnation * n] array from which workers claim their slot."""
+    return context.Array("q", 2 * processes, lock=True)
+
+
+class _TimeoutTranslating:
+    """Mixin for result objects: a timeout raises seedpool.TimeoutError (both bases)."""
+
+    def get(self, timeout: Optional[float] = None) -> Any:
+        try:
+            return super().get(timeout)  # type: ignore[misc]
+        except multiprocessing.TimeoutError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
+            raise TimeoutError(*exc.args) from None
+
+
+class _ApplyResult(_TimeoutTranslating, multiprocessing.pool.ApplyResult):
+    pass
+
+
+class _MapResult(_TimeoutTranslating, multiprocessing.pool.MapResult):
+    pass
+
+
+class _IMapIterator(multiprocessing.pool.IMapIterator):
+    def next(self, timeout: Optional[float] = None) -> Any:
+        try:
+            return super().next(timeout)
+        except multiprocessing.TimeoutError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
+            raise TimeoutError(*exc.args) from None
+
+    __next__ = next
+
+
+class _IMapUnorderedIterator(_IMapIterator, multiprocessing.pool.IMapUnorderedIterator):
+    pass
+
+
+_RESULT_CLASSES = {
+    multiprocessing.pool.ApplyResult: _ApplyResult,
+    multiprocessing.pool.MapResult: _MapResult,
+    multiprocessing.pool.IMapIterator: _IMapIterator,
+    multiprocessing.pool.IMapUnorderedIterator: _IMapUnorderedIterator,
+}
+
+
+def _translating(result: Any) -> Any:
+    # The stdlib builds these objects inside its methods; swapping the class (same
+    # layout, only ``get``/``next`` differ) is the one way to reach them without
+    # re-implementing those methods.
+    cls = _RESULT_CLASSES.get(type(result))
+    if cls is not None:
+        result.__class__ = cls
+    return result
+
+
+class Pool(multiprocessing.pool.Pool):
+    """Pool(processes=None, initializer=None, initargs=(), maxtasksperchild=None, context=None, *, seed=None, scope="task")
+
+    A drop-in ``multiprocessing.Pool`` whose random results do not depend on scheduling.
+
+    With ``scope="task"`` every task runs with Python's ``random``, numpy's global state,
+    :func:`seedpool.rng` (and TensorFlow / torch, if the worker imported them) seeded from
+    ``seed_tree.child("tasks", call, index)``, where ``call`` counts this pool's calls
+    (``map``, ``imap``, ``apply_async``... share one counter) and ``index`` is the task's
+    position in that call. Results are therefore the same for any ``processes``,
+    ``chunksize``, start method or ``maxtasksperchild``; a second call is a new draw.
+    Generators are seeded lazily, on a task's first draw, so tasks that draw nothing
+    pay nothing.
+
+    With ``scope="worker"`` each worker is seeded once at start from
+    ``seed_tree.child("workers", slot, incarnation)``.
+
+    Parameters
+    ----------
+    processes, initializer, initargs, maxtasksperchild, context
+        As for ``multiprocessing.Pool``. ``processes=None`` means ``SEEDPOOL_WORKERS`` if
+        set, else the number of CPUs this process may run on. ``context`` may come from
+        ``multiprocessing.get_context()`` or ``multiprocess.get_context()`` (dill for
+        everything). The user's ``initializer`` runs after the worker is seeded.
+    seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
+        The root (see :class:`SeedTree`); ``None`` draws fresh entropy.
+        ``Pool(seed=pool.seed_tree)`` replays a run.
+    scope : {"task", "worker"}
+        Key streams by task (reproducible under any schedule) or by worker.
+
+    Attributes
+    ----------
+    seed_tree : SeedTree
+        The root all streams of this pool derive from.
+
+    Notes
+    -----
+    Lambdas and closures work as tasks: a callable the standard pickler refuses is sent
+    as dill bytes. Timeouts raise :class:`seedpool.TimeoutError`, which is both a
+    ``multiprocessing.TimeoutError`` and a ``multiprocess.TimeoutError``.
+    """
+
+    def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
+                 initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
+                 context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:
+        # Validate everything before a single process starts.
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self.seed_tree = check_seed_args(seed, scope)
+        self.scope = scope
+        if processes is None:
+            processes = default_processes()
+        if processes < 1:
+            raise ValueError("Number of processes must be at least 1")
+        if maxtasksperchild is not None and (not isinstance(maxtasksperchild, int) or maxtasksperchild <= 0):
+            raise ValueError("maxtasksperchild must be a positive int or None")
+        context = context if context is not None else default_context()
+        self._seedpool_dill = is_dill_context(context)
+        self._calls = itertools.count()
+        self._calls_lock = threading.Lock()
+        config = WorkerConfig(self.seed_tree, scope, processes, make_slots(context, processes),
+                              wrap_callable(initializer, self._seedpool_dill) if initializer else None,
+                              tuple(initargs))
+        super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
+
+    # -- the one layer where tasks are wrapped ------------------------------------------
+    def _next_call(self) -> int:
+        with self._calls_lock:
+            return next(self._calls)
+
+    def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
+        if not callable(func):
+            raise TypeError(f"func must be a callable (got {func!r} of type {type(func).__name__})")
+        return TaskCall(wrap_callable(func, self._seedpool_dill), self._next_call(), mode)
+
+    def _indexed(self, func: Callable[..., Any], iterable: Iterable[Any], mode: str) -> tuple[TaskCall, Any]:
+        self._check_running()
+        task = self._task(func, mode)
+        # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
+        return task, list(enumerate(iterable))
+
+    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):  # noqa: B006
+        self._check_running()
+        return _translating(super().apply_async(self._task(func, "apply"), args, kwds, callback, error_callback))
+
+    def map(self, func, iterable, chunksize=None):
+        return self.map_async(func, iterable, chunksize).get()
+
+    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        task, items = self._indexed(func, iterable, "item")
+        return _translating(super().map_async(task, items, chunksize, callback, error_callback))
+
+    def starmap(self, func, iterable, chunksize=None):
+        return self.starmap_async(func, iterable, chunksize).get()
+
+    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        task, items = self._indexed(func, iterable, "star")
+        # Each item is (index, args); TaskCall unpacks it, so the stdlib's plain map
+        # machinery carries it.
+        return _translating(super().map_async(task, items, chunksize, callback, error_callback))
+
+    def imap(self, func, iterable, chunksize=1):
+        self._check_running()
+        return _translating(super().imap(self._task(func, "item"), enumerate(iterable), chunksize))
+
+    def imap_unordered(self, func, iterable, chunksize=1):
+        self._check_running()
+        return _translating(super().imap_unordered(self._task(func, "item"), enumerate(iterable), chunksize))
+
+    # Borrow the stdlib docstrings, adding how seeding applies.
+    for _name in ("apply_async", "map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
+        locals()[_name].__doc__ = (getattr(multiprocessing.pool.Pool, _name).__doc__ or "").rstrip() + (
+            "\n\n        Seeding: each task is keyed by (this call's number on the pool, its index)."
+        )
+    del _name
+
+    def __repr__(self) -> str:
+        return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} seed_tree={self.seed_tree!r}>"

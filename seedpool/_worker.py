@@ -1,0 +1,305 @@
+"""Worker side of the pools: start-up, the picklable task wrapper, ``worker_info()``.
+
+Key layout under a pool's root (part of the derivation scheme)::
+
+    root.child("tasks", call, index)           a task: the call's number on this pool,
+                                               the task's position in that call
+    root.child("workers", slot, incarnation)   a worker: its slot 0..processes-1 and how
+                                               many workers held that slot before it
+    <node>.child(backend)                      each backend's own stream under a node
+
+A worker learns its slot by claiming a free one in a small shared array at start-up
+(every worker receives the same ``initargs``, so nothing else could tell them apart).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+from numpy.random.bit_generator import ISeedSequence
+
+from . import _context, _lazy
+from ._backends import BACKENDS
+from ._tree import SeedTree
+
+__all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
+
+TASKS = "tasks"
+WORKERS = "workers"
+_EAGER = ("tensorflow", "torch")  # seeded eagerly per task, and only if imported
+_BLOCK = 64  # tasks whose seed words are derived together (vectorised) on first use
+_WORDS = 8  # enough for PCG64 (4 x uint64); backends that take 4 words use the first 4
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What a task can learn about where it runs (see :func:`seedpool.worker_info`).
+
+    Attributes
+    ----------
+    index : int
+        The worker's slot, 0..num_workers-1, unique among live workers.
+    incarnation : int
+        How many workers held this slot before (respawns after ``maxtasksperchild`` or
+        a crash); part of the worker's key so no stream is reused.
+    num_workers : int
+        The pool's number of processes.
+    scope : str
+        ``"task"`` or ``"worker"``.
+    call : int or None
+        The running task's call number on the pool (None in worker scope).
+    task_index : int or None
+        The running task's index within its call (None in worker scope).
+    node : SeedTree
+        The node the running task (task scope) or the worker (worker scope) is seeded
+        from.
+    """
+
+    index: int
+    incarnation: int
+    num_workers: int
+    scope: str
+    call: Optional[int]
+    task_index: Optional[int]
+    node: SeedTree
+
+
+class WorkerConfig:
+    """Everything a worker needs, sent once through the pool's initializer."""
+
+    def __init__(self, root: SeedTree, scope: str, num_workers: int, slots: Any,
+                 initializer: Optional[Callable[..., Any]], initargs: tuple) -> None:
+        self.root = root
+        self.scope = scope
+        self.num_workers = num_workers
+        self.slots = slots  # shared int64 array: [pid_0..pid_n-1, incarnation_0..incarnation_n-1]
+        self.initializer = initializer
+        self.initargs = initargs
+
+
+class _WorkerState:
+    __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache")
+
+    def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
+        self.config = config
+        self.tasks_root = config.root.child(TASKS)
+        self.index = index
+        self.incarnation = incarnation
+        self.call: Optional[int] = None
+        self.task_index: Optional[int] = None
+        self.cache_key: Any = None
+        self.cache: Any = None
+
+    def words(self, backend: str) -> np.ndarray:
+        """``task_node.child(backend).generate_state(8)``, derived a block at a time.
+
+        The first 4 words equal ``generate_state(4)`` (generate_state is a prefix
+        function of its length)."""
+        call, index = self.call, self.task_index
+        block = index // _BLOCK  # type: ignore[operator]
+        key = (call, block)
+        if self.cache_key != key:
+            self.cache_key, self.cache = key, {}
+        table = self.cache.get(backend)
+        if table is None:
+            start = block * _BLOCK
+            table = self.tasks_root.child(call).child_states(  # type: ignore[arg-type]
+                np.arange(start, min(start + _BLOCK, 2**31), dtype=np.int64), backend, n_words=_WORDS
+            )
+            self.cache[backend] = table
+        return table[index - block * _BLOCK]  # type: ignore[operator]
+
+    def task_node(self) -> SeedTree:
+        return self.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]
+
+
+_state: Optional[_WorkerState] = None
+
+
+def _slot_is_free(pid: int) -> bool:
+    if pid == 0:
+        return True
+    try:
+        import psutil
+
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except Exception:  # NoSuchProcess, AccessDenied: the holder is gone for our purposes
+        return True
+
+
+def _claim_slot(config: WorkerConfig) -> tuple[int, int]:
+    n = config.num_workers
+    with config.slots.get_lock():
+        values = config.slots.get_obj()
+        me = os.getpid()
+        for slot in range(n):
+            if _slot_is_free(values[slot]):
+                values[slot] = me
+                incarnation = values[n + slot]
+                values[n + slot] = incarnation + 1
+                return slot, incarnation
+    # Cannot happen while the pool keeps at most n live workers; fail loudly if it does.
+    raise RuntimeError(f"seedpool: no free worker slot among {n} (pid {os.getpid()})")
+
+
+def initialize_worker(config: WorkerConfig) -> None:
+    """Pool initializer: claim a slot, seed from the worker's node, run the user's one."""
+    global _state
+    index, incarnation = _claim_slot(config)
+    _state = _WorkerState(config, index, incarnation)
+    worker_node = config.root.child(WORKERS, index, incarnation)
+    # Seed every backend in use from the worker's node: in worker scope that is the
+    # whole contract; in task scope it makes the user's initializer reproducible.
+    for backend in BACKENDS.values():
+        if backend.loaded():
+            backend.seed(worker_node)
+    if config.scope == "task":
+        _lazy.install()
+    if config.initializer is not None:
+        config.initializer(*config.initargs)
+
+
+def worker_info() -> Optional[WorkerInfo]:
+    """Where the calling code runs: a :class:`WorkerInfo` inside a seedpool worker, else None.
+
+    Examples
+    --------
+    >>> import seedpool
+    >>> seedpool.worker_info() is None   # not in a worker
+    True
+    """
+    state = _state
+    if state is None:
+        return None
+    cfg = state.config
+    if state.call is None:
+        node = cfg.root.child(WORKERS, state.index, state.incarnation)
+    else:
+        node = state.task_node()
+    return WorkerInfo(state.index, state.incarnation, cfg.num_workers, cfg.scope,
+                      state.call, state.task_index, node)
+
+
+class _TaskRNG:
+    """``seedpool.rng()`` inside a task: the task's Generator, built on first use."""
+
+    __slots__ = ("generator",)
+
+    def __init__(self) -> None:
+        self.generator: Optional[np.random.Generator] = None
+
+    def __call__(self) -> np.random.Generator:
+        if self.generator is None:
+            # Same Generator as task_node.child("rng").generator(), without building
+            # the SeedSequence: PCG64 asks its seed sequence for exactly these words.
+            words = _state.words("rng")  # type: ignore[union-attr]
+            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(words)))
+        return self.generator
+
+
+class _SeedWords(ISeedSequence):
+    """An ``ISeedSequence`` that hands out words derived in bulk beforehand."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        if np.dtype(dtype) == np.dtype(np.uint64):
+            return self.words[: 2 * n_words].astype("<u4").view("<u8").astype(np.uint64)
+        return self.words[:n_words].copy()
+
+
+def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
+    state = _state
+    if state is None or state.config.scope != "task":
+        return func(*args, **kwargs)
+    state.call, state.task_index = call, index
+    _lazy.begin(state.words)
+    for name in _EAGER:
+        if name in sys.modules:
+            BACKENDS[name].seed_words(state.words(name)[:4])
+    _context.set_task_provider(_TaskRNG())
+    try:
+        return func(*args, **kwargs)
+    finally:
+        _context.set_task_provider(None)
+        _lazy.end()
+        state.call = state.task_index = None
+
+
+class TaskCall:
+    """The callable a pool sends instead of the user's: seeds, then calls ``func``.
+
+    ``mode`` says how arguments arrive: ``"item"`` -- ``(index, x)`` from ``map``/``imap``;
+    ``"star"`` -- ``(index, args)`` from ``starmap``; ``"indexed"`` -- ``(index, *args)``
+    from the executor's ``map``; ``"apply"`` -- ``(*args, **kwargs)`` with index 0.
+    """
+
+    __slots__ = ("func", "call", "mode")
+
+    def __init__(self, func: Callable[..., Any], call: int, mode: str) -> None:
+        self.func = func
+        self.call = call
+        self.mode = mode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        mode = self.mode
+        if mode == "item":
+            index, x = args[0]
+            return _run_task(self.func, self.call, index, (x,), {})
+        if mode == "star":
+            index, xs = args[0]
+            return _run_task(self.func, self.call, index, xs, {})
+        if mode == "indexed":
+            return _run_task(self.func, self.call, args[0], args[1:], kwargs)
+        return _run_task(self.func, self.call, 0, args, kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TaskCall, (self.func, self.call, self.mode))
+
+
+class _DillCallable:
+    """A callable the standard pickler refused (lambda, closure), carried as dill bytes.
+
+    Only such callables pay for dill; everything else keeps the standard pickler's
+    speed. Workers cache the loaded function by its bytes.
+    """
+
+    __slots__ = ("payload", "func")
+    _loaded: dict[bytes, Callable[..., Any]] = {}
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.func: Optional[Callable[..., Any]] = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        func = self.func
+        if func is None:
+            func = self._loaded.get(self.payload)
+            if func is None:
+                import dill
+
+                func = self._loaded[self.payload] = dill.loads(self.payload)
+            self.func = func
+        return func(*args, **kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_DillCallable, (self.payload,))
+
+
+def wrap_callable(func: Callable[..., Any], uses_dill: bool) -> Callable[..., Any]:
+    """Return ``func`` itself if the transport can pickle it, else a dill carrier."""
+    if uses_dill:
+        return func  # the context's own pickler is dill already
+    try:
+        pickle.dumps(func)
+        return func
+    except Exception:
+        import dill
+
+        return _DillCallable(dill.dumps(func, recurse=True))
