@@ -1,0 +1,648 @@
+"""PyTorch ``DataLoader`` integration: keyed seeds for workers, samples and shuffles.
+
+``import seedpool.torch`` imports torch; ``import seedpool`` never does.
+
+Two ways to make a loader's randomness reproducible, from the cheapest to the strictest::
+
+    worker mode       DataLoader(ds, num_workers=W, worker_init_fn=seeder, generator=seeder.generator)
+                      each worker process seeds random / numpy / torch / seedpool.rng() once
+                      from  root.child("dataloader-workers", rank, epoch, worker_id)
+                      -> reproducible for a fixed num_workers; changes if num_workers does.
+
+    per-sample mode   DataLoader(SeededDataset(ds, seed), sampler=SeededSampler(ds, seed), ...)
+                      item i of epoch e is produced with every RNG seeded
+                      from  root.child("samples", e, i)     (rank is not in the key)
+                      -> the same items, bit for bit, for any num_workers, batch_size,
+                         persistent_workers, rank count, and after a mid-epoch resume.
+
+    shuffle order     SeededSampler: permutation of epoch e from root.child("sampler", e),
+                      sharded across ranks like torch's DistributedSampler.
+
+Keys are *hashed* through the seed tree (``SeedSequence`` spawn keys), never added:
+``(rank=0, worker=1)`` and ``(rank=1, worker=0)`` are unrelated streams.
+
+How the epoch reaches the workers
+---------------------------------
+The main process owns the epoch; call :func:`set_epoch` (or ``.set_epoch`` on each
+seeded object) before iterating each epoch, as with ``DistributedSampler``.
+
+* :class:`SeededSampler` runs in the main process, so its epoch is simply read there.
+* :class:`SeededDataset` keeps its epoch in a one-element *shared-memory* tensor. Worker
+  processes hold a copy of the dataset (made once, when they start), and with
+  ``persistent_workers=True`` they are not restarted between epochs: a plain attribute
+  would stay at the epoch the workers were started in. The shared tensor is the same
+  memory in every worker, under fork and spawn alike, so workers see ``set_epoch`` at
+  once. ``set_epoch`` must be called *between* epochs, not while one is being loaded.
+* :class:`WorkerSeeder` needs the epoch only when a worker starts: non-persistent workers
+  are restarted for every epoch and receive the seeder as it is then; persistent workers
+  are seeded once, and their streams simply continue (deterministically) across epochs.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import random as _pyrandom
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.utils.data as _tud
+
+from . import _context
+from ._backends import BACKENDS, words_to_int
+from ._seeding import default_tree
+from ._task import task_scope
+from ._tree import SeedLike, SeedTree
+
+__all__ = [
+    "WorkerSeeder",
+    "worker_init_fn",
+    "SeededDataset",
+    "SeededSampler",
+    "set_epoch",
+    "seed_words",
+    "get_state",
+    "set_state",
+]
+
+# Top-level branches of the tree used here; each its own namespace so streams never meet.
+SAMPLES = "samples"
+SAMPLER = "sampler"
+WORKERS = "dataloader-workers"
+LOADER_GENERATOR = "dataloader-generator"
+# Per registered generator attribute: node.child(ATTR, "<attribute path>").
+ATTR = "attr"
+
+_MAX_KEY = 2**31
+_M64 = 2**64 - 1
+
+GeneratorNames = Union[str, Sequence[str], None]
+
+
+# -- the "torch" backend (registered in seedpool._backends, which delegates here) -------
+def _cuda_seedable() -> bool:
+    # torch.manual_seed seeds CUDA too; we do the same, but skip the ~90 us of
+    # device probing torch.manual_seed pays on every call (MPS, XPU, custom devices).
+    # Never touch CUDA in a forked child of a process that initialised it.
+    bad_fork = getattr(torch.cuda, "_is_in_bad_fork", lambda: False)
+    return torch.cuda.is_available() and not bad_fork()
+
+
+def seed_words(words: np.ndarray) -> None:
+    """Seed torch's default CPU generator (and CUDA's, if available) from uint32 words.
+
+    The first two words give the 64-bit seed torch accepts.
+
+    Parameters
+    ----------
+    words : numpy.ndarray
+        At least two uint32 words (the backend passes four).
+    """
+    seed = words_to_int(np.asarray(words, dtype=np.uint32)[:2]) & _M64
+    torch.default_generator.manual_seed(seed)
+    if _cuda_seedable():
+        torch.cuda.manual_seed_all(seed)  # queued lazily if CUDA is not initialised yet
+
+
+def get_state() -> dict:
+    """Capture torch's CPU generator state (and CUDA's, if CUDA is initialised)."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    return {"cpu": torch.default_generator.get_state(), "cuda": cuda}
+
+
+def set_state(state: dict) -> None:
+    """Restore a state captured by :func:`get_state`."""
+    if not isinstance(state, dict) or "cpu" not in state:
+        raise TypeError(
+            f"state must be the dict returned by seedpool.torch.get_state() (got {type(state).__name__})"
+        )
+    torch.default_generator.set_state(state["cpu"])
+    if state.get("cuda") is not None and torch.cuda.is_initialized():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# -- helpers -----------------------------------------------------------------------------
+def _root_of(seed: SeedLike) -> SeedTree:
+    # None -> the process's root (seed_everything / SEEDPOOL_SEED), so a script that
+    # called seedpool.seed_everything(s) gets loaders keyed by the same root.
+    return default_tree() if seed is None else SeedTree(seed)
+
+
+def _check_count(value: Any, name: str, *, minimum: int = 0, fix: str = "") -> int:
+    if isinstance(value, bool):
+        index = None
+    else:
+        try:
+            index = operator.index(value)
+        except TypeError:
+            index = None
+    if index is None:
+        raise TypeError(f"{name} must be an int (got {value!r} of type {type(value).__name__}){fix}")
+    if not minimum <= index < _MAX_KEY:
+        raise ValueError(f"{name} must be in [{minimum}, 2**31) (got {index}){fix}")
+    return index
+
+
+def _dist_rank_world() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+_GENERATOR_TYPES = (np.random.Generator, np.random.RandomState, _pyrandom.Random, torch.Generator)
+
+
+def _scan_generators(obj: Any) -> tuple[str, ...]:
+    """Names of the attributes of ``obj`` (one level, ``vars(obj)``) holding an RNG."""
+    try:
+        items = vars(obj).items()
+    except TypeError:  # __slots__ objects have no __dict__
+        return ()
+    return tuple(sorted(name for name, value in items if isinstance(value, _GENERATOR_TYPES)))
+
+
+def _resolve_attr(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _normalise_generators(dataset: Any, generators: GeneratorNames) -> tuple[str, ...]:
+    if generators is None:
+        return ()
+    if isinstance(generators, str):
+        if generators == "auto":
+            return _scan_generators(dataset)
+        generators = (generators,)
+    try:
+        names = tuple(generators)
+    except TypeError:
+        raise TypeError(
+            f"generators must be 'auto', None or a sequence of attribute names "
+            f"(got {generators!r} of type {type(generators).__name__})"
+        ) from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"generators must hold attribute names as str (got {name!r} of type {type(name).__name__})"
+            )
+        try:
+            value = _resolve_attr(dataset, name)
+        except AttributeError:
+            raise ValueError(
+                f"generators names {name!r}, but the dataset ({type(dataset).__name__}) has no such "
+                "attribute; give the attribute path of the RNG, e.g. 'rng' or 'transform.rng'"
+            ) from None
+        if not isinstance(value, _GENERATOR_TYPES):
+            raise TypeError(
+                f"generators names {name!r}, which holds a {type(value).__name__}, not a "
+                "numpy.random.Generator, numpy.random.RandomState, random.Random or torch.Generator"
+            )
+    return names
+
+
+def _reseed_generator(value: Any, node: SeedTree) -> None:
+    """Reseed ``value`` *in place* (other references to it see the new state too)."""
+    if isinstance(value, np.random.Generator):
+        bit_generator = value.bit_generator
+        # A fresh bit generator of the same kind seeded from the node, then its state
+        # copied in: same result as Generator(type(bg)(node.seed_sequence)).
+        bit_generator.state = type(bit_generator)(node.seed_sequence).state
+    elif isinstance(value, np.random.RandomState):
+        value.seed(node.generate_state(4))
+    elif isinstance(value, torch.Generator):
+        value.manual_seed(int(node.generate_state(1, np.uint64)[0]))
+    elif isinstance(value, _pyrandom.Random):
+        value.seed(words_to_int(node.generate_state(4)))
+
+
+def _reseed_generators(dataset: Any, names: tuple[str, ...], node: SeedTree) -> None:
+    for name in names:
+        _reseed_generator(_resolve_attr(dataset, name), node.child(ATTR, name))
+
+
+# -- worker mode -------------------------------------------------------------------------
+class WorkerSeeder:
+    """WorkerSeeder(seed=None, *, rank=None, epoch=0, generators="auto", init_fn=None)
+
+    A picklable ``worker_init_fn`` that seeds each DataLoader worker from a keyed node.
+
+    In worker ``w`` of rank ``r`` during epoch ``e``, Python's ``random``, numpy's
+    global state, torch and :func:`seedpool.rng` are seeded from
+    ``root.child("dataloader-workers", r, e, w)`` (each from its own child of that node,
+    as in :func:`seedpool.seed_everything`), and so are the RNGs held by the worker's
+    copy of the dataset (see ``generators``). Pass :attr:`generator` to the DataLoader
+    as well: it makes the loader's base seed and ``shuffle=True`` order a function of
+    ``(root, epoch)`` instead of a draw from the main process's torch RNG.
+
+    Parameters
+    ----------
+    seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
+        The root. ``None`` uses the process's root (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``).
+    rank : int, optional
+        This process's rank. ``None`` reads ``torch.distributed.get_rank()`` when the
+        default process group is initialised (at construction and at each
+        :meth:`set_epoch`), else 0.
+    epoch : int
+        The starting epoch; advance it with :meth:`set_epoch` before each epoch.
+    generators : 'auto', sequence of str or None
+        RNG objects on the dataset to reseed in each worker. ``'auto'`` (default) finds
+        every ``numpy.random.Generator``, ``RandomState``, ``random.Random`` and
+        ``torch.Generator`` among the dataset's own attributes (``vars(dataset)``, one
+        level, looked up in the worker). A sequence names attribute paths explicitly
+        (``["rng", "transform.rng"]``), for RNGs nested deeper. ``None`` reseeds none.
+        Each is reseeded in place from ``node.child("attr", name)``.
+    init_fn : callable, optional
+        Your own ``worker_init_fn(worker_id)``, called after seeding.
+
+    Attributes
+    ----------
+    root : SeedTree
+    rank : int
+    epoch : int
+
+    Notes
+    -----
+    Worker mode is reproducible for a fixed ``num_workers``: which items a worker loads
+    depends on how many workers there are. For results independent of ``num_workers``
+    use :class:`SeededDataset`.
+
+    Examples
+    --------
+    >>> seeder = seedpool.torch.WorkerSeeder(1234)                     # doctest: +SKIP
+    >>> loader = DataLoader(ds, num_workers=4, worker_init_fn=seeder,
+    ...                     generator=seeder.generator)                # doctest: +SKIP
+    >>> for epoch in range(10):                                        # doctest: +SKIP
+    ...     seeder.set_epoch(epoch)
+    ...     for batch in loader: ...
+    """
+
+    def __init__(
+        self,
+        seed: SeedLike = None,
+        *,
+        rank: Optional[int] = None,
+        epoch: int = 0,
+        generators: GeneratorNames = "auto",
+        init_fn: Optional[Callable[[int], Any]] = None,
+    ) -> None:
+        if init_fn is not None and not callable(init_fn):
+            raise TypeError(f"init_fn must be a callable taking the worker id (got {init_fn!r})")
+        if not (generators is None or isinstance(generators, str)):
+            try:
+                generators = tuple(generators)
+            except TypeError:
+                raise TypeError(
+                    f"generators must be 'auto', None or a sequence of attribute names (got {generators!r})"
+                ) from None
+        self.root = _root_of(seed)
+        self._rank_arg = None if rank is None else _check_count(rank, "rank")
+        self.rank = self._resolve_rank()
+        self.epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
+        self.generators = generators
+        self.init_fn = init_fn
+        self._generator: Optional[torch.Generator] = None
+
+    def _resolve_rank(self) -> int:
+        return self._rank_arg if self._rank_arg is not None else _dist_rank_world()[0]
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The ``torch.Generator`` to pass as ``DataLoader(generator=...)``.
+
+        Seeded from ``root.child("dataloader-generator", rank, epoch)`` and reseeded
+        by :meth:`set_epoch`, so epoch ``e``'s shuffle order and base seed do not
+        depend on how many epochs ran before (a resumed run matches).
+        """
+        if self._generator is None:
+            self._generator = torch.Generator()
+            self._seed_generator()
+        return self._generator
+
+    def _seed_generator(self) -> None:
+        node = self.root.child(LOADER_GENERATOR, self.rank, self.epoch)
+        assert self._generator is not None
+        self._generator.manual_seed(int(node.generate_state(1, np.uint64)[0]))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch the next worker processes are seeded for (main process)."""
+        self.epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
+        self.rank = self._resolve_rank()
+        if self._generator is not None:
+            self._seed_generator()
+
+    def node(self, worker_id: int) -> SeedTree:
+        """The node worker ``worker_id`` is seeded from in the current epoch."""
+        return self.root.child(WORKERS, self.rank, self.epoch, _check_count(worker_id, "worker_id"))
+
+    def __call__(self, worker_id: int) -> None:
+        node = self.node(worker_id)
+        # Every backend whose library is loaded in the worker (python, numpy, torch,
+        # seedpool.rng; TensorFlow too if the dataset imported it), each from its own child.
+        for backend in BACKENDS.values():
+            if backend.loaded():
+                backend.seed(node)
+        info = _tud.get_worker_info()
+        dataset = info.dataset if info is not None else None
+        if dataset is not None and self.generators is not None:
+            names = _normalise_generators(dataset, self.generators)
+            _reseed_generators(dataset, names, node)
+        if self.init_fn is not None:
+            self.init_fn(worker_id)
+
+    def __repr__(self) -> str:
+        return f"WorkerSeeder(root={self.root!r}, rank={self.rank}, epoch={self.epoch})"
+
+
+def worker_init_fn(
+    seed: SeedLike = None,
+    *,
+    rank: Optional[int] = None,
+    epoch: int = 0,
+    generators: GeneratorNames = "auto",
+    init_fn: Optional[Callable[[int], Any]] = None,
+) -> WorkerSeeder:
+    """Return a :class:`WorkerSeeder`: the ``worker_init_fn`` (with ``.generator``).
+
+    Same parameters as :class:`WorkerSeeder`.
+
+    Examples
+    --------
+    >>> init = seedpool.torch.worker_init_fn(7, rank=2)                 # doctest: +SKIP
+    >>> DataLoader(ds, num_workers=2, worker_init_fn=init, generator=init.generator)  # doctest: +SKIP
+    """
+    return WorkerSeeder(seed, rank=rank, epoch=epoch, generators=generators, init_fn=init_fn)
+
+
+# -- per-sample mode ---------------------------------------------------------------------
+class SeededDataset(_tud.Dataset):
+    """SeededDataset(dataset, seed=None, *, epoch=0, generators="auto")
+
+    Wrap a map-style dataset so each item is produced under its own keyed seeds.
+
+    ``dataset[i]`` during epoch ``e`` runs inside
+    ``seedpool.task_scope(root.child("samples", e, i))``: Python's ``random``, numpy's
+    global state, torch and :func:`seedpool.rng` are seeded from that node (each from
+    its own child), and so are the RNGs held by the dataset (see ``generators``). The
+    item therefore depends only on ``(root, e, i)``: not on the worker that loads it,
+    ``num_workers``, ``batch_size``, ``persistent_workers``, the rank, or what was
+    loaded before. With ``num_workers=0`` the main process's RNG states are restored
+    after each item, so its own stream is not disturbed.
+
+    Parameters
+    ----------
+    dataset : map-style dataset
+        Anything with ``__getitem__`` and ``__len__``.
+    seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
+        The root. ``None`` uses the process's root.
+    epoch : int
+        The starting epoch; advance with :meth:`set_epoch` (or :func:`set_epoch`).
+    generators : 'auto', sequence of str or None
+        RNG objects on the dataset to reseed per item, in place, from
+        ``root.child("samples", e, i, "attr", name)``. ``'auto'`` (default) scans
+        ``vars(dataset)`` once, here, for ``numpy.random.Generator``, ``RandomState``,
+        ``random.Random`` and ``torch.Generator`` attributes. A sequence names attribute
+        paths (``["rng", "transform.rng"]``) for RNGs nested deeper. ``None``: none.
+
+    Raises
+    ------
+    TypeError
+        ``dataset`` is not map-style, or an index / epoch / generator name of the
+        wrong type.
+    ValueError
+        An index outside ``[-len, len)``, an epoch outside ``[0, 2**31)``, or a
+        generator name the dataset lacks.
+
+    Notes
+    -----
+    Randomness drawn *outside* ``__getitem__`` (in a ``collate_fn``, or by a dataset
+    that implements ``__getitems__`` for whole batches) is not per-sample: the wrapper
+    deliberately hides ``__getitems__`` so the loader fetches items one by one.
+    Attributes of the wrapped dataset are reachable through the wrapper.
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        seed: SeedLike = None,
+        *,
+        epoch: int = 0,
+        generators: GeneratorNames = "auto",
+    ) -> None:
+        if isinstance(dataset, _tud.IterableDataset) or not hasattr(dataset, "__getitem__") or not hasattr(
+            dataset, "__len__"
+        ):
+            raise TypeError(
+                f"dataset must be a map-style dataset with __getitem__ and __len__ (got "
+                f"{type(dataset).__name__}); iterable datasets have no item index to key "
+                "on: use seedpool.torch.WorkerSeeder for them"
+            )
+        self.dataset = dataset
+        self.root = _root_of(seed)
+        self.generators = _normalise_generators(dataset, generators)
+        # Shared memory: persistent workers keep their dataset copy across epochs and
+        # must still see set_epoch (see the module docstring).
+        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
+        self.set_epoch(epoch)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch items are keyed by (shared with the worker processes)."""
+        return int(self._epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Key the following items by ``epoch``; call between epochs, in the main process."""
+        self._epoch.fill_(_check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0"))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def node(self, index: int, epoch: Optional[int] = None) -> SeedTree:
+        """The node item ``index`` of ``epoch`` (default: the current one) is produced under."""
+        n = len(self.dataset)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(
+                f"index must be an int (got {index!r} of type {type(index).__name__}); "
+                "SeededDataset keys each item by its integer index"
+            )
+        i = int(index)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise ValueError(f"index must be in [-{n}, {n}) for this dataset of length {n} (got {index})")
+        e = int(self._epoch) if epoch is None else _check_count(epoch, "epoch")
+        return self.root.child(SAMPLES, e, i)
+
+    def __getitem__(self, index: int) -> Any:
+        node = self.node(index)
+        # In the main process (num_workers=0) the caller's own RNG stream must come out
+        # unchanged; in a worker nothing else draws between items, so skip the cost.
+        restore = _tud.get_worker_info() is None
+        with task_scope(node, restore=restore):
+            if self.generators:
+                _reseed_generators(self.dataset, self.generators, node)
+            return self.dataset[index]
+
+    def __getattr__(self, name: str) -> Any:
+        # Delegate to the wrapped dataset (e.g. .classes); never for private names, or
+        # unpickling (before __dict__ is filled) would recurse.
+        if name.startswith("_") or name in ("dataset", "root", "generators"):
+            raise AttributeError(name)
+        return getattr(self.dataset, name)
+
+    def __repr__(self) -> str:
+        return f"SeededDataset({self.dataset!r}, root={self.root!r}, epoch={self.epoch})"
+
+
+class SeededSampler(_tud.Sampler):
+    """SeededSampler(data_source, seed=None, *, shuffle=True, num_replicas=None, rank=None, drop_last=False)
+
+    Shuffle order keyed by ``(root, epoch)``, sharded across ranks like
+    ``torch.utils.data.DistributedSampler``.
+
+    Epoch ``e``'s order is ``root.child("sampler", e).generator().permutation(n)``:
+    the same in every run and on every rank, whatever happened before. It is padded by
+    wrapping around to a multiple of ``num_replicas`` (or truncated, with
+    ``drop_last``), and rank ``r`` takes positions ``r, r + num_replicas, ...``.
+
+    Parameters
+    ----------
+    data_source : sized or int
+        The dataset, or its length.
+    seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
+        The root. ``None`` uses the process's root.
+    shuffle : bool
+        ``False`` keeps ``0, 1, ..., n - 1`` before sharding.
+    num_replicas, rank : int, optional
+        Default to the initialised ``torch.distributed`` process group, else 1 and 0.
+    drop_last : bool
+        Drop the tail instead of padding so every rank gets ``floor(n / num_replicas)``.
+
+    Examples
+    --------
+    >>> s = SeededSampler(10, seed=0, num_replicas=2, rank=1)           # doctest: +SKIP
+    >>> s.set_epoch(3)                                                  # doctest: +SKIP
+    >>> s.set_epoch(3, start=2)   # resume after this rank's first 2 items  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        data_source: Any,
+        seed: SeedLike = None,
+        *,
+        shuffle: bool = True,
+        num_replicas: Optional[int] = None,
+        rank: Optional[int] = None,
+        drop_last: bool = False,
+    ) -> None:
+        if isinstance(data_source, bool):
+            raise TypeError(f"data_source must be a sized dataset or an int length (got {data_source!r})")
+        if isinstance(data_source, (int, np.integer)):
+            n = int(data_source)
+            if n < 0:
+                raise ValueError(f"data_source as a length must be non-negative (got {n})")
+        elif hasattr(data_source, "__len__"):
+            n = len(data_source)
+        else:
+            raise TypeError(
+                f"data_source must be a sized dataset or an int length (got {type(data_source).__name__}); "
+                "an iterable dataset cannot be shuffled by index"
+            )
+        dist_rank, dist_world = _dist_rank_world()
+        self.num_replicas = dist_world if num_replicas is None else _check_count(num_replicas, "num_replicas", minimum=1)
+        self.rank = dist_rank if rank is None else _check_count(rank, "rank")
+        if self.rank >= self.num_replicas:
+            raise ValueError(
+                f"rank must be in [0, num_replicas={self.num_replicas}) (got {self.rank}); "
+                "pass num_replicas too, or initialise torch.distributed"
+            )
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be a bool (got {shuffle!r})")
+        self.n = n
+        self.root = _root_of(seed)
+        self.shuffle = shuffle
+        self.drop_last = bool(drop_last)
+        if self.drop_last:
+            self.num_samples = n // self.num_replicas
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas) if n else 0
+        self.total_size = self.num_samples * self.num_replicas
+        self.epoch = 0
+        self.start = 0
+
+    def set_epoch(self, epoch: int, *, start: int = 0) -> None:
+        """Use epoch ``epoch``'s order, skipping this rank's first ``start`` indices.
+
+        ``start`` resumes mid-epoch: after a checkpoint taken when ``k`` of this
+        rank's items were consumed, ``set_epoch(e, start=k)`` yields the rest. It
+        applies until the next ``set_epoch``.
+        """
+        self.epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
+        start = _check_count(start, "start")
+        if start > self.num_samples:
+            raise ValueError(
+                f"start must be at most this rank's {self.num_samples} samples per epoch (got {start})"
+            )
+        self.start = start
+
+    def indices(self, epoch: Optional[int] = None) -> np.ndarray:
+        """This rank's full index order for ``epoch`` (default: the current one)."""
+        e = self.epoch if epoch is None else _check_count(epoch, "epoch")
+        if self.shuffle:
+            order = self.root.child(SAMPLER, e).generator().permutation(self.n)
+        else:
+            order = np.arange(self.n)
+        if self.total_size > self.n:
+            order = np.resize(order, self.total_size)  # wrap around, like DistributedSampler
+        else:
+            order = order[: self.total_size]
+        return order[self.rank : self.total_size : self.num_replicas]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices()[self.start :].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples - self.start
+
+
+def set_epoch(loader: Any, epoch: int, *, start: int = 0) -> list:
+    """Call ``set_epoch`` on every seeded part of a DataLoader.
+
+    Looks at ``loader.dataset``, ``loader.sampler``, ``loader.batch_sampler`` (and its
+    ``.sampler``) and ``loader.worker_init_fn``; anything with a ``set_epoch`` method
+    gets it (``start`` goes to :class:`SeededSampler` only). Call it in the main
+    process before iterating each epoch.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+    epoch : int
+    start : int
+        Resume offset for a :class:`SeededSampler` (this rank's items already consumed).
+
+    Returns
+    -------
+    list
+        The objects whose epoch was set (empty means nothing here is seeded).
+    """
+    if not isinstance(loader, _tud.DataLoader):
+        raise TypeError(f"loader must be a torch.utils.data.DataLoader (got {type(loader).__name__})")
+    epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
+    parts = [loader.dataset, loader.sampler, loader.batch_sampler,
+             getattr(loader.batch_sampler, "sampler", None), loader.worker_init_fn]
+    done: list = []
+    for part in parts:
+        if part is None or any(part is d for d in done):
+            continue
+        if isinstance(part, SeededSampler):
+            part.set_epoch(epoch, start=start)
+        elif isinstance(part, (SeededDataset, WorkerSeeder)) or (
+            callable(getattr(part, "set_epoch", None)) and not isinstance(part, _tud.DataLoader)
+        ):
+            part.set_epoch(epoch)
+        else:
+            continue
+        done.append(part)
+    return done
