@@ -1,0 +1,310 @@
+"""Local multi-worker launcher: N ``MultiWorkerMirroredStrategy`` workers on 127.0.0.1.
+
+Data flow::
+
+    launch_local_workers(target, n)          (parent; never imports TensorFlow)
+      |-- picks n free ports, writes one TF_CONFIG per worker
+      |-- Popen(python -m seedpool._tf_worker) x n, each in its own process group
+      |       worker i: seed_everything(worker_node(root, i)); result = target(LocalWorker, *args)
+      |       writes json.dumps(result) to its result file, exits 0
+      |-- polls: any worker with a non-zero exit -> kill every group, WorkerFailedError
+      |          deadline passed                 -> kill every group, WorkerTimeoutError
+      '-- returns [result_0, ..., result_{n-1}] in task order
+
+Workers run in their own sessions so that killing a worker's process group also ends
+anything it started; the parent kills only the groups it created, by id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
+
+from ._errors import SeedpoolError
+from ._seeding import tree_to_env
+from ._tree import SeedLike, SeedTree
+
+__all__ = [
+    "LocalWorker",
+    "WorkerFailedError",
+    "WorkerTimeoutError",
+    "launch_local_workers",
+    "worker_node",
+    "target_spec",
+]
+
+# Key of the per-worker branch; StrategySeeds.worker_node uses the same function.
+_WORKER_KEY = "tf.worker"
+_SPEC_ENV = "SEEDPOOL_TF_WORKER_SPEC"
+_DEFAULT_BACKENDS = ("tensorflow", "python", "numpy", "rng")
+_STDERR_TAIL = 25
+
+
+def worker_node(root: SeedTree, task_id: int) -> SeedTree:
+    """The node a worker with this task id seeds itself from: ``root.child("tf.worker", task_id)``."""
+    return root.child(_WORKER_KEY, task_id)
+
+
+class WorkerFailedError(SeedpoolError, RuntimeError):
+    """A launched worker exited with an error; the other workers were killed.
+
+    Attributes
+    ----------
+    task_index : int
+        The first failed worker (the lowest index among those seen failing together).
+    returncodes : list of int or None
+        Exit codes of all workers at the time of failure (None: still running, then killed).
+    """
+
+    def __init__(self, message: str, task_index: int, returncodes: list[Optional[int]]) -> None:
+        super().__init__(message)
+        self.task_index = task_index
+        self.returncodes = returncodes
+
+
+class WorkerTimeoutError(SeedpoolError, TimeoutError):
+    """The workers did not all finish before the deadline; all of them were killed."""
+
+
+@dataclass(frozen=True)
+class LocalWorker:
+    """What a launched worker's target receives as its first argument.
+
+    Attributes
+    ----------
+    task_index : int
+        This worker's index in ``TF_CONFIG`` (0 is the chief).
+    num_workers : int
+        How many workers the launch started.
+    root : SeedTree
+        The launch's root node (the ``seed`` given to :func:`launch_local_workers`).
+    node : SeedTree
+        ``root.child("tf.worker", task_index)``: the node this process was seeded from,
+        equal to ``StrategySeeds(strategy, root).worker_node``.
+    cluster : dict
+        The ``TF_CONFIG`` cluster spec, ``{"worker": ["127.0.0.1:port", ...]}``.
+    """
+
+    task_index: int
+    num_workers: int
+    root: SeedTree
+    node: SeedTree
+    cluster: dict = field(default_factory=dict)
+
+
+def target_spec(target: Union[str, Callable[..., Any]]) -> str:
+    """Turn a target into ``"module:qualname"`` or ``"/path/file.py:qualname"``.
+
+    A function defined in the running script (``__main__``) is named by the script's
+    path, so the worker can load it without running the script's main block.
+    """
+    if isinstance(target, str):
+        if ":" not in target:
+            raise ValueError(
+                f"target must be 'module:function' or 'path/to/file.py:function' (got {target!r}); "
+                "add the function name after a colon"
+            )
+        return target
+    if not callable(target):
+        raise TypeError(
+            f"target must be a top-level function or a 'module:function' string "
+            f"(got {target!r} of type {type(target).__name__})"
+        )
+    module = getattr(target, "__module__", None)
+    qualname = getattr(target, "__qualname__", "")
+    if not module or "<" in qualname:
+        raise ValueError(
+            f"target must be defined at the top level of a module so a fresh worker process "
+            f"can import it (got {target!r}); move it out of the enclosing function or lambda"
+        )
+    if module == "__main__":
+        path = getattr(sys.modules["__main__"], "__file__", None)
+        if not path:
+            raise ValueError(
+                f"target {qualname!r} lives in an interactive __main__ with no file; put it "
+                "in a module and pass that function or 'module:function'"
+            )
+        return f"{os.path.abspath(path)}:{qualname}"
+    return f"{module}:{qualname}"
+
+
+def _free_ports(n: int) -> list[int]:
+    # Bind all sockets before closing any, so the n ports are distinct.
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _tail(path: str, lines: int = _STDERR_TAIL) -> str:
+    try:
+        with open(path, "r", errors="replace") as f:
+            text = f.read().splitlines()
+    except OSError:
+        return "<no output>"
+    return "\n".join(text[-lines:]) or "<no output>"
+
+
+def _describe_rc(rc: int) -> str:
+    if rc < 0:
+        try:
+            return f"was killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"was killed by signal {-rc}"
+    return f"exited with code {rc}"
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    # The worker leads its own process group (start_new_session=True); its pgid is its pid.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def launch_local_workers(
+    target: Union[str, Callable[..., Any]],
+    num_workers: int = 2,
+    *,
+    seed: SeedLike,
+    args: Sequence[Any] = (),
+    timeout: float = 300.0,
+    backends: Sequence[str] = _DEFAULT_BACKENDS,
+    env: Optional[dict] = None,
+    python: str = sys.executable,
+) -> list[Any]:
+    """Run ``target`` in ``num_workers`` local MultiWorkerMirroredStrategy worker processes.
+
+    Each worker gets its own ``TF_CONFIG`` (all workers on 127.0.0.1, free ports), is seeded
+    with ``seedpool.seed_everything(root.child("tf.worker", task_index))`` before ``target``
+    runs, and calls ``target(worker, *args)`` where ``worker`` is a :class:`LocalWorker`.
+    The target creates the strategy itself (``tf.distribute.MultiWorkerMirroredStrategy()``
+    reads ``TF_CONFIG``). This function never imports TensorFlow in the calling process.
+
+    Parameters
+    ----------
+    target : callable or str
+        A top-level function, or ``"module:function"`` / ``"path/file.py:function"``.
+        Its return value must be JSON-serialisable.
+    num_workers : int
+        Number of worker processes (>= 1).
+    seed : int, str, SeedTree, ...
+        The root of the launch (see :class:`seedpool.SeedTree`).
+    args : sequence
+        JSON-serialisable extra arguments passed to ``target`` after the worker.
+    timeout : float
+        Seconds for the whole launch; after it every worker is killed.
+    backends : sequence of str
+        Backends each worker seeds (default TensorFlow, Python, numpy, ``seedpool.rng``).
+    env : dict, optional
+        Extra environment variables for the workers.
+    python : str
+        The interpreter to start workers with.
+
+    Returns
+    -------
+    list
+        ``target``'s return values, in task-index order.
+
+    Raises
+    ------
+    WorkerFailedError
+        A worker exited with an error (its index, exit code and the end of its stderr are
+        in the message); every other worker has been killed when this is raised.
+    WorkerTimeoutError
+        The deadline passed; every worker has been killed.
+    TypeError, ValueError
+        Bad arguments.
+    """
+    spec = target_spec(target)
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int):
+        raise TypeError(f"num_workers must be an int >= 1 (got {num_workers!r}); pass e.g. num_workers=2")
+    if num_workers < 1:
+        raise ValueError(f"num_workers must be >= 1 (got {num_workers}); pass e.g. num_workers=2")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds (got {timeout!r}); pass e.g. timeout=300")
+    if isinstance(backends, str):
+        backends = (backends,)
+    try:
+        args_json = json.dumps(list(args))
+    except TypeError as exc:
+        raise TypeError(f"args must be JSON-serialisable (got {args!r}): {exc}; pass plain ints, floats, str, lists or dicts") from None
+    root = SeedTree(seed)
+    ports = _free_ports(num_workers)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    # Workers must import this seedpool even when it is not installed.
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base_env = dict(os.environ)
+    base_env.update(env or {})
+    base_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (pkg_parent, os.getcwd(), base_env.get("PYTHONPATH", "")) if p
+    )
+    base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    with tempfile.TemporaryDirectory(prefix="seedpool-tf-") as tmp:
+        procs: list[subprocess.Popen] = []
+        errs = [os.path.join(tmp, f"worker{i}.err") for i in range(num_workers)]
+        results = [os.path.join(tmp, f"worker{i}.json") for i in range(num_workers)]
+        try:
+            for i in range(num_workers):
+                wenv = dict(base_env)
+                wenv["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
+                wenv[_SPEC_ENV] = json.dumps({
+                    "target": spec, "args": args_json, "root": tree_to_env(root),
+                    "task_index": i, "num_workers": num_workers, "cluster": cluster,
+                    "backends": list(backends), "result_path": results[i],
+                })
+                with open(errs[i], "wb") as err, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out:
+                    procs.append(subprocess.Popen(
+                        [python, "-m", "seedpool._tf_worker"], env=wenv, stdout=out, stderr=err,
+                        stdin=subprocess.DEVNULL, start_new_session=True,
+                    ))
+            deadline = time.monotonic() + timeout
+            while True:
+                rcs = [p.poll() for p in procs]
+                failed = [i for i, rc in enumerate(rcs) if rc not in (None, 0)]
+                if failed:
+                    first = failed[0]
+                    details = "\n".join(
+                        f"--- worker {i} {_describe_rc(rcs[i])}; end of its stderr:\n{_tail(errs[i])}" for i in failed
+                    )
+                    raise WorkerFailedError(
+                        f"worker {first} of {num_workers} {_describe_rc(rcs[first])} (target {spec}); "
+                        f"the other workers were killed.\n{details}",
+                        first, rcs,
+                    )
+                if all(rc == 0 for rc in rcs):
+                    break
+                if time.monotonic() > deadline:
+                    running = [i for i, rc in enumerate(rcs) if rc is None]
+                    raise WorkerTimeoutError(
+                        f"workers {running} of {num_workers} were still running after timeout={timeout} s "
+                        f"(target {spec}); all workers were killed. Pass a larger timeout if the job "
+                        f"needs it. End of worker {running[0]}'s stderr:\n{_tail(errs[running[0]])}"
+                    )
+                time.sleep(0.05)
+        finally:
+            for p in procs:
+                _kill_group(p)
+            for p in procs:
+                p.wait()
+        out: list[Any] = []
+        for i, path in enumerate(results):
+            with open(path) as f:
+                out.append(json.load(f))
+        return out
