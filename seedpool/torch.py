@@ -352,6 +352,13 @@ class WorkerSeeder:
         if self.init_fn is not None:
             self.init_fn(worker_id)
 
+    def __getstate__(self) -> dict:
+        # Workers do not need the loader's generator, and a torch.Generator does not
+        # travel to spawn workers (its state tensor fails to rebuild from shared memory).
+        state = dict(self.__dict__)
+        state["_generator"] = None
+        return state
+
     def __repr__(self) -> str:
         return f"WorkerSeeder(root={self.root!r}, rank={self.rank}, epoch={self.epoch})"
 
