@@ -7,7 +7,10 @@ What one seeding sets (all from the 128 bits of ``node.child("tensorflow")``):
   ``keras.utils.set_random_seed``, which also reseeds ``random`` and ``np.random`` --
   seedpool's python/numpy backends are seeded after this one and take those back);
 * the ``tf.random`` global ``Generator``, reset in place (``reset_from_seed``) so
-  references users already hold stay valid.
+  references users already hold stay valid -- but only once the TF runtime has started:
+  creating it earlier would start the runtime, after which logical devices and
+  ``MultiWorkerMirroredStrategy`` can no longer be configured. Seeding never starts
+  the runtime.
 """
 
 from __future__ import annotations
@@ -60,14 +63,34 @@ def seed_words(words: np.ndarray) -> None:
     tf_seed = ((w[1] << 32) | w[0]) & 0x7FFFFFFFFFFFFFFF
     tf.random.set_seed(tf_seed)
     _global_seed = tf_seed
-    tf.random.get_global_generator().reset_from_seed(((w[3] << 32) | w[2]) & 0x7FFFFFFFFFFFFFFF)
+    gen = _existing_global_generator()
+    if gen is None and _runtime_started():
+        gen = tf.random.get_global_generator()
+    # Creating the Generator would start the TF runtime, after which logical devices and
+    # MultiWorkerMirroredStrategy can no longer be configured; so before that, it is left
+    # to be created (unseeded) by TF -- call seed() again after creating the strategy.
+    if gen is not None:
+        gen.reset_from_seed(((w[3] << 32) | w[2]) & 0x7FFFFFFFFFFFFFFF)
+
+
+def _existing_global_generator() -> Any:
+    from tensorflow.python.ops import stateful_random_ops
+
+    return getattr(stateful_random_ops, "global_generator", None)
+
+
+def _runtime_started() -> bool:
+    return getattr(_context(), "_context_handle", None) is not None
 
 
 def seed(seed_or_node: SeedLike) -> SeedTree:
     """Seed TensorFlow (global seed, global Generator) and Keras from a seed or node.
 
     Exactly what ``seedpool.seed_everything(node, backends="tensorflow")`` does to TF:
-    the words come from ``SeedTree(seed_or_node).child("tensorflow")``. Note that Keras
+    the words come from ``SeedTree(seed_or_node).child("tensorflow")``. It never starts
+    the TF runtime, so it may run before configuring devices or creating a strategy;
+    the ``tf.random`` global Generator is seeded only if the runtime has started, so
+    if you use it, seed again after creating the strategy. Note that Keras
     reseeds Python's ``random`` and ``np.random`` as a side effect; use
     :func:`seedpool.seed_everything` to seed those on their own streams as well.
 
@@ -106,13 +129,13 @@ def get_state() -> dict:
     """
     ctx = _context()
     rng = getattr(ctx, "_rng", None)
-    gen = tf.random.get_global_generator()
+    gen = _existing_global_generator()
     gs, key = _keras_global_state()
     keras_gen = gs.get_global_attribute(key) if gs is not None else None
     return {
         "global_seed": _global_seed,
         "op_seed_rng": rng.getstate() if rng is not None else None,
-        "generator": (gen.state.numpy().copy(), gen.algorithm),
+        "generator": None if gen is None else (gen.state.numpy().copy(), gen.algorithm),
         "keras_generator": None if keras_gen is None else np.array(keras_gen.state.numpy()),
     }
 
@@ -120,7 +143,7 @@ def get_state() -> dict:
 def set_state(state: dict) -> None:
     """Restore a snapshot taken by :func:`get_state`."""
     global _global_seed
-    if not isinstance(state, dict) or "generator" not in state:
+    if not isinstance(state, dict) or "op_seed_rng" not in state:
         raise TypeError(
             f"state must be the dict returned by seedpool.tensorflow.get_state() (got {type(state).__name__}); "
             "take it with seedpool.get_state()"
@@ -132,12 +155,13 @@ def set_state(state: dict) -> None:
     rng = getattr(_context(), "_rng", None)
     if rng is not None and state["op_seed_rng"] is not None:
         rng.setstate(state["op_seed_rng"])
-    value, algorithm = state["generator"]
-    gen = tf.random.get_global_generator()
-    if gen.algorithm == algorithm:
-        gen.state.assign(value)
-    else:
-        tf.random.set_global_generator(tf.random.Generator.from_state(value, algorithm))
+    if state["generator"] is not None:
+        value, algorithm = state["generator"]
+        gen = tf.random.get_global_generator()
+        if gen.algorithm == algorithm:
+            gen.state.assign(value)
+        else:
+            tf.random.set_global_generator(tf.random.Generator.from_state(value, algorithm))
     gs, key = _keras_global_state()
     if gs is not None:
         if state["keras_generator"] is None:
