@@ -41,16 +41,19 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 from __future__ import annotations
 
 import math
-import operator
-import random as _pyrandom
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 import torch
 import torch.utils.data as _tud
 
-from . import _context
 from ._backends import BACKENDS, words_to_int
+from ._loader_common import (
+    GeneratorNames,
+    check_count as _check_count,
+    normalise_generators as _normalise_generators,
+    reseed_generators as _reseed_generators,
+)
 from ._seeding import default_tree
 from ._task import task_scope
 from ._tree import SeedLike, SeedTree
@@ -71,13 +74,7 @@ SAMPLES = "samples"
 SAMPLER = "sampler"
 WORKERS = "dataloader-workers"
 LOADER_GENERATOR = "dataloader-generator"
-# Per registered generator attribute: node.child(ATTR, "<attribute path>").
-ATTR = "attr"
-
-_MAX_KEY = 2**31
 _M64 = 2**64 - 1
-
-GeneratorNames = Union[str, Sequence[str], None]
 
 
 # -- the "torch" backend (registered in seedpool._backends, which delegates here) -------
@@ -129,97 +126,11 @@ def _root_of(seed: SeedLike) -> SeedTree:
     return default_tree() if seed is None else SeedTree(seed)
 
 
-def _check_count(value: Any, name: str, *, minimum: int = 0, fix: str = "") -> int:
-    if isinstance(value, bool):
-        index = None
-    else:
-        try:
-            index = operator.index(value)
-        except TypeError:
-            index = None
-    if index is None:
-        raise TypeError(f"{name} must be an int (got {value!r} of type {type(value).__name__}){fix}")
-    if not minimum <= index < _MAX_KEY:
-        raise ValueError(f"{name} must be in [{minimum}, 2**31) (got {index}){fix}")
-    return index
-
-
 def _dist_rank_world() -> tuple[int, int]:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
 
-
-_GENERATOR_TYPES = (np.random.Generator, np.random.RandomState, _pyrandom.Random, torch.Generator)
-
-
-def _scan_generators(obj: Any) -> tuple[str, ...]:
-    """Names of the attributes of ``obj`` (one level, ``vars(obj)``) holding an RNG."""
-    try:
-        items = vars(obj).items()
-    except TypeError:  # __slots__ objects have no __dict__
-        return ()
-    return tuple(sorted(name for name, value in items if isinstance(value, _GENERATOR_TYPES)))
-
-
-def _resolve_attr(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _normalise_generators(dataset: Any, generators: GeneratorNames) -> tuple[str, ...]:
-    if generators is None:
-        return ()
-    if isinstance(generators, str):
-        if generators == "auto":
-            return _scan_generators(dataset)
-        generators = (generators,)
-    try:
-        names = tuple(generators)
-    except TypeError:
-        raise TypeError(
-            f"generators must be 'auto', None or a sequence of attribute names "
-            f"(got {generators!r} of type {type(generators).__name__})"
-        ) from None
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(
-                f"generators must hold attribute names as str (got {name!r} of type {type(name).__name__})"
-            )
-        try:
-            value = _resolve_attr(dataset, name)
-        except AttributeError:
-            raise ValueError(
-                f"generators names {name!r}, but the dataset ({type(dataset).__name__}) has no such "
-                "attribute; give the attribute path of the RNG, e.g. 'rng' or 'transform.rng'"
-            ) from None
-        if not isinstance(value, _GENERATOR_TYPES):
-            raise TypeError(
-                f"generators names {name!r}, which holds a {type(value).__name__}, not a "
-                "numpy.random.Generator, numpy.random.RandomState, random.Random or torch.Generator"
-            )
-    return names
-
-
-def _reseed_generator(value: Any, node: SeedTree) -> None:
-    """Reseed ``value`` *in place* (other references to it see the new state too)."""
-    if isinstance(value, np.random.Generator):
-        bit_generator = value.bit_generator
-        # A fresh bit generator of the same kind seeded from the node, then its state
-        # copied in: same result as Generator(type(bg)(node.seed_sequence)).
-        bit_generator.state = type(bit_generator)(node.seed_sequence).state
-    elif isinstance(value, np.random.RandomState):
-        value.seed(node.generate_state(4))
-    elif isinstance(value, torch.Generator):
-        value.manual_seed(int(node.generate_state(1, np.uint64)[0]))
-    elif isinstance(value, _pyrandom.Random):
-        value.seed(words_to_int(node.generate_state(4)))
-
-
-def _reseed_generators(dataset: Any, names: tuple[str, ...], node: SeedTree) -> None:
-    for name in names:
-        _reseed_generator(_resolve_attr(dataset, name), node.child(ATTR, name))
 
 
 # -- worker mode -------------------------------------------------------------------------
