@@ -1,0 +1,37 @@
+"""Launch targets that do not import TensorFlow: exercise the launcher's process
+handling (results, seeding, failure, timeout) quickly."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import numpy as np
+
+
+def report(worker) -> dict:
+    return {
+        "task_index": worker.task_index,
+        "num_workers": worker.num_workers,
+        "tf_config": os.environ["TF_CONFIG"],
+        "node_path": list(worker.node.path),
+        "python_random": random.random(),
+        "numpy_random": float(np.random.random()),
+        "expected_python": worker.node.child("python").random().random(),
+    }
+
+
+def fail_one(worker, pid_dir: str) -> None:
+    with open(os.path.join(pid_dir, f"{worker.task_index}.pid"), "w") as f:
+        f.write(str(os.getpid()))
+    if worker.task_index == 1:
+        time.sleep(0.5)
+        raise ValueError("worker one exploded on purpose")
+    time.sleep(120)  # the launcher must kill this one
+
+
+def hang(worker, pid_dir: str) -> None:
+    with open(os.path.join(pid_dir, f"{worker.task_index}.pid"), "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(120)
