@@ -33,7 +33,10 @@ __all__ = [
     "register_generator",
     "unregister_generator",
     "fork_node",
+    "next_child_key",
+    "node_for_key",
     "next_child_node",
+    "seed_process",
 ]
 
 CHILD = "child"  # namespace key of child processes under a process's node
@@ -131,6 +134,21 @@ def fork_node() -> Optional[SeedTree]:
     return _node if _enabled else None
 
 
+def next_child_key() -> Optional[int]:
+    """Take the next child number k, or None when reseeding is off."""
+    with _lock:
+        if not _enabled or _node is None:
+            return None
+        return next(_counter)
+
+
+def node_for_key(key: int) -> SeedTree:
+    """``node.child("child", key)`` under the current node (reseeding must be on)."""
+    if _node is None:
+        raise RuntimeError("after-fork reseeding is off; call reseed_after_fork() first")
+    return _node.child(CHILD, key)
+
+
 def next_child_node() -> Optional[SeedTree]:
     """Take the next child key: ``node.child("child", k)``; None when reseeding is off.
 
@@ -182,8 +200,10 @@ def _before_fork() -> None:
     global _pending
     if not _enabled or getattr(_local, "suppress", False):
         return
+    assigned = getattr(_local, "assigned", None)
     # Runs in the parent, so the counter advances in the parent: the next fork gets k+1.
-    _pending = next(_counter)
+    # A multiprocessing Process.start has already taken its key (``_assigned_child``).
+    _pending = assigned if assigned is not None else next(_counter)
 
 
 def _after_fork_in_parent() -> None:
@@ -196,8 +216,11 @@ def _after_fork_in_child() -> None:
     key = _pending
     _pending = None
     # A lock held by another thread of the parent at fork time stays locked forever in
-    # the child; start with a fresh one.
+    # the child; start with a fresh one. The thread-local flags belong to the parent's
+    # Process.start / Popen call, which the child (still inside that call) never leaves.
     _lock = threading.Lock()
+    _local.assigned = None
+    _local.suppress = False
     if key is None or _node is None:
         return
     child = _node.child(CHILD, key)
@@ -230,3 +253,17 @@ class _suppress_fork_counting:
 
     def __exit__(self, *exc: object) -> None:
         _local.suppress = self._previous
+
+
+class _assigned_child:
+    """Within this block, a fork in this thread uses ``key`` (already taken by the caller)."""
+
+    def __init__(self, key: int) -> None:
+        self._key = key
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_local, "assigned", None)
+        _local.assigned = self._key
+
+    def __exit__(self, *exc: object) -> None:
+        _local.assigned = self._previous
