@@ -280,20 +280,27 @@ def main_check(argv: Sequence[str]) -> int:
     err = sys.stderr
     print(f"seedpool check: seed {seed_env}, {len(runs)} runs of: {' '.join(command)}", file=err)
     width = max(len(r.label) for r in runs)
+    # On a terminal the "running..." line is overwritten by the result; in a log file
+    # only the result line is written.
+    live = err.isatty()
     mismatched: List[_Run] = []
     with tempfile.TemporaryDirectory(prefix="seedpool-check-") as tmp:
         for i, run in enumerate(runs):
-            err.write(f"  [{i + 1}/{len(runs)}] {run.label:<{width}}  running...")
-            err.flush()
+            prefix = f"  [{i + 1}/{len(runs)}] {run.label:<{width}}"
+            if live:
+                err.write(f"{prefix}  running...")
+                err.flush()
             _execute(run, command, args.outputs, os.path.join(tmp, str(i)), args.timeout)
+            if live:
+                err.write("\r")
             if run.returncode != 0:
-                err.write(" failed\n")
+                err.write(f"{prefix}  {run.seconds:6.2f}s  FAILED\n")
                 print(_describe_failure(run), file=err)
                 return 3
             same = i == 0 or run.hashes == runs[0].hashes
             verdict = "" if i == 0 else ("  same" if same else "  DIFFERENT")
-            err.write(f"\r  [{i + 1}/{len(runs)}] {run.label:<{width}}  {run.seconds:6.2f}s  "
-                      f"stdout {run.hashes['stdout'][:12]}{verdict}\n")
+            err.write(f"{prefix}  {run.seconds:6.2f}s  stdout {run.hashes['stdout'][:12]}{verdict}\n")
+            err.flush()
             if not same:
                 mismatched.append(run)
 
