@@ -130,10 +130,14 @@ def main(seed: int) -> dict:
     out["seed_calls"] = [s1, s2, s3]
     out["root_entropy"] = root.entropy
 
+    def cross_replica():
+        with strategy.scope():  # cross-replica context: no replica id to key by
+            seeds.replica_seed()
+
     out["errors"] = {
         "strategy": err(lambda: stf.StrategySeeds("mirrored", 1)),
         "seed_none": err(lambda: stf.StrategySeeds(strategy, None)),
-        "cross_replica": err(lambda: strategy.scope().__enter__() and None or seeds.replica_seed()),
+        "cross_replica": err(cross_replica),
         "step_float": err(lambda: strategy.run(lambda: seeds.replica_seed(1.5))),
         "step_negative": err(lambda: strategy.run(lambda: seeds.replica_seed(-1))),
         "key_bad": err(lambda: strategy.run(lambda: seeds.replica_seed(0, key=-3))),
