@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 
 import numpy as np
 import pytest
 
 from seedpool import SeedTree
+from seedpool._backends import words_to_int
 from seedpool._fork import (fork_node, next_child_node, register_generator, reseed_after_fork,
                             stop_reseed_after_fork, unregister_generator)
 
@@ -56,14 +58,9 @@ def test_children_keyed_by_fork_counter(on_runs):
     # reseed_after_fork(5) was called twice: idempotent, so the keys start at 0
     assert [json.loads(c["env"])["path"] for c in children] == [["child", 0], ["child", 1], ["child", 2]]
     assert json.loads(children[0]["grandchild"]["env"])["path"] == ["child", 0, "child", 0]
-    expected = SeedTree(5).child("child", 1).child("python")
-    import random as _random
-
-    r = _random.Random()
-    from seedpool._backends import words_to_int
-
-    r.seed(words_to_int(expected.generate_state(4)))
-    assert children[1]["draws"][0] == r.random()
+    # child 1's `random` is seeded exactly from SeedTree(5).child("child", 1).child("python")
+    expected = random.Random(words_to_int(SeedTree(5).child("child", 1).child("python").generate_state(4)))
+    assert children[1]["draws"][0] == expected.random()
 
 
 def test_multiprocessing_fork_children_distinct(on_runs):
