@@ -16,6 +16,12 @@ from typing import Any
 from ._backends import available_backends as available_backends
 from ._context import rng as rng
 from ._errors import BackendUnavailableError as BackendUnavailableError
+from ._fork import register_generator as register_generator
+from ._fork import reseed_after_fork as reseed_after_fork
+from ._fork import stop_reseed_after_fork as stop_reseed_after_fork
+from ._fork import unregister_generator as unregister_generator
+from ._record import RecordError as RecordError
+from ._record import SeedRecord as SeedRecord
 from ._errors import SeedpoolError as SeedpoolError
 from ._seeding import RNGState as RNGState
 from ._seeding import get_state as get_state
@@ -35,6 +41,7 @@ __all__ = (
     "Pool",
     "ProcessPoolExecutor",
     "WorkerInfo",
+    "SeedRecord",
     # Functions
     "seed_everything",
     "rng",
@@ -43,14 +50,21 @@ __all__ = (
     "isolate",
     "available_backends",
     "worker_info",
+    "reseed_after_fork",
+    "stop_reseed_after_fork",
+    "register_generator",
+    "unregister_generator",
     # Errors
     "TimeoutError",
+    "RecordError",
     "SeedpoolError",
     "BackendUnavailableError",
 )
 
 for _obj in (SeedTree, RNGState, seed_everything, rng, get_state, set_state, isolate,
-             available_backends, SeedpoolError, BackendUnavailableError, WorkerInfo, worker_info):
+             available_backends, SeedpoolError, BackendUnavailableError, WorkerInfo, worker_info,
+             reseed_after_fork, stop_reseed_after_fork, register_generator, unregister_generator,
+             RecordError, SeedRecord):
     _obj.__module__ = "seedpool"
 del _obj
 

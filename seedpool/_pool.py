@@ -76,9 +76,27 @@ def is_dill_context(context: Any) -> bool:
     return type(context).__module__.startswith("multiprocess.")
 
 
+_pools_created = itertools.count()
+_pools_lock = threading.Lock()
+
+
 def check_seed_args(seed: Any, scope: Any) -> SeedTree:
+    """Validate ``scope`` and turn ``seed`` into the pool's root.
+
+    ``seed=None`` under a process root (``seed_everything`` or ``SEEDPOOL_SEED``) gives
+    the k-th pool created in this process ``root.child("pools", k)``, so a seeded script
+    that never passes ``seed=`` is still reproducible; with no process root it draws
+    fresh entropy.
+    """
     if scope not in _SCOPES:
         raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
+    if seed is None:
+        from ._seeding import current_root
+
+        root = current_root()
+        if root is not None:
+            with _pools_lock:
+                return root.child("pools", next(_pools_created))
     return SeedTree(seed)
 
 
@@ -166,8 +184,9 @@ class Pool(multiprocessing.pool.Pool):
         ``multiprocessing.get_context()`` or ``multiprocess.get_context()`` (dill for
         everything). The user's ``initializer`` runs after the worker is seeded.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root (see :class:`SeedTree`); ``None`` draws fresh entropy.
-        ``Pool(seed=pool.seed_tree)`` replays a run.
+        The root (see :class:`SeedTree`). ``None``: the k-th pool of a process whose root
+        was set (``seed_everything`` or ``SEEDPOOL_SEED``) uses ``root.child("pools", k)``;
+        otherwise fresh entropy. ``Pool(seed=pool.seed_tree)`` replays a run.
     scope : {"task", "worker"}
         Key streams by task (reproducible under any schedule) or by worker.
 

@@ -20,6 +20,7 @@ __all__ = [
     "ENV_SEED",
     "seed_everything",
     "default_tree",
+    "current_root",
     "tree_to_env",
     "tree_from_env",
     "RNGState",
@@ -74,7 +75,21 @@ def default_tree() -> SeedTree:
         return _default
 
 
-def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None) -> SeedTree:
+def current_root() -> Optional[SeedTree]:
+    """The root set by ``seed_everything`` or ``SEEDPOOL_SEED``, or None if neither was
+    (unlike :func:`default_tree`, never draws entropy)."""
+    global _default
+    with _lock:
+        if _default is None:
+            env = os.environ.get(ENV_SEED)
+            if not env:
+                return None
+            _default = tree_from_env(env)
+        return _default
+
+
+def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None,
+                    record: str | os.PathLike | None = None) -> SeedTree:
     """Seed every random number generator in use from one root, each on its own stream.
 
     Python's ``random`` is seeded from ``root.child("python")``, numpy's legacy global
@@ -92,6 +107,9 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
         Which backends to seed, from ``"tensorflow"``, ``"torch"``, ``"python"``,
         ``"numpy"``, ``"rng"``. ``None`` seeds every backend whose library is imported
         now (TensorFlow and torch are never imported by this call unless named).
+    record : str or path-like, optional
+        Write a seed record (see :class:`seedpool.SeedRecord`) to this file; also done
+        when ``SEEDPOOL_RECORD`` is set.
 
     Returns
     -------
@@ -126,6 +144,10 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     with _lock:
         _default = root
         os.environ[ENV_SEED] = tree_to_env(root)
+    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
+        from ._record import record_root
+
+        record_root(root, record)
     return root
 
 

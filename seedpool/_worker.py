@@ -83,7 +83,8 @@ class WorkerConfig:
 
 
 class _WorkerState:
-    __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache")
+    __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache",
+                 "record")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
         self.config = config
@@ -94,6 +95,8 @@ class _WorkerState:
         self.task_index: Optional[int] = None
         self.cache_key: Any = None
         self.cache: Any = None
+        # Read once: per-task records are opt-in (SEEDPOOL_RECORD) and cost a write each.
+        self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
 
     def words(self, backend: str) -> np.ndarray:
         """``task_node.child(backend).generate_state(8)``, derived a block at a time.
@@ -153,6 +156,10 @@ def initialize_worker(config: WorkerConfig) -> None:
     index, incarnation = _claim_slot(config)
     _state = _WorkerState(config, index, incarnation)
     worker_node = config.root.child(WORKERS, index, incarnation)
+    if os.environ.get("SEEDPOOL_RECORD"):
+        from ._record import record_consumer
+
+        record_consumer(worker_node, kind="worker", worker=index)
     # Seed every backend in use from the worker's node: in worker scope that is the
     # whole contract; in task scope it makes the user's initializer reproducible.
     for backend in BACKENDS.values():
@@ -219,6 +226,10 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     if state is None or state.config.scope != "task":
         return func(*args, **kwargs)
     state.call, state.task_index = call, index
+    if state.record:
+        from ._record import record_consumer
+
+        record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     _lazy.begin(state.words)
     for name in _EAGER:
         if name in sys.modules:
