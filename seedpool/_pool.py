@@ -205,6 +205,9 @@ class Pool(multiprocessing.pool.Pool):
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
                  context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:
+        # As the stdlib does first: __del__ reads these even if __init__ raises below.
+        self._pool: list[Any] = []
+        self._state = multiprocessing.pool.INIT
         # Validate everything before a single process starts.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")

@@ -1,0 +1,73 @@
+"""Task functions for the pool tests (importable, so every start method can load them)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from random import randint  # bound at import: must still be seeded per task
+
+import numpy as np
+
+import seedpool
+
+
+def draw(x):
+    """One value from every generator a task might use, plus the input."""
+    return (x, random.random(), float(np.random.random()), float(seedpool.rng().random()))
+
+
+def draw_star(x, y):
+    return (x, y, random.random(), float(np.random.random()))
+
+
+def draw_many(x):
+    return (x, randint(0, 10**9), float(np.random.mtrand._rand.random_sample()),
+            float(np.random.standard_normal()), random.gauss(0, 1))
+
+
+def noop(x):
+    return x
+
+
+def info(_=None):
+    i = seedpool.worker_info()
+    return (i.index, i.num_workers, i.call, i.task_index, i.scope, os.getpid())
+
+
+def slow_draw(x):
+    time.sleep(0.02 * (x % 3))  # jitter the schedule
+    return draw(x)
+
+
+def own_seed(x):
+    np.random.seed(x)
+    random.seed(x)
+    return (float(np.random.random()), random.random())
+
+
+def worker_stream(_=None):
+    i = seedpool.worker_info()
+    return (i.index, i.incarnation, random.random(), float(np.random.random()), os.getpid())
+
+
+def sleep(t):
+    time.sleep(t)
+    return t
+
+
+def boom(x):
+    raise ValueError(f"boom {x}")
+
+
+INIT_DRAWS = {}
+
+
+def init_draw(tag):
+    # runs in the worker after seeding: its randomness must be seeded too
+    INIT_DRAWS["value"] = (tag, random.random())
+
+
+def read_init(_=None):
+    i = seedpool.worker_info()
+    return (i.index, i.incarnation, INIT_DRAWS.get("value"))
