@@ -83,6 +83,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)
+    value.__module__ = "seedpool"  # pickle finds it again through this __getattr__
     globals()[name] = value
     return value
 
