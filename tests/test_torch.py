@@ -314,3 +314,20 @@ def test_bad_input_names_argument_value_and_fix():
         st.WorkerSeeder(0, init_fn=3)
     with pytest.raises(TypeError, match=r"loader must be a torch.utils.data.DataLoader \(got list\)"):
         st.set_epoch([], 0)
+
+
+def test_rank_and_world_come_from_torch_distributed_when_initialised(monkeypatch):
+    import torch.distributed as dist
+
+    import seedpool.torch as st
+
+    monkeypatch.setattr(dist, "is_available", lambda: True)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_rank", lambda group=None: 3)
+    monkeypatch.setattr(dist, "get_world_size", lambda group=None: 4)
+    seeder = st.WorkerSeeder(0)
+    assert seeder.rank == 3 and seeder.node(1) == st.WorkerSeeder(0, rank=3).node(1)
+    assert seeder.node(1) != st.WorkerSeeder(0, rank=0).node(1)
+    sampler = st.SeededSampler(10, seed=0)
+    assert (sampler.rank, sampler.num_replicas) == (3, 4)
+    assert list(sampler) == list(st.SeededSampler(10, seed=0, num_replicas=4, rank=3))
