@@ -57,6 +57,7 @@ __all__ = (
     # Errors
     "TimeoutError",
     "RecordError",
+    "WorkerLostError",
     "SeedpoolError",
     "BackendUnavailableError",
 )
@@ -72,6 +73,7 @@ del _obj
 _LAZY: dict[str, str] = {
     "Pool": "._pool",
     "TimeoutError": "._pool",
+    "WorkerLostError": "._watchdog",
     "ProcessPoolExecutor": "._executor",
 }
 

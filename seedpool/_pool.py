@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Optional
 import multiprocess
 
 from ._tree import SeedLike, SeedTree
+from ._watchdog import WorkerWatch
 from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
 
 __all__ = ["Pool", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
@@ -101,8 +102,12 @@ def check_seed_args(seed: Any, scope: Any) -> SeedTree:
 
 
 def make_slots(context: Any, processes: int) -> Any:
-    """Shared [pid * n, incarnation * n] array from which workers claim their slot."""
-    return context.Array("q", 2 * processes, lock=True)
+    """Shared [pid * n, incarnation * n, call * n, index * n] array: workers claim a slot
+    in it and say which task they hold (see ``_worker.WorkerConfig``)."""
+    slots = context.Array("q", 4 * processes, lock=True)
+    for k in range(2 * processes, 4 * processes):
+        slots[k] = -1  # no task yet
+    return slots
 
 
 class _TimeoutTranslating:
@@ -147,6 +152,15 @@ _RESULT_CLASSES = {
     multiprocessing.pool.IMapIterator: _IMapIterator,
     multiprocessing.pool.IMapUnorderedIterator: _IMapUnorderedIterator,
 }
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list]:
+    it = iter(items)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
 
 
 def _translating(result: Any) -> Any:
@@ -227,6 +241,7 @@ class Pool(multiprocessing.pool.Pool):
                               wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                               tuple(initargs))
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
+        self._seedpool_watch = WorkerWatch(self, config.slots, processes)
 
     # -- the one layer where tasks are wrapped ------------------------------------------
     def _next_call(self) -> int:
@@ -246,31 +261,54 @@ class Pool(multiprocessing.pool.Pool):
 
     def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):  # noqa: B006
         self._check_running()
-        return _translating(super().apply_async(self._task(func, "apply"), args, kwds, callback, error_callback))
+        task = self._task(func, "apply")
+        result = super().apply_async(task, args, kwds, callback, error_callback)
+        self._seedpool_watch.track(task.call, result)
+        return _translating(result)
 
     def map(self, func, iterable, chunksize=None):
         return self.map_async(func, iterable, chunksize).get()
 
     def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
-        task, items = self._indexed(func, iterable, "item")
-        return _translating(super().map_async(task, items, chunksize, callback, error_callback))
+        return self._map_indexed(func, iterable, "item", chunksize, callback, error_callback)
 
     def starmap(self, func, iterable, chunksize=None):
         return self.starmap_async(func, iterable, chunksize).get()
 
     def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
-        task, items = self._indexed(func, iterable, "star")
         # Each item is (index, args); TaskCall unpacks it, so the stdlib's plain map
         # machinery carries it.
-        return _translating(super().map_async(task, items, chunksize, callback, error_callback))
+        return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
+
+    def _map_indexed(self, func, iterable, mode, chunksize, callback, error_callback):
+        self._check_running()
+        task = self._task(func, mode)
+        # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
+        result = super().map_async(task, list(enumerate(iterable)), chunksize, callback, error_callback)
+        self._seedpool_watch.track(task.call, result)
+        return _translating(result)
 
     def imap(self, func, iterable, chunksize=1):
-        self._check_running()
-        return _translating(super().imap(self._task(func, "item"), enumerate(iterable), chunksize))
+        return self._imap(super().imap, func, iterable, chunksize)
 
     def imap_unordered(self, func, iterable, chunksize=1):
+        return self._imap(super().imap_unordered, func, iterable, chunksize)
+
+    def _imap(self, stdlib_imap, func, iterable, chunksize):
         self._check_running()
-        return _translating(super().imap_unordered(self._task(func, "item"), enumerate(iterable), chunksize))
+        if chunksize < 1:
+            raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
+        if chunksize == 1:
+            task = self._task(func, "item")
+            result = stdlib_imap(task, enumerate(iterable), 1)
+            self._seedpool_watch.track(task.call, result)
+            return _translating(result)
+        # Chunk here, as the stdlib would (consecutive runs of ``chunksize``), so the
+        # iterator that answers the chunks stays reachable for the worker watch.
+        task = self._task(func, "chunk")
+        result = stdlib_imap(task, _chunks(enumerate(iterable), chunksize), 1)
+        self._seedpool_watch.track(task.call, result, chunksize)
+        return (item for chunk in result for item in chunk)
 
     # Borrow the stdlib docstrings, adding how seeding applies.
     for _name in ("apply_async", "map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):

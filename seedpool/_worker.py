@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -33,6 +34,7 @@ TASKS = "tasks"
 WORKERS = "workers"
 _EAGER = ("tensorflow", "torch")  # seeded eagerly per task, and only if imported
 _BLOCK = 64  # tasks whose seed words are derived together (vectorised) on first use
+_CLAIM_TIMEOUT = 60.0
 _WORDS = 8  # enough for PCG64 (4 x uint64); backends that take 4 words use the first 4
 
 
@@ -77,14 +79,16 @@ class WorkerConfig:
         self.root = root
         self.scope = scope
         self.num_workers = num_workers
-        self.slots = slots  # shared int64 array: [pid_0..pid_n-1, incarnation_0..incarnation_n-1]
+        # Shared int64 array, four rows of n: pid, incarnation, and the (call, index) of
+        # the task each slot started last -- read by the parent when a worker dies.
+        self.slots = slots
         self.initializer = initializer
         self.initargs = initargs
 
 
 class _WorkerState:
     __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache",
-                 "record")
+                 "record", "marker", "marker_at")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
         self.config = config
@@ -97,6 +101,9 @@ class _WorkerState:
         self.cache: Any = None
         # Read once: per-task records are opt-in (SEEDPOOL_RECORD) and cost a write each.
         self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
+        n = config.num_workers
+        self.marker = config.slots.get_obj()  # raw ctypes array: no lock per task
+        self.marker_at = (2 * n + index, 3 * n + index)
 
     def words(self, backend: str) -> np.ndarray:
         """``task_node.child(backend).generate_state(8)``, derived a block at a time.
@@ -124,36 +131,52 @@ class _WorkerState:
 _state: Optional[_WorkerState] = None
 
 
-def _slot_is_free(pid: int) -> bool:
-    if pid == 0:
-        return True
-    try:
-        import psutil
-
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except Exception:  # NoSuchProcess, AccessDenied: the holder is gone for our purposes
-        return True
-
-
 def _claim_slot(config: WorkerConfig) -> tuple[int, int]:
+    """Take a free slot (pid 0) and bump its incarnation.
+
+    A slot is freed by its holder on a normal exit (``_release_slot``) or, after an
+    abnormal death, by the parent's worker watch once it has read which task the dead
+    worker held -- so a replacement may wait here for a moment.
+    """
     n = config.num_workers
-    with config.slots.get_lock():
-        values = config.slots.get_obj()
-        me = os.getpid()
-        for slot in range(n):
-            if _slot_is_free(values[slot]):
-                values[slot] = me
-                incarnation = values[n + slot]
-                values[n + slot] = incarnation + 1
-                return slot, incarnation
-    # Cannot happen while the pool keeps at most n live workers; fail loudly if it does.
-    raise RuntimeError(f"seedpool: no free worker slot among {n} (pid {os.getpid()})")
+    me = os.getpid()
+    deadline = time.monotonic() + _CLAIM_TIMEOUT
+    while True:
+        with config.slots.get_lock():
+            values = config.slots.get_obj()
+            for slot in range(n):
+                if values[slot] == 0:
+                    values[slot] = me
+                    incarnation = values[n + slot]
+                    values[n + slot] = incarnation + 1
+                    values[2 * n + slot] = values[3 * n + slot] = -1
+                    return slot, incarnation
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"seedpool: no free worker slot among {n} after {_CLAIM_TIMEOUT} s (pid {me})")
+        time.sleep(0.01)
+
+
+def _release_slot(slots: Any, slot: int, pid: int) -> None:
+    with slots.get_lock():
+        values = slots.get_obj()
+        if values[slot] == pid:
+            values[slot] = 0
+
+
+def _release_on_normal_exit(config: WorkerConfig, slot: int) -> None:
+    # A worker process ends through its library's util._exit_function (never atexit):
+    # register with whichever of multiprocessing / multiprocess started us.
+    for name in ("multiprocessing.util", "multiprocess.util"):
+        util = sys.modules.get(name)
+        if util is not None:
+            util.Finalize(None, _release_slot, args=(config.slots, slot, os.getpid()), exitpriority=100)
 
 
 def initialize_worker(config: WorkerConfig) -> None:
     """Pool initializer: claim a slot, seed from the worker's node, run the user's one."""
     global _state
     index, incarnation = _claim_slot(config)
+    _release_on_normal_exit(config, index)
     _state = _WorkerState(config, index, incarnation)
     worker_node = config.root.child(WORKERS, index, incarnation)
     if os.environ.get("SEEDPOOL_RECORD"):
@@ -223,7 +246,13 @@ class _SeedWords(ISeedSequence):
 
 def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
     state = _state
-    if state is None or state.config.scope != "task":
+    if state is None:
+        return func(*args, **kwargs)
+    # Say which task this worker holds, so the parent can name it if we die.
+    at_call, at_index = state.marker_at
+    state.marker[at_call] = call
+    state.marker[at_index] = index
+    if state.config.scope != "task":
         return func(*args, **kwargs)
     state.call, state.task_index = call, index
     if state.record:
@@ -247,7 +276,8 @@ class TaskCall:
     """The callable a pool sends instead of the user's: seeds, then calls ``func``.
 
     ``mode`` says how arguments arrive: ``"item"`` -- ``(index, x)`` from ``map``/``imap``;
-    ``"star"`` -- ``(index, args)`` from ``starmap``; ``"indexed"`` -- ``(index, *args)``
+    ``"star"`` -- ``(index, args)`` from ``starmap``; ``"chunk"`` -- a list of
+    ``(index, x)`` from a chunked ``imap``; ``"indexed"`` -- ``(index, *args)``
     from the executor's ``map``; ``"apply"`` -- ``(*args, **kwargs)`` with index 0.
     """
 
@@ -266,6 +296,9 @@ class TaskCall:
         if mode == "star":
             index, xs = args[0]
             return _run_task(self.func, self.call, index, xs, {})
+        if mode == "chunk":
+            func, call = self.func, self.call
+            return [_run_task(func, call, index, (x,), {}) for index, x in args[0]]
         if mode == "indexed":
             return _run_task(self.func, self.call, args[0], args[1:], kwargs)
         return _run_task(self.func, self.call, 0, args, kwargs)

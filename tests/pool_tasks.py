@@ -71,3 +71,15 @@ def init_draw(tag):
 def read_init(_=None):
     i = seedpool.worker_info()
     return (i.index, i.incarnation, INIT_DRAWS.get("value"))
+
+
+def die_on(x, victim=5, how="kill"):
+    """Task `victim` kills its own worker (SIGKILL, or os._exit(3)); the others sleep a bit."""
+    import signal
+
+    if x == victim:
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        os._exit(3)
+    time.sleep(0.01)
+    return x
