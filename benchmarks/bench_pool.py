@@ -1,0 +1,277 @@
+"""seedpool.Pool against the plain pools, processes=2, all pools alive in one run.
+
+    python benchmarks/bench_pool.py [--tasks 100000] [--work-tasks 4000] [--rounds 9]
+
+Pools (all fork, Linux's default on 3.11; the task functions live in ``_tasks.py`` so
+every pool pickles them by reference, and numpy is imported in every worker):
+
+    plain        multiprocessing.Pool(2)
+    plain-b      a second multiprocessing.Pool(2): plain-b / plain is the noise floor of a ratio
+    task         seedpool.Pool(2, seed=1)                       scope="task" (default)
+    worker       seedpool.Pool(2, seed=1, scope="worker")       default context
+    worker-ctx   seedpool.Pool(2, seed=1, scope="worker", context=multiprocessing.get_context("fork"))
+    multiprocess multiprocess.Pool(2)                           dill for everything (reference)
+
+Blocks, each timed in rounds; in round r the variants run in an order rotated by r, and
+every ratio or difference is taken between runs of the *same* round (they share the
+machine's noise), then the median (and min) over rounds is reported. Wall time is
+``perf_counter`` around ``pool.map``; CPU time is the parent's ``process_time`` (all its
+threads) plus the workers' CPU clocks (``clock_gettime`` on the process's CPU clock, ns resolution), so it is less sensitive to other
+jobs on the machine than wall time is.
+
+1. no-op tasks, ``map`` with default chunking, ``--tasks`` items:
+   seeding overhead per task = (task - plain) / tasks      target <= 3 us (issue 3)
+   also against worker scope (the seeding alone, without the transport cost).
+2. tasks drawing ``random.random()`` and ``np.random.random()`` (a real reseed of both
+   per task -- the lazy scheme's worst case): overhead per task, no target.
+3. ~100 us of non-random work per task (``--work-tasks`` items): task / plain, target
+   <= 1.05x; and the same work plus one draw from each generator (reference).
+4. transport, no-op tasks: worker / plain <= 1.25x, worker-ctx / plain <= 1.02x;
+   multiprocess / plain, and lambdas through seedpool (dill for the callable only) and
+   through multiprocess, for reference.
+
+Exit status 1 only if something is wrong (results differ from the plain pool's, a lambda
+is refused); a missed speed target is reported, not a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import time
+from typing import Any, Callable
+
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
+from _common import Row, load_average, median, minimum, print_table
+
+import multiprocess
+import numpy as np
+import psutil
+
+import _tasks
+import seedpool
+
+TARGET_TASK_OVERHEAD_US = 3.0
+TARGET_WORK_RATIO = 1.05
+TARGET_WORKER_RATIO = 1.25
+TARGET_WORKER_CTX_RATIO = 1.02
+
+
+def _cpu_clock(pid: int) -> Any:
+    """Linux's CPU-time clock of process ``pid`` (ns resolution), or None.
+
+    psutil reads /proc ticks (10 ms here), too coarse for a 15 ms map; the kernel's
+    per-process clock id is MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) = (~pid << 3) | 2.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    clock = ((~pid) << 3) | 2
+    try:
+        time.clock_gettime(clock)
+    except OSError:
+        return None
+    return clock
+
+
+class Meter:
+    """Wall and CPU time (parent, all threads, + workers) of one pool call."""
+
+    def __init__(self, pool: Any) -> None:
+        # pool._pool (the worker Process objects) is private, read here only to find
+        # the workers' pids; no maxtasksperchild, so they live as long as the pool.
+        pids = [p.pid for p in pool._pool]
+        self.clocks = [_cpu_clock(pid) for pid in pids]
+        self.workers = [psutil.Process(pid) for pid in pids]
+
+    def cpu(self) -> float:
+        total = time.process_time()
+        for clock, w in zip(self.clocks, self.workers):
+            if clock is not None:
+                total += time.clock_gettime(clock)
+            else:
+                t = w.cpu_times()
+                total += t.user + t.system
+        return total
+
+    def run(self, fn: Callable[[], Any]) -> tuple[float, float, Any]:
+        c0 = self.cpu()
+        t0 = time.perf_counter()
+        out = fn()
+        wall = time.perf_counter() - t0
+        return wall, self.cpu() - c0, out
+
+
+def run_block(name: str, variants: dict[str, tuple[Any, Callable[[Any], Any]]], rounds: int,
+              check: Callable[[str, Any], None]) -> dict[str, dict[str, list[float]]]:
+    """Time every variant once per round, in rotated order; one warm-up round first."""
+    meters = {pool_name: Meter(pool) for pool_name, (pool, _) in variants.items()}
+    keys = list(variants)
+    times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in keys}
+    t_block = time.perf_counter()
+    for r in range(-1, rounds):
+        order = keys[r % len(keys):] + keys[:r % len(keys)] if r >= 0 else keys
+        for k in order:
+            pool, call = variants[k]
+            wall, cpu, out = meters[k].run(lambda: call(pool))
+            if r < 0:
+                check(k, out)
+            else:
+                times[k]["wall"].append(wall)
+                times[k]["cpu"].append(cpu)
+    print(f"  block {name!r}: {rounds} rounds (+1 warm-up) in {time.perf_counter() - t_block:.1f} s, "
+          f"loadavg {load_average()}", flush=True)
+    return times
+
+
+def paired(a: list[float], b: list[float], f: Callable[[float, float], float]) -> list[float]:
+    return [f(x, y) for x, y in zip(a, b)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=100_000)
+    ap.add_argument("--work-tasks", type=int, default=4_000)
+    ap.add_argument("--rounds", type=int, default=9)
+    args = ap.parse_args(argv)
+    N, NW, R = args.tasks, args.work_tasks, args.rounds
+
+    print(f"bench_pool: python {sys.version.split()[0]}, numpy {np.__version__}, "
+          f"multiprocess {multiprocess.__version__}, start method "
+          f"{multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]}, "
+          f"cpus {psutil.cpu_count()}, loadavg {load_average()}")
+    k = _tasks.calibrate(100e-6)
+    t0 = time.perf_counter()
+    for _ in range(200):
+        _tasks.work(k)
+    print(f"work(k={k}) takes {(time.perf_counter() - t0) / 200 * 1e6:.0f} us in the parent; "
+          f"{N:,} no-op tasks, {NW:,} work tasks, {R} rounds")
+
+    problems: list[str] = []
+    items = range(N)
+    expected = list(items)
+    work_items = [k] * NW
+    lam = lambda x: x  # noqa: E731  -- a lambda: stdlib pickle refuses it
+
+    def check(name: str, out: Any) -> None:
+        if name.endswith("noop") or name.endswith("lambda"):
+            if out != expected:
+                problems.append(f"{name}: results differ from the plain pool's")
+
+    pools = {
+        "plain": multiprocessing.Pool(2),
+        "plain-b": multiprocessing.Pool(2),  # a second plain pool: the noise floor of a ratio
+        "task": seedpool.Pool(2, seed=1),
+        "worker": seedpool.Pool(2, seed=1, scope="worker"),
+        "worker-ctx": seedpool.Pool(2, seed=1, scope="worker", context=multiprocessing.get_context("fork")),
+        "multiprocess": multiprocess.Pool(2),
+    }
+    try:
+        # Correctness before speed: lambdas go through, task-scope draws are reproducible.
+        if pools["worker"].map(lam, range(10)) != list(range(10)):
+            problems.append("seedpool worker scope: lambda gave wrong results")
+        a = pools["task"].map(_tasks.draw, range(50), chunksize=7)
+        with seedpool.Pool(1, seed=1) as again:
+            b = again.map(_tasks.draw, range(50), chunksize=50)
+        if a != b:
+            problems.append("task scope: draws depend on the schedule (processes/chunksize)")
+        if len(set(a)) != len(a):
+            problems.append("task scope: two tasks drew the same numbers")
+
+        def mapper(func: Callable[[Any], Any], it: Any) -> Callable[[Any], Any]:
+            return lambda pool: pool.map(func, it)
+
+        print("\ntiming (every block interleaves its variants, rotating the order each round):")
+        noop = run_block("no-op", {
+            "plain/noop": (pools["plain"], mapper(_tasks.noop, items)),
+            "plain-b/noop": (pools["plain-b"], mapper(_tasks.noop, items)),
+            "task/noop": (pools["task"], mapper(_tasks.noop, items)),
+            "worker/noop": (pools["worker"], mapper(_tasks.noop, items)),
+            "worker-ctx/noop": (pools["worker-ctx"], mapper(_tasks.noop, items)),
+            "multiprocess/noop": (pools["multiprocess"], mapper(_tasks.noop, items)),
+            "worker/lambda": (pools["worker"], mapper(lam, items)),
+            "multiprocess/lambda": (pools["multiprocess"], mapper(lam, items)),
+        }, R, check)
+        draw = run_block("draw", {
+            "plain/draw": (pools["plain"], mapper(_tasks.draw, items)),
+            "task/draw": (pools["task"], mapper(_tasks.draw, items)),
+            "worker/draw": (pools["worker"], mapper(_tasks.draw, items)),
+        }, max(3, R // 2 + 1), check)
+        work = run_block("work", {
+            "plain/work": (pools["plain"], mapper(_tasks.work, work_items)),
+            "plain-b/work": (pools["plain-b"], mapper(_tasks.work, work_items)),
+            "task/work": (pools["task"], mapper(_tasks.work, work_items)),
+            "plain/work_draw": (pools["plain"], mapper(_tasks.work_draw, work_items)),
+            "task/work_draw": (pools["task"], mapper(_tasks.work_draw, work_items)),
+        }, R, check)
+    finally:
+        for pool in pools.values():
+            pool.terminate()
+        for pool in pools.values():
+            pool.join()
+
+    us = 1e6 / N
+
+    def per_item(times: dict, key: str, what: str = "wall") -> list[float]:
+        return [t * us for t in times[key][what]]
+
+    def overhead(times: dict, a: str, b: str, what: str, n: int) -> list[float]:
+        return paired(times[a][what], times[b][what], lambda x, y: (x - y) * 1e6 / n)
+
+    def ratio(times: dict, a: str, b: str, what: str = "wall") -> list[float]:
+        return paired(times[a][what], times[b][what], lambda x, y: x / y)
+
+    def row(name: str, values: list[float], unit: str, **kw: Any) -> Row:
+        return Row(name, median(values), minimum(values), unit, **kw)
+
+    rows = [
+        row("plain multiprocessing.Pool, no-op, wall per item", per_item(noop, "plain/noop"), "us"),
+        row("seedpool task scope, no-op, wall per item", per_item(noop, "task/noop"), "us"),
+        row("seedpool worker scope, no-op, wall per item", per_item(noop, "worker/noop"), "us"),
+        row("task-scope overhead vs plain, wall per task", overhead(noop, "task/noop", "plain/noop", "wall", N),
+            "us", target=TARGET_TASK_OVERHEAD_US),
+        row("task-scope overhead vs plain, CPU per task", overhead(noop, "task/noop", "plain/noop", "cpu", N),
+            "us", target=TARGET_TASK_OVERHEAD_US),
+        row("task-scope overhead vs worker scope, wall per task",
+            overhead(noop, "task/noop", "worker/noop", "wall", N), "us"),
+        row("task-scope overhead vs worker scope, CPU per task",
+            overhead(noop, "task/noop", "worker/noop", "cpu", N), "us"),
+        row("draw-every-task overhead vs plain, wall per task", overhead(draw, "task/draw", "plain/draw", "wall", N),
+            "us"),
+        row("draw-every-task overhead vs plain, CPU per task", overhead(draw, "task/draw", "plain/draw", "cpu", N),
+            "us"),
+        row("draw-every-task, worker scope vs plain, CPU per task",
+            overhead(draw, "worker/draw", "plain/draw", "cpu", N), "us"),
+        row("~100 us work: task / plain, wall", ratio(work, "task/work", "plain/work"), "x",
+            target=TARGET_WORK_RATIO),
+        row("~100 us work: task / plain, CPU", ratio(work, "task/work", "plain/work", "cpu"), "x"),
+        row("control: 2nd plain pool / plain, ~100 us work, wall", ratio(work, "plain-b/work", "plain/work"), "x"),
+        row("~100 us work + 1 draw each RNG: task / plain, wall", ratio(work, "task/work_draw", "plain/work_draw"),
+            "x"),
+        row("worker scope (default ctx) / plain, no-op, wall", ratio(noop, "worker/noop", "plain/noop"), "x",
+            target=TARGET_WORKER_RATIO),
+        row("worker scope (fork ctx passed) / plain, no-op, wall", ratio(noop, "worker-ctx/noop", "plain/noop"), "x",
+            target=TARGET_WORKER_CTX_RATIO),
+        row("worker scope (default ctx) / plain, no-op, CPU", ratio(noop, "worker/noop", "plain/noop", "cpu"), "x"),
+        row("worker scope (fork ctx passed) / plain, no-op, CPU",
+            ratio(noop, "worker-ctx/noop", "plain/noop", "cpu"), "x"),
+        row("control: 2nd plain pool / plain, no-op, wall", ratio(noop, "plain-b/noop", "plain/noop"), "x"),
+        row("control: 2nd plain pool / plain, no-op, CPU", ratio(noop, "plain-b/noop", "plain/noop", "cpu"), "x"),
+        row("multiprocess.Pool / plain, no-op, wall", ratio(noop, "multiprocess/noop", "plain/noop"), "x"),
+        row("worker scope, lambda / plain, no-op, wall", ratio(noop, "worker/lambda", "plain/noop"), "x"),
+        row("multiprocess.Pool, lambda / plain, no-op, wall", ratio(noop, "multiprocess/lambda", "plain/noop"), "x"),
+        row("multiprocess.Pool, no-op, wall per item", per_item(noop, "multiprocess/noop"), "us"),
+    ]
+    print_table(rows, f"Pool figures, processes=2 (median and min over rounds; differences and ratios paired "
+                      f"within a round; loadavg at end {load_average()})")
+    missed = [r.name for r in rows if r.met is False]
+    if missed:
+        print(f"\n{len(missed)} target(s) not met (reported, not a failure): " + "; ".join(missed))
+    if problems:
+        print("\nFAIL: " + "; ".join(problems))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
