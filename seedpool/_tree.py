@@ -208,8 +208,8 @@ class SeedTree:
     >>> b = SeedTree(42).child("data", 3).generator().random()
     >>> a == b
     True
-    >>> (SeedTree(42).child(1).seed_sequence.generate_state(4)
-    ...  == np.random.SeedSequence(42).spawn(2)[1].generate_state(4)).all()
+    >>> bool((SeedTree(42).child(1).seed_sequence.generate_state(4)
+    ...       == np.random.SeedSequence(42).spawn(2)[1].generate_state(4)).all())
     True
     """
 

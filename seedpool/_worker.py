@@ -259,10 +259,12 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
         from ._record import record_consumer
 
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
-    _lazy.begin(state.words)
+    # TensorFlow/torch first: Keras' seeding also calls random.seed / np.random.seed,
+    # which must not count as the task choosing its own seed.
     for name in _EAGER:
         if name in sys.modules:
             BACKENDS[name].seed_words(state.words(name)[:4])
+    _lazy.begin(state.words)
     _context.set_task_provider(_TaskRNG())
     try:
         return func(*args, **kwargs)

@@ -83,3 +83,13 @@ def die_on(x, victim=5, how="kill"):
         os._exit(3)
     time.sleep(0.01)
     return x
+
+
+def import_tensorflow():
+    import tensorflow  # noqa: F401  (the worker now has TF: seeded eagerly per task)
+
+
+def draw_with_tf(x):
+    import tensorflow as tf
+
+    return draw(x) + (float(tf.random.uniform(())),)

@@ -292,3 +292,17 @@ def test_multiset_of_imap_unordered_matches_map():
         unordered = list(pool.imap_unordered(T.slow_draw, range(30)))
     assert collections.Counter(unordered) == collections.Counter(expected_draw(2, 0, i) for i in range(30))
     assert REPO.exists()
+
+
+def test_workers_with_tensorflow_keep_every_stream_keyed():
+    # Keras' seeding calls random.seed/np.random.seed; that must not stop the task's own
+    # lazy seeding (a real bug once: values then depended on the worker's history).
+    pytest.importorskip("tensorflow")
+    ctx = multiprocessing.get_context("spawn")
+    with seedpool.Pool(2, initializer=T.import_tensorflow, context=ctx, seed=13) as pool:
+        a = pool.map(T.draw_with_tf, range(6), 1)
+    with seedpool.Pool(1, initializer=T.import_tensorflow, context=ctx, seed=13) as pool:
+        b = pool.map(T.draw_with_tf, range(6), 3)
+    assert [r[:4] for r in a] == [expected_draw(13, 0, i) for i in range(6)]
+    assert a == b  # TensorFlow's own draws are keyed by task as well
+    assert len({r[4] for r in a}) == 6
