@@ -35,9 +35,21 @@ __all__ = ["install", "begin", "end", "installed"]
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
 
-_words: Optional[WordsFn] = None
-_python_stale = False
-_numpy_stale = False
+class _Scope:
+    """One task's view: where its words come from, what is still stale, what to restore."""
+
+    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "saved_python", "saved_numpy", "gauss_next")
+
+    def __init__(self, words: WordsFn, restore: bool) -> None:
+        self.words = words
+        self.python_stale = self.numpy_stale = True
+        self.restore = restore
+        self.saved_python: Any = None
+        self.saved_numpy: Any = None
+        self.gauss_next: Any = None
+
+
+_scope: Optional[_Scope] = None
 _installed = False
 _lazy_numpy: Any = None
 
@@ -46,28 +58,64 @@ def installed() -> bool:
     return _installed
 
 
-def begin(words: WordsFn) -> None:
-    """A task starts: both generators are stale until first used."""
-    global _words, _python_stale, _numpy_stale
-    _words = words
-    _python_stale = _numpy_stale = True
-    _random_module._inst.gauss_next = None
+def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
+    """A task starts: both generators are stale until first used.
+
+    With ``restore``, whatever the task changes is put back by :func:`end` (states are
+    saved lazily, just before the first change). Returns a token for :func:`end`; scopes
+    nest.
+    """
+    global _scope
+    previous = _scope
+    scope = _Scope(words, restore)
+    inst = _random_module._inst
+    if restore:
+        scope.gauss_next = inst.gauss_next
+    # A cached second normal from before the task must not leak into it.
+    inst.gauss_next = None
+    _scope = scope
+    return previous
 
 
-def end() -> None:
-    """The task is over: draws outside tasks (between tasks) do not reseed."""
-    global _words, _python_stale, _numpy_stale
-    _words = None
-    _python_stale = _numpy_stale = False
+def mark_stale() -> None:
+    """Mark both generators stale again (after seeding code such as Keras' that also
+    calls ``random.seed`` / ``np.random.seed``, which must not count as the task's own
+    choice). With ``restore``, the states from before that code were already saved."""
+    scope = _scope
+    if scope is not None:
+        scope.python_stale = scope.numpy_stale = True
+
+
+def end(token: Optional[_Scope] = None) -> None:
+    """The task is over: restore if asked, and go back to the enclosing scope (if any)."""
+    global _scope
+    scope = _scope
+    if scope is not None and scope.restore:
+        inst = _random_module._inst
+        if scope.saved_python is not None:
+            _random_module.Random.setstate(inst, scope.saved_python)
+        else:
+            inst.gauss_next = scope.gauss_next
+        if scope.saved_numpy is not None:
+            np.random.RandomState.set_state(_lazy_numpy, scope.saved_numpy)
+    _scope = token
 
 
 # -- Python random -------------------------------------------------------------------
+def _save_python(scope: _Scope) -> None:
+    if scope.restore and scope.saved_python is None:
+        inst = _random_module._inst
+        inst.gauss_next = scope.gauss_next  # save the outside state as it was
+        scope.saved_python = _random_module.Random.getstate(inst)
+
+
 def _seed_python() -> None:
-    global _python_stale
-    _python_stale = False
+    scope = _scope
+    scope.python_stale = False  # type: ignore[union-attr]
+    _save_python(scope)  # type: ignore[arg-type]
     from ._backends import words_to_int
 
-    _random_module.Random.seed(_random_module._inst, words_to_int(_words("python")[:4]))  # type: ignore[misc]
+    _random_module.Random.seed(_random_module._inst, words_to_int(scope.words("python")[:4]))  # type: ignore[union-attr]
 
 
 def _install_python() -> None:
@@ -78,7 +126,8 @@ def _install_python() -> None:
         method = getattr(cls, name)
 
         def hook(*args: Any, **kwargs: Any) -> Any:
-            if _python_stale:
+            scope = _scope
+            if scope is not None and scope.python_stale:
                 _seed_python()
             return method(inst, *args, **kwargs)
 
@@ -91,8 +140,10 @@ def _install_python() -> None:
 
         def hook(*args: Any, **kwargs: Any) -> Any:
             # The task chose its own state: don't overwrite it on the next draw.
-            global _python_stale
-            _python_stale = False
+            scope = _scope
+            if scope is not None:
+                scope.python_stale = False
+                _save_python(scope)
             return method(inst, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
@@ -113,10 +164,16 @@ def _install_python() -> None:
 
 
 # -- numpy legacy global state -------------------------------------------------------
+def _save_numpy(scope: _Scope) -> None:
+    if scope.restore and scope.saved_numpy is None:
+        scope.saved_numpy = np.random.RandomState.get_state(_lazy_numpy)
+
+
 def _seed_numpy() -> None:
-    global _numpy_stale
-    _numpy_stale = False
-    np.random.RandomState.seed(_lazy_numpy, _words("numpy")[:4])  # type: ignore[misc]
+    scope = _scope
+    scope.numpy_stale = False  # type: ignore[union-attr]
+    _save_numpy(scope)  # type: ignore[arg-type]
+    np.random.RandomState.seed(_lazy_numpy, scope.words("numpy")[:4])  # type: ignore[union-attr]
 
 
 def _make_lazy_randomstate_class() -> type:
@@ -125,7 +182,8 @@ def _make_lazy_randomstate_class() -> type:
 
     def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if _numpy_stale:
+            scope = _scope
+            if scope is not None and scope.numpy_stale:
                 _seed_numpy()
             return method(self, *args, **kwargs)
 
@@ -133,8 +191,10 @@ def _make_lazy_randomstate_class() -> type:
 
     def setting(method: Callable[..., Any]) -> Callable[..., Any]:
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-            global _numpy_stale
-            _numpy_stale = False
+            scope = _scope
+            if scope is not None:
+                scope.numpy_stale = False
+                _save_numpy(scope)
             return method(self, *args, **kwargs)
 
         return hook

@@ -310,6 +310,19 @@ class Pool(multiprocessing.pool.Pool):
         self._seedpool_watch.track(task.call, result, chunksize)
         return (item for chunk in result for item in chunk)
 
+    def terminate(self):
+        super().terminate()
+        self._stop_watch()
+
+    def join(self):
+        super().join()
+        self._stop_watch()
+
+    def _stop_watch(self) -> None:
+        watch = getattr(self, "_seedpool_watch", None)  # absent if __init__ failed early
+        if watch is not None:
+            watch.stop()
+
     # Borrow the stdlib docstrings, adding how seeding applies.
     for _name in ("apply_async", "map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
         locals()[_name].__doc__ = (getattr(multiprocessing.pool.Pool, _name).__doc__ or "").rstrip() + (

@@ -1,43 +1,30 @@
 """Per-task seeding: run a piece of work with every RNG in use seeded from one node.
 
-This is what makes a pool's results independent of its schedule: the task, not the
-worker, owns the stream. Used by the pools (per task), the data-loader adapters (per
-sample) and anything else that wants ``with task_scope(node): work()``.
+This is what makes results independent of the schedule: the task, not the worker, owns
+the stream. The pools use the same machinery per task; the data-loader adapters use
+``with task_scope(node): ...`` per sample or batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Iterator, Optional
 
 import numpy as np
 
-from . import _context
+from . import _context, _lazy
 from ._backends import BACKENDS
 from ._tree import SeedTree
 
 __all__ = ["task_scope", "current_task_node"]
 
+_EAGER = ("tensorflow", "torch")  # no way to hook their draws: seeded up front, if imported
 _current: Optional[SeedTree] = None
 
 
-class _TaskRNG:
-    """Creates the task's Generator on first ``seedpool.rng()`` call only."""
-
-    __slots__ = ("node", "generator")
-
-    def __init__(self, node: SeedTree) -> None:
-        self.node = node
-        self.generator: Optional[np.random.Generator] = None
-
-    def __call__(self) -> np.random.Generator:
-        if self.generator is None:
-            self.generator = self.node.child("rng").generator()
-        return self.generator
-
-
 def current_task_node() -> Optional[SeedTree]:
-    """The node of the task running now, or None outside a task scope."""
+    """The node of the ``task_scope`` running now, or None outside one."""
     return _current
 
 
@@ -46,9 +33,10 @@ def task_scope(node: SeedTree, *, restore: bool = False) -> Iterator[SeedTree]:
     """Seed every backend in use from ``node`` for the duration of the block.
 
     Python's ``random`` from ``node.child("python")``, numpy's global state from
-    ``node.child("numpy")``, TensorFlow / torch (only if already imported) from their
-    own children; ``seedpool.rng()`` returns ``node.child("rng").generator()``, created
-    on first use.
+    ``node.child("numpy")`` and ``seedpool.rng()`` from ``node.child("rng")`` -- each
+    lazily, on the block's first draw from it, so a block that draws nothing pays
+    nothing -- and TensorFlow / torch, if already imported, from their own children up
+    front. These are the same streams a pool task keyed by ``node`` gets.
 
     Parameters
     ----------
@@ -57,19 +45,39 @@ def task_scope(node: SeedTree, *, restore: bool = False) -> Iterator[SeedTree]:
     restore : bool
         Put the global RNG states back as they were on exit (for work that runs in a
         process whose own stream must not be disturbed, e.g. a data loader with
-        ``num_workers=0``).
+        ``num_workers=0``). Only generators the block used are saved and restored.
     """
     global _current
-    used = [b for b in BACKENDS.values() if b.name != "rng" and b.loaded()]
-    saved = [(b, b.get_state()) for b in used] if restore else []
-    for backend in used:
-        backend.seed(node)
+    _lazy.install()
+    cache: dict[str, np.ndarray] = {}
+
+    def words(name: str) -> np.ndarray:
+        w = cache.get(name)
+        if w is None:
+            w = cache[name] = node.child(name).generate_state(8)
+        return w
+
+    token = _lazy.begin(words, restore=restore)
+    saved = []
+    for name in _EAGER:
+        if name in sys.modules:
+            backend = BACKENDS[name]
+            if restore:
+                saved.append((backend, backend.get_state()))
+            backend.seed_words(words(name)[:4])
+            # Keras' seeding also calls random.seed / np.random.seed (saved first, with
+            # restore): that is not the block choosing its own seed.
+            _lazy.mark_stale()
     previous_node, _current = _current, node
-    previous_provider = _context.set_task_provider(_TaskRNG(node))
+    previous_provider = _context.set_task_provider(TaskRNG(words))
     try:
         yield node
     finally:
         _current = previous_node
         _context.set_task_provider(previous_provider)
+        _lazy.end(token)
         for backend, state in saved:
             backend.set_state(state)
+
+
+from ._worker import TaskRNG  # noqa: E402  (_worker imports nothing from here)

@@ -65,7 +65,11 @@ class WorkerWatch:
         self._handler = pool._worker_handler
         self._slots = slots.get_obj()
         self._n = num_workers
-        self._tracked: dict[int, tuple[Any, int]] = {}  # call -> (result, chunksize)
+        # call -> (job id, chunksize). Not the result object: holding it would keep its
+        # values alive after the caller dropped them (bpo-29861, CPython's
+        # test_release_task_refs); pool._cache maps a pending job to its result.
+        self._tracked: dict[int, tuple[int, int]] = {}
+        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="seedpool-worker-watch", daemon=True)
         self._thread.start()
@@ -73,7 +77,14 @@ class WorkerWatch:
     def track(self, call: int, result: Any, chunksize: int = 1) -> None:
         """Remember which result object answers ``call``."""
         with self._lock:
-            self._tracked[call] = (result, max(1, chunksize))
+            self._tracked[call] = (result._job, max(1, chunksize))
+
+    def stop(self) -> None:
+        """End the thread and wait for it (from ``Pool.join``/``terminate``), so a joined
+        pool leaves no thread, and no reference to its processes, behind."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
 
     def _run(self) -> None:
         from multiprocessing.pool import TERMINATE
@@ -92,12 +103,13 @@ class WorkerWatch:
                 if exitcode != 0 and self._handler._state != TERMINATE:
                     self._worker_died(pid, exitcode)
             with self._lock:
-                for call, (result, _) in list(self._tracked.items()):
-                    if result._job not in self._cache:
+                for call, (job, _) in list(self._tracked.items()):
+                    if job not in self._cache:
                         del self._tracked[call]
             if not self._handler.is_alive() and (not self._cache or self._handler._state == TERMINATE):
                 return
-            time.sleep(_POLL)
+            if self._stop.wait(_POLL):
+                return
 
     def _worker_died(self, pid: int, exitcode: int) -> None:
         n, slots = self._n, self._slots
@@ -110,8 +122,8 @@ class WorkerWatch:
             entry = self._tracked.pop(call, None)
         if entry is None or call < 0:
             return  # held no task, or its last task's call already finished
-        result, chunksize = entry
-        if result._job not in self._cache:
+        job, chunksize = entry
+        if job not in self._cache:
             return
         message = (
             f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)} while running "
@@ -120,4 +132,4 @@ class WorkerWatch:
         )
         error = WorkerLostError(message, slot, pid, exitcode, call, index)
         # Through the result queue: the stdlib's handler thread applies it in order.
-        self._outqueue.put((result._job, index // chunksize, (False, error)))
+        self._outqueue.put((job, index // chunksize, (False, error)))

@@ -215,19 +215,20 @@ def worker_info() -> Optional[WorkerInfo]:
                       state.call, state.task_index, node)
 
 
-class _TaskRNG:
+class TaskRNG:
     """``seedpool.rng()`` inside a task: the task's Generator, built on first use."""
 
-    __slots__ = ("generator",)
+    __slots__ = ("generator", "words")
 
-    def __init__(self) -> None:
+    def __init__(self, words: Callable[[str], np.ndarray]) -> None:
+        self.words = words
         self.generator: Optional[np.random.Generator] = None
 
     def __call__(self) -> np.random.Generator:
         if self.generator is None:
             # Same Generator as task_node.child("rng").generator(), without building
             # the SeedSequence: PCG64 asks its seed sequence for exactly these words.
-            words = _state.words("rng")  # type: ignore[union-attr]
+            words = self.words("rng")
             self.generator = np.random.Generator(np.random.PCG64(_SeedWords(words)))
         return self.generator
 
@@ -259,18 +260,18 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
         from ._record import record_consumer
 
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
-    # TensorFlow/torch first: Keras' seeding also calls random.seed / np.random.seed,
-    # which must not count as the task choosing its own seed.
+    token = _lazy.begin(state.words)
     for name in _EAGER:
         if name in sys.modules:
             BACKENDS[name].seed_words(state.words(name)[:4])
-    _lazy.begin(state.words)
-    _context.set_task_provider(_TaskRNG())
+            # Keras' seeding also calls random.seed / np.random.seed: not the task's choice.
+            _lazy.mark_stale()
+    _context.set_task_provider(TaskRNG(state.words))
     try:
         return func(*args, **kwargs)
     finally:
         _context.set_task_provider(None)
-        _lazy.end()
+        _lazy.end(token)
         state.call = state.task_index = None
 
 
