@@ -306,3 +306,15 @@ def test_workers_with_tensorflow_keep_every_stream_keyed():
     assert [r[:4] for r in a] == [expected_draw(13, 0, i) for i in range(6)]
     assert a == b  # TensorFlow's own draws are keyed by task as well
     assert len({r[4] for r in a}) == 6
+
+
+def test_seed_record_lists_workers_and_tasks(tmp_path):
+    record = tmp_path / "run.seeds"
+    root = seedpool.seed_everything(3, record=record)
+    with seedpool.Pool(2) as pool:
+        pool.map(T.noop, range(4))
+    rec = seedpool.SeedRecord.load(record)
+    assert rec.tree() == root
+    tasks = sorted(tuple(c.path) for c in rec.consumers if c.kind == "task")
+    assert tasks == [("pools", 0, "tasks", 0, i) for i in range(4)]
+    assert {c.kind for c in rec.consumers} >= {"worker", "task"}
