@@ -1,18 +1,20 @@
 """seedpool.Pool against the plain pools, processes=2, all pools alive in one run.
 
-    python benchmarks/bench_pool.py [--tasks 100000] [--work-tasks 4000] [--rounds 9]
+    python benchmarks/bench_pool.py [--tasks 100000] [--work-tasks 4000] [--rounds 13]
 
 Pools (all fork, Linux's default on 3.11; the task functions live in ``_tasks.py`` so
 every pool pickles them by reference, and numpy is imported in every worker):
 
     plain        multiprocessing.Pool(2)
-    plain-b      a second multiprocessing.Pool(2): plain-b / plain is the noise floor of a ratio
+    plain-b      a second multiprocessing.Pool(2): plain-b / plain is the noise floor of a ratio;
+                 "plain" in the figures is the per-round mean of the two
     task         seedpool.Pool(2, seed=1)                       scope="task" (default)
     worker       seedpool.Pool(2, seed=1, scope="worker")       default context
     worker-ctx   seedpool.Pool(2, seed=1, scope="worker", context=multiprocessing.get_context("fork"))
     multiprocess multiprocess.Pool(2)                           dill for everything (reference)
 
-Blocks, each timed in rounds; in round r the variants run in an order rotated by r, and
+Blocks, each timed in rounds (no-op: 2 x --rounds, draw: --rounds / 2 + 1, work:
+--rounds); in round r the variants run in an order rotated by r, and
 every ratio or difference is taken between runs of the *same* round (they share the
 machine's noise), then the median (and min) over rounds is reported. Wall time is
 ``perf_counter`` around ``pool.map``; CPU time is the parent's ``process_time`` (all its
@@ -132,14 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=100_000)
     ap.add_argument("--work-tasks", type=int, default=4_000)
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--rounds", type=int, default=13)
     args = ap.parse_args(argv)
     N, NW, R = args.tasks, args.work_tasks, args.rounds
 
     print(f"bench_pool: python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"multiprocess {multiprocess.__version__}, start method "
           f"{multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]}, "
-          f"cpus {psutil.cpu_count()}, loadavg {load_average()}")
+          f"cpus {psutil.cpu_count()}, loadavg {load_average()}\nseedpool from {seedpool.__file__}")
     k = _tasks.calibrate(100e-6)
     t0 = time.perf_counter()
     for _ in range(200):
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             "multiprocess/noop": (pools["multiprocess"], mapper(_tasks.noop, items)),
             "worker/lambda": (pools["worker"], mapper(lam, items)),
             "multiprocess/lambda": (pools["multiprocess"], mapper(lam, items)),
-        }, R, check)
+        }, 2 * R, check)  # the cheapest block and the noisiest (15 ms maps): twice the rounds
         draw = run_block("draw", {
             "plain/draw": (pools["plain"], mapper(_tasks.draw, items)),
             "task/draw": (pools["task"], mapper(_tasks.draw, items)),
@@ -210,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         for pool in pools.values():
             pool.join()
 
+    # The baseline of every ratio and difference: per round, the mean of the two plain
+    # pools, so that a systematic quirk of one pool (it happens: see the control rows)
+    # does not bias the comparison either way.
+    for times, a, b, base in ((noop, "plain/noop", "plain-b/noop", "base/noop"),
+                              (work, "plain/work", "plain-b/work", "base/work")):
+        times[base] = {what: paired(times[a][what], times[b][what], lambda x, y: (x + y) / 2)
+                       for what in ("wall", "cpu")}
+
     us = 1e6 / N
 
     def per_item(times: dict, key: str, what: str = "wall") -> list[float]:
@@ -225,12 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         return Row(name, median(values), minimum(values), unit, **kw)
 
     rows = [
-        row("plain multiprocessing.Pool, no-op, wall per item", per_item(noop, "plain/noop"), "us"),
+        row("plain multiprocessing.Pool (mean of 2), no-op, wall per item", per_item(noop, "base/noop"), "us"),
         row("seedpool task scope, no-op, wall per item", per_item(noop, "task/noop"), "us"),
         row("seedpool worker scope, no-op, wall per item", per_item(noop, "worker/noop"), "us"),
-        row("task-scope overhead vs plain, wall per task", overhead(noop, "task/noop", "plain/noop", "wall", N),
+        row("task-scope overhead vs plain, wall per task", overhead(noop, "task/noop", "base/noop", "wall", N),
             "us", target=TARGET_TASK_OVERHEAD_US),
-        row("task-scope overhead vs plain, CPU per task", overhead(noop, "task/noop", "plain/noop", "cpu", N),
+        row("task-scope overhead vs plain, CPU per task", overhead(noop, "task/noop", "base/noop", "cpu", N),
             "us", target=TARGET_TASK_OVERHEAD_US),
         row("task-scope overhead vs worker scope, wall per task",
             overhead(noop, "task/noop", "worker/noop", "wall", N), "us"),
@@ -242,24 +252,24 @@ def main(argv: list[str] | None = None) -> int:
             "us"),
         row("draw-every-task, worker scope vs plain, CPU per task",
             overhead(draw, "worker/draw", "plain/draw", "cpu", N), "us"),
-        row("~100 us work: task / plain, wall", ratio(work, "task/work", "plain/work"), "x",
+        row("~100 us work: task / plain, wall", ratio(work, "task/work", "base/work"), "x",
             target=TARGET_WORK_RATIO),
-        row("~100 us work: task / plain, CPU", ratio(work, "task/work", "plain/work", "cpu"), "x"),
+        row("~100 us work: task / plain, CPU", ratio(work, "task/work", "base/work", "cpu"), "x"),
         row("control: 2nd plain pool / plain, ~100 us work, wall", ratio(work, "plain-b/work", "plain/work"), "x"),
         row("~100 us work + 1 draw each RNG: task / plain, wall", ratio(work, "task/work_draw", "plain/work_draw"),
             "x"),
-        row("worker scope (default ctx) / plain, no-op, wall", ratio(noop, "worker/noop", "plain/noop"), "x",
+        row("worker scope (default ctx) / plain, no-op, wall", ratio(noop, "worker/noop", "base/noop"), "x",
             target=TARGET_WORKER_RATIO),
-        row("worker scope (fork ctx passed) / plain, no-op, wall", ratio(noop, "worker-ctx/noop", "plain/noop"), "x",
+        row("worker scope (fork ctx passed) / plain, no-op, wall", ratio(noop, "worker-ctx/noop", "base/noop"), "x",
             target=TARGET_WORKER_CTX_RATIO),
-        row("worker scope (default ctx) / plain, no-op, CPU", ratio(noop, "worker/noop", "plain/noop", "cpu"), "x"),
+        row("worker scope (default ctx) / plain, no-op, CPU", ratio(noop, "worker/noop", "base/noop", "cpu"), "x"),
         row("worker scope (fork ctx passed) / plain, no-op, CPU",
-            ratio(noop, "worker-ctx/noop", "plain/noop", "cpu"), "x"),
+            ratio(noop, "worker-ctx/noop", "base/noop", "cpu"), "x"),
         row("control: 2nd plain pool / plain, no-op, wall", ratio(noop, "plain-b/noop", "plain/noop"), "x"),
         row("control: 2nd plain pool / plain, no-op, CPU", ratio(noop, "plain-b/noop", "plain/noop", "cpu"), "x"),
-        row("multiprocess.Pool / plain, no-op, wall", ratio(noop, "multiprocess/noop", "plain/noop"), "x"),
-        row("worker scope, lambda / plain, no-op, wall", ratio(noop, "worker/lambda", "plain/noop"), "x"),
-        row("multiprocess.Pool, lambda / plain, no-op, wall", ratio(noop, "multiprocess/lambda", "plain/noop"), "x"),
+        row("multiprocess.Pool / plain, no-op, wall", ratio(noop, "multiprocess/noop", "base/noop"), "x"),
+        row("worker scope, lambda / plain, no-op, wall", ratio(noop, "worker/lambda", "base/noop"), "x"),
+        row("multiprocess.Pool, lambda / plain, no-op, wall", ratio(noop, "multiprocess/lambda", "base/noop"), "x"),
         row("multiprocess.Pool, no-op, wall per item", per_item(noop, "multiprocess/noop"), "us"),
     ]
     print_table(rows, f"Pool figures, processes=2 (median and min over rounds; differences and ratios paired "

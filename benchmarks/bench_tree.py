@@ -26,6 +26,7 @@ from _common import Row, load_average, median, minimum, print_table
 
 import numpy as np
 
+import seedpool
 from seedpool import SeedTree
 
 TARGET = 1e7
@@ -64,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     n, n_np, reps = args.children, args.numpy_children, args.repeats
 
-    print(f"bench_tree: numpy {np.__version__}, python {sys.version.split()[0]}, loadavg {load_average()}")
+    print(f"bench_tree: numpy {np.__version__}, python {sys.version.split()[0]}, loadavg {load_average()}\n"
+          f"seedpool from {seedpool.__file__}")
     tree = SeedTree(ENTROPY)
     bad = verify(tree, n)
     if bad:
