@@ -36,22 +36,32 @@ __all__ = ["install", "begin", "end", "installed"]
 WordsFn = Callable[[str], np.ndarray]
 
 class _Scope:
-    """One task's view: where its words come from, what is still stale, what to restore."""
+    """One task's view: where its words come from, what is still stale, and -- with
+    ``restore`` -- the spare generators its draws are routed to."""
 
-    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "saved_python", "saved_numpy", "gauss_next")
+    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "py_spare", "np_spare",
+                 "prev_py", "prev_np", "gauss_next")
 
     def __init__(self, words: WordsFn, restore: bool) -> None:
         self.words = words
         self.python_stale = self.numpy_stale = True
         self.restore = restore
-        self.saved_python: Any = None
-        self.saved_numpy: Any = None
+        self.py_spare: Any = None
+        self.np_spare: Any = None
+        self.prev_py: Any = None
+        self.prev_np: Any = None
         self.gauss_next: Any = None
 
 
 _scope: Optional[_Scope] = None
 _installed = False
 _lazy_numpy: Any = None
+# Where draws go. Normally the process's own generators; a restoring scope routes them
+# to a spare generator instead, so the outside state is never copied, only left alone.
+_py_target: Any = None
+_np_target: Any = None
+_py_spares: list = []
+_np_spares: list = []
 
 
 def installed() -> bool:
@@ -61,17 +71,18 @@ def installed() -> bool:
 def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
     """A task starts: both generators are stale until first used.
 
-    With ``restore``, whatever the task changes is put back by :func:`end` (states are
-    saved lazily, just before the first change). Returns a token for :func:`end`; scopes
-    nest.
+    With ``restore`` (or inside a restoring scope), the task's draws go to spare
+    generators and :func:`end` leaves the process's own generators exactly as they were.
+    Returns a token for :func:`end`; scopes nest.
     """
     global _scope
     previous = _scope
-    scope = _Scope(words, restore)
+    scope = _Scope(words, restore or (previous is not None and previous.restore))
+    scope.prev_py, scope.prev_np = _py_target, _np_target
     inst = _random_module._inst
-    if restore:
-        scope.gauss_next = inst.gauss_next
-    # A cached second normal from before the task must not leak into it.
+    # A cached second normal from before the task must not leak into it (gauss() reads
+    # it before drawing anything); it is put back if the task never used `random`.
+    scope.gauss_next = inst.gauss_next
     inst.gauss_next = None
     _scope = scope
     return previous
@@ -80,47 +91,50 @@ def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
 def mark_stale() -> None:
     """Mark both generators stale again (after seeding code such as Keras' that also
     calls ``random.seed`` / ``np.random.seed``, which must not count as the task's own
-    choice). With ``restore``, the states from before that code were already saved."""
+    choice)."""
     scope = _scope
     if scope is not None:
         scope.python_stale = scope.numpy_stale = True
 
 
 def end(token: Optional[_Scope] = None) -> None:
-    """The task is over: restore if asked, and go back to the enclosing scope (if any)."""
-    global _scope
+    """The task is over: route draws back, and go back to the enclosing scope (if any)."""
+    global _scope, _py_target, _np_target
     scope = _scope
-    if scope is not None and scope.restore:
-        inst = _random_module._inst
-        if scope.saved_python is not None:
-            _random_module.Random.setstate(inst, scope.saved_python)
-        else:
-            inst.gauss_next = scope.gauss_next
-        if scope.saved_numpy is not None:
-            np.random.RandomState.set_state(_lazy_numpy, scope.saved_numpy)
+    if scope is not None:
+        _py_target, _np_target = scope.prev_py, scope.prev_np
+        if scope.restore or scope.python_stale:
+            _random_module._inst.gauss_next = scope.gauss_next
+        if scope.restore:
+            if scope.py_spare is not None:
+                _py_spares.append(scope.py_spare)
+            if scope.np_spare is not None:
+                _np_spares.append(scope.np_spare)
     _scope = token
 
 
 # -- Python random -------------------------------------------------------------------
-def _save_python(scope: _Scope) -> None:
-    if scope.restore and scope.saved_python is None:
-        inst = _random_module._inst
-        inst.gauss_next = scope.gauss_next  # save the outside state as it was
-        scope.saved_python = _random_module.Random.getstate(inst)
+def _route_python(scope: _Scope) -> None:
+    global _py_target
+    if scope.restore and scope.py_spare is None:
+        scope.py_spare = _py_spares.pop() if _py_spares else _random_module.Random()
+        _py_target = scope.py_spare
 
 
 def _seed_python() -> None:
     scope = _scope
     scope.python_stale = False  # type: ignore[union-attr]
-    _save_python(scope)  # type: ignore[arg-type]
+    _route_python(scope)  # type: ignore[arg-type]
     from ._backends import words_to_int
 
-    _random_module.Random.seed(_random_module._inst, words_to_int(scope.words("python")[:4]))  # type: ignore[union-attr]
+    _random_module.Random.seed(_py_target, words_to_int(scope.words("python")[:4]))  # type: ignore[union-attr]
 
 
 def _install_python() -> None:
+    global _py_target
     inst = _random_module._inst
     cls = type(inst)
+    _py_target = inst
 
     def drawing(name: str) -> Callable[..., Any]:
         method = getattr(cls, name)
@@ -129,7 +143,7 @@ def _install_python() -> None:
             scope = _scope
             if scope is not None and scope.python_stale:
                 _seed_python()
-            return method(inst, *args, **kwargs)
+            return method(_py_target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -143,8 +157,9 @@ def _install_python() -> None:
             scope = _scope
             if scope is not None:
                 scope.python_stale = False
-                _save_python(scope)
-            return method(inst, *args, **kwargs)
+                _route_python(scope)
+                inst.gauss_next = None
+            return method(_py_target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -164,16 +179,18 @@ def _install_python() -> None:
 
 
 # -- numpy legacy global state -------------------------------------------------------
-def _save_numpy(scope: _Scope) -> None:
-    if scope.restore and scope.saved_numpy is None:
-        scope.saved_numpy = np.random.RandomState.get_state(_lazy_numpy)
+def _route_numpy(scope: _Scope) -> None:
+    global _np_target
+    if scope.restore and scope.np_spare is None:
+        scope.np_spare = _np_spares.pop() if _np_spares else np.random.RandomState()
+        _np_target = scope.np_spare
 
 
 def _seed_numpy() -> None:
     scope = _scope
     scope.numpy_stale = False  # type: ignore[union-attr]
-    _save_numpy(scope)  # type: ignore[arg-type]
-    np.random.RandomState.seed(_lazy_numpy, scope.words("numpy")[:4])  # type: ignore[union-attr]
+    _route_numpy(scope)  # type: ignore[arg-type]
+    np.random.RandomState.seed(_np_target, scope.words("numpy")[:4])  # type: ignore[union-attr]
 
 
 def _make_lazy_randomstate_class() -> type:
@@ -185,7 +202,7 @@ def _make_lazy_randomstate_class() -> type:
             scope = _scope
             if scope is not None and scope.numpy_stale:
                 _seed_numpy()
-            return method(self, *args, **kwargs)
+            return method(_np_target, *args, **kwargs)
 
         return hook
 
@@ -194,8 +211,8 @@ def _make_lazy_randomstate_class() -> type:
             scope = _scope
             if scope is not None:
                 scope.numpy_stale = False
-                _save_numpy(scope)
-            return method(self, *args, **kwargs)
+                _route_numpy(scope)
+            return method(_np_target, *args, **kwargs)
 
         return hook
 
@@ -214,12 +231,15 @@ def _make_lazy_randomstate_class() -> type:
 
 
 def _install_numpy() -> None:
-    global _lazy_numpy
+    global _lazy_numpy, _np_target
     from numpy.random import mtrand
 
     original = mtrand._rand
     lazy = _make_lazy_randomstate_class()(original._bit_generator)
-    _lazy_numpy = lazy
+    # Same MT19937; this also carries over the legacy cached second normal (has_gauss),
+    # which lives in the RandomState object, not in the bit generator.
+    np.random.RandomState.set_state(lazy, np.random.RandomState.get_state(original))
+    _lazy_numpy = _np_target = lazy
     for module in (mtrand, np.random):
         for name, value in list(vars(module).items()):
             if getattr(value, "__self__", None) is original:

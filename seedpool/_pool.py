@@ -77,27 +77,22 @@ def is_dill_context(context: Any) -> bool:
     return type(context).__module__.startswith("multiprocess.")
 
 
-_pools_created = itertools.count()
-_pools_lock = threading.Lock()
-
-
 def check_seed_args(seed: Any, scope: Any) -> SeedTree:
     """Validate ``scope`` and turn ``seed`` into the pool's root.
 
     ``seed=None`` under a process root (``seed_everything`` or ``SEEDPOOL_SEED``) gives
-    the k-th pool created in this process ``root.child("pools", k)``, so a seeded script
+    the k-th pool created under that root ``root.child("pools", k)``, so a seeded script
     that never passes ``seed=`` is still reproducible; with no process root it draws
     fresh entropy.
     """
     if scope not in _SCOPES:
         raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
     if seed is None:
-        from ._seeding import current_root
+        from ._seeding import next_pool_root
 
-        root = current_root()
+        root = next_pool_root()
         if root is not None:
-            with _pools_lock:
-                return root.child("pools", next(_pools_created))
+            return root
     return SeedTree(seed)
 
 

@@ -8,6 +8,7 @@ process started later -- by fork, spawn, forkserver or plain ``subprocess`` -- c
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import threading
@@ -33,6 +34,7 @@ ENV_SEED = "SEEDPOOL_SEED"
 
 _lock = threading.RLock()
 _default: Optional[SeedTree] = None
+_pools = itertools.count()  # pools created under the current root (reset with it)
 
 
 def tree_to_env(tree: SeedTree) -> str:
@@ -88,6 +90,14 @@ def current_root() -> Optional[SeedTree]:
         return _default
 
 
+def next_pool_root() -> Optional[SeedTree]:
+    """``root.child("pools", k)`` for the k-th pool created under the current process
+    root, or None when no root was set (``seed_everything`` / ``SEEDPOOL_SEED``)."""
+    with _lock:
+        root = current_root()
+        return None if root is None else root.child("pools", next(_pools))
+
+
 def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None,
                     record: str | os.PathLike | None = None) -> SeedTree:
     """Seed every random number generator in use from one root, each on its own stream.
@@ -132,7 +142,7 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     >>> a == random.random()
     True
     """
-    global _default
+    global _default, _pools
     chosen = resolve_backends(backends)  # validate before touching any state
     if seed is None:
         env = os.environ.get(ENV_SEED)
@@ -143,6 +153,7 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
         backend.seed(root)
     with _lock:
         _default = root
+        _pools = itertools.count()
         os.environ[ENV_SEED] = tree_to_env(root)
     if record is not None or os.environ.get("SEEDPOOL_RECORD"):
         from ._record import record_root
@@ -221,6 +232,7 @@ def isolate(seed: SeedLike = None, *, backends: Iterable[str] | str | None = Non
 
 
 def _reset_for_tests() -> None:
-    global _default
+    global _default, _pools
     with _lock:
         _default = None
+        _pools = itertools.count()

@@ -11,11 +11,10 @@ import contextlib
 import sys
 from typing import Iterator, Optional
 
-import numpy as np
-
 from . import _context, _lazy
 from ._backends import BACKENDS
 from ._tree import SeedTree
+from ._words import TaskRNG, WordsFn, node_words
 
 __all__ = ["task_scope", "current_task_node"]
 
@@ -29,7 +28,7 @@ def current_task_node() -> Optional[SeedTree]:
 
 
 @contextlib.contextmanager
-def task_scope(node: SeedTree, *, restore: bool = False) -> Iterator[SeedTree]:
+def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn] = None) -> Iterator[SeedTree]:
     """Seed every backend in use from ``node`` for the duration of the block.
 
     Python's ``random`` from ``node.child("python")``, numpy's global state from
@@ -46,17 +45,15 @@ def task_scope(node: SeedTree, *, restore: bool = False) -> Iterator[SeedTree]:
         Put the global RNG states back as they were on exit (for work that runs in a
         process whose own stream must not be disturbed, e.g. a data loader with
         ``num_workers=0``). Only generators the block used are saved and restored.
+    words : callable, optional
+        ``words(backend)`` must return ``node.child(backend).generate_state(8)``; pass
+        one from :class:`seedpool._words.BlockWords` or ``words_for_indices`` to derive
+        many tasks' words at once. Default: derived from ``node`` on first use.
     """
     global _current
     _lazy.install()
-    cache: dict[str, np.ndarray] = {}
-
-    def words(name: str) -> np.ndarray:
-        w = cache.get(name)
-        if w is None:
-            w = cache[name] = node.child(name).generate_state(8)
-        return w
-
+    if words is None:
+        words = node_words(node)
     token = _lazy.begin(words, restore=restore)
     saved = []
     for name in _EAGER:
@@ -79,5 +76,3 @@ def task_scope(node: SeedTree, *, restore: bool = False) -> Iterator[SeedTree]:
         for backend, state in saved:
             backend.set_state(state)
 
-
-from ._worker import TaskRNG  # noqa: E402  (_worker imports nothing from here)

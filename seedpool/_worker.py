@@ -22,20 +22,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import numpy as np
-from numpy.random.bit_generator import ISeedSequence
 
 from . import _context, _lazy
 from ._backends import BACKENDS
 from ._tree import SeedTree
+from ._words import BlockWords, TaskRNG
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
 TASKS = "tasks"
 WORKERS = "workers"
 _EAGER = ("tensorflow", "torch")  # seeded eagerly per task, and only if imported
-_BLOCK = 64  # tasks whose seed words are derived together (vectorised) on first use
 _CLAIM_TIMEOUT = 60.0
-_WORDS = 8  # enough for PCG64 (4 x uint64); backends that take 4 words use the first 4
 
 
 @dataclass(frozen=True)
@@ -106,23 +104,11 @@ class _WorkerState:
         self.marker_at = (2 * n + index, 3 * n + index)
 
     def words(self, backend: str) -> np.ndarray:
-        """``task_node.child(backend).generate_state(8)``, derived a block at a time.
-
-        The first 4 words equal ``generate_state(4)`` (generate_state is a prefix
-        function of its length)."""
-        call, index = self.call, self.task_index
-        block = index // _BLOCK  # type: ignore[operator]
-        key = (call, block)
-        if self.cache_key != key:
-            self.cache_key, self.cache = key, {}
-        table = self.cache.get(backend)
-        if table is None:
-            start = block * _BLOCK
-            table = self.tasks_root.child(call).child_states(  # type: ignore[arg-type]
-                np.arange(start, min(start + _BLOCK, 2**31), dtype=np.int64), backend, n_words=_WORDS
-            )
-            self.cache[backend] = table
-        return table[index - block * _BLOCK]  # type: ignore[operator]
+        """Words of ``task_node.child(backend)`` for the running task (a block at a time)."""
+        call = self.call
+        if call != self.cache_key:
+            self.cache_key, self.cache = call, BlockWords(self.tasks_root.child(call))  # type: ignore[arg-type]
+        return self.cache.get(self.task_index, backend)  # type: ignore[union-attr,arg-type]
 
     def task_node(self) -> SeedTree:
         return self.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]
@@ -213,36 +199,6 @@ def worker_info() -> Optional[WorkerInfo]:
         node = state.task_node()
     return WorkerInfo(state.index, state.incarnation, cfg.num_workers, cfg.scope,
                       state.call, state.task_index, node)
-
-
-class TaskRNG:
-    """``seedpool.rng()`` inside a task: the task's Generator, built on first use."""
-
-    __slots__ = ("generator", "words")
-
-    def __init__(self, words: Callable[[str], np.ndarray]) -> None:
-        self.words = words
-        self.generator: Optional[np.random.Generator] = None
-
-    def __call__(self) -> np.random.Generator:
-        if self.generator is None:
-            # Same Generator as task_node.child("rng").generator(), without building
-            # the SeedSequence: PCG64 asks its seed sequence for exactly these words.
-            words = self.words("rng")
-            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(words)))
-        return self.generator
-
-
-class _SeedWords(ISeedSequence):
-    """An ``ISeedSequence`` that hands out words derived in bulk beforehand."""
-
-    def __init__(self, words: np.ndarray) -> None:
-        self.words = words
-
-    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
-        if np.dtype(dtype) == np.dtype(np.uint64):
-            return self.words[: 2 * n_words].astype("<u4").view("<u8").astype(np.uint64)
-        return self.words[:n_words].copy()
 
 
 def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:

@@ -1,0 +1,108 @@
+"""Seed words for tasks: what a backend is seeded with, derived one node or a block at a time.
+
+A task keyed ``parent.child(i)`` seeds backend ``b`` with
+``parent.child(i, b).generate_state(8)`` (the first 4 words for ``random`` / numpy /
+torch / TensorFlow, all 8 for the PCG64 behind ``seedpool.rng()``). Deriving that with
+numpy's ``SeedSequence`` costs ~7-15 us per (task, backend); :class:`BlockWords` derives a
+block of 64 consecutive tasks at once with ``SeedTree.child_states`` (~1 us each), and
+:func:`words_for_indices` does the same for any batch of indices.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+from numpy.random.bit_generator import ISeedSequence
+
+from ._tree import SeedTree
+
+__all__ = ["WORDS", "BLOCK", "WordsFn", "node_words", "BlockWords", "words_for_indices", "TaskRNG"]
+
+WORDS = 8  # generate_state is a prefix function of its length: the first 4 = generate_state(4)
+BLOCK = 64
+WordsFn = Callable[[str], np.ndarray]
+
+
+def node_words(node: SeedTree) -> WordsFn:
+    """Words of ``node.child(backend)``, one backend at a time, cached."""
+    cache: dict[str, np.ndarray] = {}
+
+    def words(name: str) -> np.ndarray:
+        w = cache.get(name)
+        if w is None:
+            w = cache[name] = node.child(name).generate_state(WORDS)
+        return w
+
+    return words
+
+
+class BlockWords:
+    """Words of ``parent.child(i, backend)`` for consecutive ``i``, a block at a time."""
+
+    __slots__ = ("parent", "block", "tables")
+
+    def __init__(self, parent: SeedTree) -> None:
+        self.parent = parent
+        self.block = -1
+        self.tables: dict[str, np.ndarray] = {}
+
+    def get(self, index: int, name: str) -> np.ndarray:
+        block, offset = divmod(index, BLOCK)
+        if block != self.block:
+            self.block, self.tables = block, {}
+        table = self.tables.get(name)
+        if table is None:
+            start = block * BLOCK
+            indices = np.arange(start, min(start + BLOCK, 2**31), dtype=np.int64)
+            table = self.tables[name] = self.parent.child_states(indices, name, n_words=WORDS)
+        return table[offset]
+
+    def for_index(self, index: int) -> WordsFn:
+        return lambda name: self.get(index, name)
+
+
+def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]:
+    """One words function per index of a batch (e.g. a DataLoader batch of shuffled
+    indices); each backend's words for the whole batch are derived on first use."""
+    idx = np.asarray(indices, dtype=np.int64)
+    tables: dict[str, np.ndarray] = {}
+
+    def table(name: str) -> np.ndarray:
+        t = tables.get(name)
+        if t is None:
+            t = tables[name] = parent.child_states(idx, name, n_words=WORDS)
+        return t
+
+    return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]
+
+
+class _SeedWords(ISeedSequence):
+    """An ``ISeedSequence`` that hands out words derived beforehand."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        if np.dtype(dtype) == np.dtype(np.uint64):
+            return self.words[: 2 * n_words].astype("<u4").view("<u8").astype(np.uint64)
+        return self.words[:n_words].copy()
+
+
+class TaskRNG:
+    """``seedpool.rng()`` inside a task: the task's Generator, built on first use.
+
+    It is ``node.child("rng").generator()`` exactly: PCG64 asks its seed sequence for
+    ``generate_state(4, uint64)``, which is these 8 words.
+    """
+
+    __slots__ = ("generator", "words")
+
+    def __init__(self, words: WordsFn) -> None:
+        self.words = words
+        self.generator: Optional[np.random.Generator] = None
+
+    def __call__(self) -> np.random.Generator:
+        if self.generator is None:
+            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(self.words("rng"))))
+        return self.generator

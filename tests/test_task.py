@@ -1,0 +1,82 @@
+"""task_scope: lazy per-block seeding, exact restore, nesting -- compared with fresh processes."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+
+import seedpool
+from conftest import run_python
+from seedpool._task import task_scope
+from seedpool._words import BlockWords, words_for_indices
+
+ROOT = seedpool.SeedTree(3)
+
+
+def _outside():
+    return (random.random(), float(np.random.random()), random.gauss(0, 1), float(np.random.randn()))
+
+
+def _prime():
+    seedpool.seed_everything(1)
+    np.random.randn(3)  # leaves a cached second normal in numpy's RandomState
+    random.gauss(0, 1)  # and in random's gauss_next
+
+
+def _block():
+    return (random.random(), float(np.random.random()), float(seedpool.rng().random()), random.gauss(0, 1),
+            float(np.random.randn()))
+
+
+def test_restore_leaves_every_outside_stream_exactly_as_it_was():
+    _prime()
+    untouched = _outside()
+    _prime()
+    with task_scope(ROOT.child(1), restore=True):
+        _block()
+        with task_scope(ROOT.child(2)):  # nested, inherits restore
+            _block()
+    assert _outside() == untouched
+
+
+def test_scope_values_are_the_documented_children_and_match_a_fresh_process():
+    with task_scope(ROOT.child("samples", 0, 5)):
+        here = _block()[:3]
+    node = ROOT.child("samples", 0, 5)
+    from seedpool._backends import words_to_int
+
+    assert here == (
+        random.Random(words_to_int(node.child("python").generate_state(4))).random(),
+        float(np.random.RandomState(node.child("numpy").generate_state(4)).random_sample()),
+        float(node.child("rng").generator().random()),
+    )
+    code = (
+        "import json, random, numpy as np, seedpool\n"
+        "from seedpool._task import task_scope\n"
+        "np.random.random(); random.random()\n"
+        "with task_scope(seedpool.SeedTree(3).child('samples', 0, 5)):\n"
+        "    print(json.dumps([random.random(), float(np.random.random()), float(seedpool.rng().random())]))\n"
+    )
+    assert tuple(json.loads(run_python(code))) == here
+
+
+def test_bulk_words_equal_scalar_words():
+    parent = ROOT.child("samples", 2)
+    blocks = BlockWords(parent)
+    batch = words_for_indices(parent, [70, 3, 3, 511])
+    for index, words in zip([70, 3, 3, 511], batch):
+        for name in ("python", "numpy", "rng", "torch"):
+            expected = parent.child(index, name).generate_state(8)
+            assert (blocks.get(index, name) == expected).all()
+            assert (words(name) == expected).all()
+
+
+def test_a_block_that_draws_nothing_changes_nothing():
+    _prime()
+    untouched = _outside()
+    _prime()
+    with task_scope(ROOT.child(9)):
+        pass
+    assert _outside() == untouched
