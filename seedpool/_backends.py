@@ -27,10 +27,7 @@ __all__ = ["Backend", "BACKENDS", "resolve_backends", "available_backends", "wor
 
 def words_to_int(words: Any) -> int:
     """Little-endian uint32 words -> one Python int."""
-    value = 0
-    for i, w in enumerate(np.asarray(words, dtype=np.uint32).tolist()):
-        value |= int(w) << (32 * i)
-    return value
+    return int.from_bytes(np.asarray(words, dtype="<u4").tobytes(), "little")
 
 
 # -- python ---------------------------------------------------------------------------

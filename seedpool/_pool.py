@@ -236,7 +236,7 @@ class Pool(multiprocessing.pool.Pool):
                               wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                               tuple(initargs))
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
-        self._seedpool_watch = WorkerWatch(self, config.slots, processes)
+        self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task")
 
     # -- the one layer where tasks are wrapped ------------------------------------------
     def _next_call(self) -> int:
@@ -248,13 +248,20 @@ class Pool(multiprocessing.pool.Pool):
             raise TypeError(f"func must be a callable (got {func!r} of type {type(func).__name__})")
         return TaskCall(wrap_callable(func, self._seedpool_dill), self._next_call(), mode)
 
-    def _indexed(self, func: Callable[..., Any], iterable: Iterable[Any], mode: str) -> tuple[TaskCall, Any]:
+    def _plain(self, func: Callable[..., Any]) -> Optional[Callable[..., Any]]:
+        """In worker scope, the callable the stdlib gets (no per-task keys, so nothing to
+        wrap or number: the transport stays the stdlib's); None in task scope."""
+        if self.scope != "worker":
+            return None
         self._check_running()
-        task = self._task(func, mode)
-        # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
-        return task, list(enumerate(iterable))
+        if not callable(func):
+            raise TypeError(f"func must be a callable (got {func!r} of type {type(func).__name__})")
+        return wrap_callable(func, self._seedpool_dill)
 
     def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):  # noqa: B006
+        plain = self._plain(func)
+        if plain is not None:
+            return _translating(super().apply_async(plain, args, kwds, callback, error_callback))
         self._check_running()
         task = self._task(func, "apply")
         result = super().apply_async(task, args, kwds, callback, error_callback)
@@ -276,6 +283,10 @@ class Pool(multiprocessing.pool.Pool):
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
 
     def _map_indexed(self, func, iterable, mode, chunksize, callback, error_callback):
+        plain = self._plain(func)
+        if plain is not None:
+            stdlib = super().map_async if mode == "item" else super().starmap_async
+            return _translating(stdlib(plain, iterable, chunksize, callback, error_callback))
         self._check_running()
         task = self._task(func, mode)
         # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
@@ -290,6 +301,9 @@ class Pool(multiprocessing.pool.Pool):
         return self._imap(super().imap_unordered, func, iterable, chunksize)
 
     def _imap(self, stdlib_imap, func, iterable, chunksize):
+        plain = self._plain(func)
+        if plain is not None:
+            return _translating(stdlib_imap(plain, iterable, chunksize))
         self._check_running()
         if chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))

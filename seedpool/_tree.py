@@ -418,10 +418,7 @@ def _rebuild(entropy: int | tuple[int, ...], path: tuple[Key, ...], n_spawned: i
 
 
 def _words_to_int(words: np.ndarray) -> int:
-    value = 0
-    for i, w in enumerate(words.tolist()):
-        value |= int(w) << (32 * i)
-    return value
+    return int.from_bytes(np.asarray(words, dtype="<u4").tobytes(), "little")
 
 
 def _bulk_states(

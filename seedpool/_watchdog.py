@@ -58,7 +58,10 @@ def _describe_exit(exitcode: int) -> str:
 class WorkerWatch:
     """Watches one pool's workers from a daemon thread (holds no reference to the pool)."""
 
-    def __init__(self, pool: Any, slots: Any, num_workers: int) -> None:
+    def __init__(self, pool: Any, slots: Any, num_workers: int, tasks_tracked: bool = True) -> None:
+        # In worker scope tasks go to the stdlib unwrapped: no worker says which task it
+        # holds, so a death fails every pending call rather than leaving one to hang.
+        self._tasks_tracked = tasks_tracked
         self._workers = pool._pool  # the stdlib mutates this list in place
         self._cache = pool._cache
         self._outqueue = pool._outqueue
@@ -118,6 +121,9 @@ class WorkerWatch:
             return  # released its slot (normal exit) or never claimed one: no task held
         call, index = slots[2 * n + slot], slots[3 * n + slot]
         slots[slot] = 0  # free the slot for the replacement, now that we have read it
+        if not self._tasks_tracked:
+            self._fail_all_pending(slot, pid, exitcode)
+            return
         with self._lock:
             entry = self._tracked.pop(call, None)
         if entry is None or call < 0:
@@ -133,3 +139,15 @@ class WorkerWatch:
         error = WorkerLostError(message, slot, pid, exitcode, call, index)
         # Through the result queue: the stdlib's handler thread applies it in order.
         self._outqueue.put((job, index // chunksize, (False, error)))
+
+    def _fail_all_pending(self, slot: int, pid: int, exitcode: int) -> None:
+        message = (
+            f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)}; with "
+            "scope='worker' tasks are not tracked, so every pending call fails (its "
+            "results may be incomplete). The worker was replaced and the pool is still usable."
+        )
+        error = WorkerLostError(message, slot, pid, exitcode)
+        for job, result in list(self._cache.items()):
+            # An ordered imap answers its next position; any index fails the others.
+            position = getattr(result, "_index", 0)
+            self._outqueue.put((job, position, (False, error)))

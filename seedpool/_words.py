@@ -38,14 +38,19 @@ def node_words(node: SeedTree) -> WordsFn:
 
 
 class BlockWords:
-    """Words of ``parent.child(i, backend)`` for consecutive ``i``, a block at a time."""
+    """Words of ``parent.child(i, backend)`` for consecutive ``i``, a block at a time.
+
+    The first request in a block is derived alone (a block costs ~130 us however small,
+    too much for a one-task ``apply_async``); a second request in the same block
+    derives the whole block.
+    """
 
     __slots__ = ("parent", "block", "tables")
 
     def __init__(self, parent: SeedTree) -> None:
         self.parent = parent
         self.block = -1
-        self.tables: dict[str, np.ndarray] = {}
+        self.tables: dict[str, Any] = {}
 
     def get(self, index: int, name: str) -> np.ndarray:
         block, offset = divmod(index, BLOCK)
@@ -53,6 +58,9 @@ class BlockWords:
             self.block, self.tables = block, {}
         table = self.tables.get(name)
         if table is None:
+            self.tables[name] = False  # seen once in this block
+            return self.parent.child(index, name).generate_state(WORDS)
+        if table is False:
             start = block * BLOCK
             indices = np.arange(start, min(start + BLOCK, 2**31), dtype=np.int64)
             table = self.tables[name] = self.parent.child_states(indices, name, n_words=WORDS)

@@ -67,3 +67,14 @@ def test_stdlib_pool_hangs_where_seedpool_raises():
 def test_normal_retirement_is_not_an_error():
     with seedpool.Pool(2, seed=0, maxtasksperchild=1) as pool:
         assert pool.map(T.noop, range(12), 1) == list(range(12))
+
+
+def test_worker_scope_death_fails_pending_calls_instead_of_hanging():
+    with seedpool.Pool(2, seed=0, scope="worker") as pool:
+        started = time.monotonic()
+        with pytest.raises(seedpool.WorkerLostError, match="scope='worker' tasks are not tracked"):
+            pool.map_async(T.die_on, range(20), 2).get(BOUND)
+        with pytest.raises(seedpool.WorkerLostError):
+            list(pool.imap(T.die_on, range(20)))
+        assert time.monotonic() - started < 2 * BOUND
+        assert pool.map(T.noop, range(10)) == list(range(10))
