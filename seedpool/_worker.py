@@ -270,29 +270,32 @@ class _DillCallable:
     """A callable the standard pickler refused (lambda, closure), carried as dill bytes.
 
     Only such callables pay for dill; everything else keeps the standard pickler's
-    speed. Workers cache the loaded function by its bytes.
+    speed. It unpickles to the function itself (cached by its bytes in each worker), so
+    the worker calls the user's function with no wrapper in between.
     """
 
-    __slots__ = ("payload", "func")
-    _loaded: dict[bytes, Callable[..., Any]] = {}
+    __slots__ = ("payload",)
 
     def __init__(self, payload: bytes) -> None:
         self.payload = payload
-        self.func: Optional[Callable[..., Any]] = None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        func = self.func
-        if func is None:
-            func = self._loaded.get(self.payload)
-            if func is None:
-                import dill
-
-                func = self._loaded[self.payload] = dill.loads(self.payload)
-            self.func = func
-        return func(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # only if called in the parent
+        return _load_dill(self.payload)(*args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_DillCallable, (self.payload,))
+        return (_load_dill, (self.payload,))
+
+
+_dill_loaded: dict[bytes, Callable[..., Any]] = {}
+
+
+def _load_dill(payload: bytes) -> Callable[..., Any]:
+    func = _dill_loaded.get(payload)
+    if func is None:
+        import dill
+
+        func = _dill_loaded[payload] = dill.loads(payload)
+    return func
 
 
 def wrap_callable(func: Callable[..., Any], uses_dill: bool) -> Callable[..., Any]:
