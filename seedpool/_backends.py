@@ -75,8 +75,12 @@ def _rng_set_state(state: Any) -> None:
 
 # -- tensorflow / torch: implemented beside their adapters, imported on use -------------
 def _delegate(module: str, attr: str) -> Callable[..., Any]:
+    resolved: list[Callable[..., Any]] = []  # import once, on first use (per task after that)
+
     def call(*args: Any) -> Any:
-        return getattr(importlib.import_module(module), attr)(*args)
+        if not resolved:
+            resolved.append(getattr(importlib.import_module(module), attr))
+        return resolved[0](*args)
 
     call.__name__ = attr
     return call

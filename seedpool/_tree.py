@@ -405,10 +405,8 @@ class SeedTree:
                 f"indices must lie in [0, 2**31) (got min {idx.min()}, max {idx.max()})"
             )
         suffix_words = _encode_path(tuple(_check_key(k) for k in suffix))
-        return _bulk_states(
-            _entropy_words(self._entropy), self._words, idx.astype(np.uint32), suffix_words,
-            n_words * (2 if out_dtype == np.dtype(np.uint64) else 1), out_dtype,
-        )
+        n_out = n_words * (2 if out_dtype == np.dtype(np.uint64) else 1)
+        return _IndexedPools(self, idx.astype(np.uint32)).states(suffix_words, n_out, out_dtype)
 
 
 def _rebuild(entropy: int | tuple[int, ...], path: tuple[Key, ...], n_spawned: int) -> SeedTree:
@@ -421,87 +419,64 @@ def _words_to_int(words: np.ndarray) -> int:
     return int.from_bytes(np.asarray(words, dtype="<u4").tobytes(), "little")
 
 
-def _bulk_states(
-    entropy_words: list[int],
-    prefix_words: tuple[int, ...],
-    index: np.ndarray,
-    suffix_words: tuple[int, ...],
-    n_out_words: int,
-    out_dtype: np.dtype,
-) -> np.ndarray:
-    """Vectorised ``SeedSequence(entropy, spawn_key=prefix+(i,)+suffix).generate_state``.
+class _IndexedPools:
+    """SeedSequence pools of ``node.child(i)`` for an array of ``i``, mixed up to the index.
 
-    The words before the varying index are mixed once in Python; only the index word
-    and what follows are mixed on uint32 arrays. The hash constants evolve independently
-    of the data, so every row shares them.
+    ``states(suffix_words, n)`` finishes them into ``node.child(i, *suffix)
+    .generate_state(n)``; several suffixes (one per backend) share the index mixing.
     """
-    # get_assembled_entropy: pad run entropy to the pool size when a spawn key exists.
-    words = list(entropy_words) + [0] * max(0, _POOL_SIZE - len(entropy_words))
-    fixed = words + list(prefix_words)  # the words before the index, all constant
-    const = _INIT_A
-    pool = [0] * _POOL_SIZE
-    for i in range(_POOL_SIZE):
-        v = fixed[i] ^ const
-        const = (const * _MULT_A) & _M32
-        v = (v * const) & _M32
-        pool[i] = v ^ (v >> _XSHIFT)
 
-    def hashmix(value: int) -> int:
-        nonlocal const
-        value ^= const
-        const = (const * _MULT_A) & _M32
-        value = (value * const) & _M32
-        return value ^ (value >> _XSHIFT)
+    def __init__(self, node: SeedTree, index: np.ndarray) -> None:
+        # The node's own pool comes from numpy (C): SeedSequence(entropy,
+        # spawn_key=path).pool is the pool after mixing entropy and path -- padding the
+        # entropy to 4 words, as a child's spawn key forces, changes nothing there,
+        # because missing entropy words are hashed as 0 anyway.
+        pool = node.seed_sequence.pool
+        n_words = max(_POOL_SIZE, len(_entropy_words(node.entropy))) + len(node._words)
+        # hashmix's constant advances once per call, whatever the data: 4 for the
+        # initial fill, 12 for the cross-mix, 4 per word past the pool size.
+        calls = _POOL_SIZE + _POOL_SIZE * (_POOL_SIZE - 1) + _POOL_SIZE * (n_words - _POOL_SIZE)
+        self.const = (_INIT_A * pow(_MULT_A, calls, 2**32)) & _M32
+        self.vpool = [np.full(index.shape[0], int(p), dtype=np.uint32) for p in pool]
+        with np.errstate(over="ignore"):
+            self.const = _mix_column(self.vpool, self.const, index)
 
-    def mix(x: int, y: int) -> int:
-        r = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _M32
-        return r ^ (r >> _XSHIFT)
+    def states(self, suffix_words: tuple[int, ...], n_out_words: int, out_dtype: Any = np.uint32) -> np.ndarray:
+        vpool = [p.copy() for p in self.vpool]
+        const = self.const
+        with np.errstate(over="ignore"):
+            for word in suffix_words:
+                const = _mix_column(vpool, const, word)
+            out = np.empty((vpool[0].shape[0], n_out_words), dtype=np.uint32)
+            hconst = _INIT_B
+            for i_dst in range(n_out_words):
+                col = out[:, i_dst]
+                np.bitwise_xor(vpool[i_dst % _POOL_SIZE], np.uint32(hconst), out=col)
+                hconst = (hconst * _MULT_B) & _M32
+                np.multiply(col, np.uint32(hconst), out=col)
+                np.bitwise_xor(col, col >> np.uint32(_XSHIFT), out=col)
+        if np.dtype(out_dtype) == np.dtype(np.uint64):
+            return out.astype("<u4").view("<u8").astype(np.uint64)
+        return out
 
-    for i_src in range(_POOL_SIZE):
-        for i_dst in range(_POOL_SIZE):
-            if i_src != i_dst:
-                pool[i_dst] = mix(pool[i_dst], hashmix(pool[i_src]))
-    for w in fixed[_POOL_SIZE:]:
-        for i_dst in range(_POOL_SIZE):
-            pool[i_dst] = mix(pool[i_dst], hashmix(w))
 
-    # From here on the pool differs per row.
+def _mix_column(vpool: list[np.ndarray], const: int, column: Any) -> int:
+    """Mix one entropy word (an array, or the same int for every row) into the pools:
+    ``pool[d] = mix(pool[d], hashmix(word))`` for each of the 4 pool words."""
     u32 = np.uint32
-    n = index.shape[0]
-    vpool = [np.full(n, p, dtype=u32) for p in pool]
-    tmp = np.empty(n, dtype=u32)
-    with np.errstate(over="ignore"):
-        columns: list[Any] = [index] + list(suffix_words)
-        for col in columns:
-            for i_dst in range(_POOL_SIZE):
-                c_before = const
-                const = (const * _MULT_A) & _M32
-                if isinstance(col, np.ndarray):
-                    # hashmix on the array
-                    np.bitwise_xor(col, u32(c_before), out=tmp)
-                    np.multiply(tmp, u32(const), out=tmp)
-                    np.bitwise_xor(tmp, tmp >> u32(_XSHIFT), out=tmp)
-                    hashed: Any = tmp
-                else:
-                    v = ((col ^ c_before) * const) & _M32
-                    hashed = u32(v ^ (v >> _XSHIFT))
-                # mix(pool, hashed) = (L*pool - R*hashed); r ^= r >> 16
-                x = vpool[i_dst]
-                np.multiply(x, u32(_MIX_MULT_L), out=x)
-                if isinstance(hashed, np.ndarray):
-                    np.subtract(x, hashed * u32(_MIX_MULT_R), out=x)
-                else:
-                    np.subtract(x, u32((_MIX_MULT_R * int(hashed)) & _M32), out=x)
-                np.bitwise_xor(x, x >> u32(_XSHIFT), out=x)
-        # generate_state
-        out = np.empty((n, n_out_words), dtype=u32)
-        hconst = _INIT_B
-        for i_dst in range(n_out_words):
-            col = out[:, i_dst]
-            np.bitwise_xor(vpool[i_dst % _POOL_SIZE], u32(hconst), out=col)
-            hconst = (hconst * _MULT_B) & _M32
-            np.multiply(col, u32(hconst), out=col)
-            np.bitwise_xor(col, col >> u32(_XSHIFT), out=col)
-    if out_dtype == np.dtype(np.uint64):
-        return out.astype("<u4").view("<u8").astype(np.uint64)
-    return out
+    for x in vpool:
+        c_before = const
+        const = (const * _MULT_A) & _M32
+        if isinstance(column, np.ndarray):
+            hashed = np.bitwise_xor(column, u32(c_before))
+            np.multiply(hashed, u32(const), out=hashed)
+            np.bitwise_xor(hashed, hashed >> u32(_XSHIFT), out=hashed)
+            np.multiply(hashed, u32(_MIX_MULT_R), out=hashed)
+        else:
+            v = ((column ^ c_before) * const) & _M32
+            hashed = u32((_MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _M32)
+        # mix(x, h) = (L*x - R*h), then r ^= r >> 16
+        np.multiply(x, u32(_MIX_MULT_L), out=x)
+        np.subtract(x, hashed, out=x)
+        np.bitwise_xor(x, x >> u32(_XSHIFT), out=x)
+    return const

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
-from ._tree import SeedTree
+from ._tree import SeedTree, _encode_path, _IndexedPools
 
 __all__ = ["WORDS", "BLOCK", "WordsFn", "node_words", "BlockWords", "words_for_indices", "TaskRNG"]
 
@@ -45,25 +45,28 @@ class BlockWords:
     derives the whole block.
     """
 
-    __slots__ = ("parent", "block", "tables")
+    __slots__ = ("parent", "block", "tables", "pools")
 
     def __init__(self, parent: SeedTree) -> None:
         self.parent = parent
         self.block = -1
         self.tables: dict[str, Any] = {}
+        self.pools: Optional[_IndexedPools] = None
 
     def get(self, index: int, name: str) -> np.ndarray:
         block, offset = divmod(index, BLOCK)
         if block != self.block:
-            self.block, self.tables = block, {}
+            self.block, self.tables, self.pools = block, {}, None
         table = self.tables.get(name)
         if table is None:
             self.tables[name] = False  # seen once in this block
             return self.parent.child(index, name).generate_state(WORDS)
         if table is False:
-            start = block * BLOCK
-            indices = np.arange(start, min(start + BLOCK, 2**31), dtype=np.int64)
-            table = self.tables[name] = self.parent.child_states(indices, name, n_words=WORDS)
+            if self.pools is None:  # shared by every backend of this block
+                start = block * BLOCK
+                indices = np.arange(start, min(start + BLOCK, 2**31), dtype=np.uint32)
+                self.pools = _IndexedPools(self.parent, indices)
+            table = self.tables[name] = self.pools.states(_encode_path((name,)), WORDS)
         return table[offset]
 
     def for_index(self, index: int) -> WordsFn:
@@ -74,12 +77,17 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
     """One words function per index of a batch (e.g. a DataLoader batch of shuffled
     indices); each backend's words for the whole batch are derived on first use."""
     idx = np.asarray(indices, dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= 2**31):
+        raise ValueError(f"indices must lie in [0, 2**31) (got min {idx.min()}, max {idx.max()})")
     tables: dict[str, np.ndarray] = {}
+    pools: list[_IndexedPools] = []  # built on first use, shared by every backend
 
     def table(name: str) -> np.ndarray:
         t = tables.get(name)
         if t is None:
-            t = tables[name] = parent.child_states(idx, name, n_words=WORDS)
+            if not pools:
+                pools.append(_IndexedPools(parent, idx.astype(np.uint32)))
+            t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
         return t
 
     return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]

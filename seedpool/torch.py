@@ -41,7 +41,7 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
@@ -56,6 +56,7 @@ from ._loader_common import (
 )
 from ._seeding import default_tree
 from ._task import task_scope
+from ._words import words_for_indices
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -336,8 +337,9 @@ class SeededDataset(_tud.Dataset):
     Notes
     -----
     Randomness drawn *outside* ``__getitem__`` (in a ``collate_fn``, or by a dataset
-    that implements ``__getitems__`` for whole batches) is not per-sample: the wrapper
-    deliberately hides ``__getitems__`` so the loader fetches items one by one.
+    that implements ``__getitems__`` for whole batches) is not per-sample: the wrapper's
+    own ``__getitems__`` fetches a batch item by item through the wrapped dataset's
+    ``__getitem__`` (deriving the batch's seed words in one vectorised step).
     Attributes of the wrapped dataset are reachable through the wrapper.
     """
 
@@ -379,6 +381,10 @@ class SeededDataset(_tud.Dataset):
 
     def node(self, index: int, epoch: Optional[int] = None) -> SeedTree:
         """The node item ``index`` of ``epoch`` (default: the current one) is produced under."""
+        e = int(self._epoch) if epoch is None else _check_count(epoch, "epoch")
+        return self.root.child(SAMPLES, e, self._position(index))
+
+    def _position(self, index: int) -> int:
         n = len(self.dataset)
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(
@@ -390,8 +396,7 @@ class SeededDataset(_tud.Dataset):
             i += n
         if not 0 <= i < n:
             raise ValueError(f"index must be in [-{n}, {n}) for this dataset of length {n} (got {index})")
-        e = int(self._epoch) if epoch is None else _check_count(epoch, "epoch")
-        return self.root.child(SAMPLES, e, i)
+        return i
 
     def __getitem__(self, index: int) -> Any:
         node = self.node(index)
@@ -402,6 +407,22 @@ class SeededDataset(_tud.Dataset):
             if self.generators:
                 _reseed_generators(self.dataset, self.generators, node)
             return self.dataset[index]
+
+    def __getitems__(self, indices: Sequence[int]) -> list:
+        """Fetch a batch (the DataLoader calls this when it exists): each item is still
+        produced under its own node, but the batch's seed words are derived in one
+        vectorised step instead of one ``SeedSequence`` per item and backend."""
+        parent = self.root.child(SAMPLES, int(self._epoch))
+        positions = [self._position(index) for index in indices]
+        restore = _tud.get_worker_info() is None
+        items = []
+        for index, position, words in zip(indices, positions, words_for_indices(parent, positions)):
+            node = parent.child(position)
+            with task_scope(node, restore=restore, words=words):
+                if self.generators:
+                    _reseed_generators(self.dataset, self.generators, node)
+                items.append(self.dataset[index])
+        return items
 
     def __getattr__(self, name: str) -> Any:
         # Delegate to the wrapped dataset (e.g. .classes); never for private names, or
