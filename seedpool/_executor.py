@@ -11,18 +11,17 @@ from __future__ import annotations
 import concurrent.futures.process as _process
 import functools
 import itertools
-import threading
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
 from typing import Any, Callable, Iterable, Optional
 
-from ._pool import check_seed_args, default_context, default_processes, is_dill_context, make_slots
+from ._pool import KeyedTasks, check_seed_args, default_context, default_processes
 from ._tree import SeedLike
-from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
+from ._worker import TaskCall, initialize_worker, wrap_callable
 
 __all__ = ["ProcessPoolExecutor"]
 
 
-class ProcessPoolExecutor(_StdExecutor):
+class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
     """ProcessPoolExecutor(max_workers=None, mp_context=None, initializer=None, initargs=(), *, max_tasks_per_child=None, seed=None, scope="task")
 
     A drop-in ``concurrent.futures.ProcessPoolExecutor`` with task-keyed seeding.
@@ -62,18 +61,9 @@ class ProcessPoolExecutor(_StdExecutor):
                 import multiprocessing
 
                 mp_context = multiprocessing.get_context("spawn")
-        self._seedpool_dill = is_dill_context(mp_context)
-        self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
-        config = WorkerConfig(self.seed_tree, scope, max_workers, make_slots(mp_context, max_workers),
-                              wrap_callable(initializer, self._seedpool_dill) if initializer else None,
-                              tuple(initargs))
+        config = self._keyed_setup(max_workers, mp_context, initializer, initargs)
         kwargs = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
         super().__init__(max_workers, mp_context, initialize_worker, (config,), **kwargs)
-
-    def _next_call(self) -> int:
-        with self._calls_lock:
-            return next(self._calls)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
         if not (isinstance(fn, functools.partial) and fn.func is _process._process_chunk

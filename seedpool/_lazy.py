@@ -25,8 +25,9 @@ module the parent had already imported under fork) draws from the unseeded strea
 
 from __future__ import annotations
 
+import contextlib
 import random as _random_module
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -62,6 +63,7 @@ _py_target: Any = None
 _np_target: Any = None
 _py_spares: list = []
 _np_spares: list = []
+_scratch: list = []
 
 
 def installed() -> bool:
@@ -86,6 +88,30 @@ def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
     inst.gauss_next = None
     _scope = scope
     return previous
+
+
+@contextlib.contextmanager
+def scratch() -> Iterator[None]:
+    """Send draws and seeding to throwaway generators for the block, then mark both
+    stale. For seeding code that also reseeds ``random`` / numpy as a side effect
+    (Keras' ``set_random_seed``): neither the task's streams nor the process's own
+    generators are touched by it."""
+    global _py_target, _np_target, _scope
+    if not _installed:
+        yield
+        return
+    saved = _py_target, _np_target, _scope
+    if not _scratch:
+        _scratch.extend([_random_module.Random(0), np.random.RandomState(0)])
+    # No scope while inside: the hooks must not count this as the task seeding itself
+    # (nor route it to the task's spares).
+    _py_target, _np_target = _scratch
+    _scope = None
+    try:
+        yield
+    finally:
+        _py_target, _np_target, _scope = saved
+        mark_stale()
 
 
 def mark_stale() -> None:

@@ -36,7 +36,7 @@ from ._tree import SeedLike, SeedTree
 from ._watchdog import WorkerWatch
 from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
 
-__all__ = ["Pool", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
+__all__ = ["Pool", "KeyedTasks", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
 
 ENV_WORKERS = "SEEDPOOL_WORKERS"
 _SCOPES = ("task", "worker")
@@ -168,7 +168,30 @@ def _translating(result: Any) -> Any:
     return result
 
 
-class Pool(multiprocessing.pool.Pool):
+class KeyedTasks:
+    """What Pool and ProcessPoolExecutor share: the call counter and the worker config.
+
+    Expects ``seed_tree`` and ``scope`` to be set (validated) first.
+    """
+
+    seed_tree: SeedTree
+    scope: str
+
+    def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
+                     initargs: Iterable[Any]) -> WorkerConfig:
+        self._seedpool_dill = is_dill_context(context)
+        self._calls = itertools.count()
+        self._calls_lock = threading.Lock()
+        return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
+                            wrap_callable(initializer, self._seedpool_dill) if initializer else None,
+                            tuple(initargs))
+
+    def _next_call(self) -> int:
+        with self._calls_lock:
+            return next(self._calls)
+
+
+class Pool(KeyedTasks, multiprocessing.pool.Pool):
     """Pool(processes=None, initializer=None, initargs=(), maxtasksperchild=None, context=None, *, seed=None, scope="task")
 
     A drop-in ``multiprocessing.Pool`` whose random results do not depend on scheduling.
@@ -229,19 +252,11 @@ class Pool(multiprocessing.pool.Pool):
         if maxtasksperchild is not None and (not isinstance(maxtasksperchild, int) or maxtasksperchild <= 0):
             raise ValueError("maxtasksperchild must be a positive int or None")
         context = context if context is not None else default_context()
-        self._seedpool_dill = is_dill_context(context)
-        self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
-        config = WorkerConfig(self.seed_tree, scope, processes, make_slots(context, processes),
-                              wrap_callable(initializer, self._seedpool_dill) if initializer else None,
-                              tuple(initargs))
+        config = self._keyed_setup(processes, context, initializer, initargs)
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
         self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task")
 
     # -- the one layer where tasks are wrapped ------------------------------------------
-    def _next_call(self) -> int:
-        with self._calls_lock:
-            return next(self._calls)
 
     def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
         if not callable(func):

@@ -61,10 +61,10 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
             backend = BACKENDS[name]
             if restore:
                 saved.append((backend, backend.get_state()))
-            backend.seed_words(words(name)[:4])
-            # Keras' seeding also calls random.seed / np.random.seed (saved first, with
-            # restore): that is not the block choosing its own seed.
-            _lazy.mark_stale()
+            # Keras' seeding also calls random.seed / np.random.seed: keep that away
+            # from both the block's streams and the process's own generators.
+            with _lazy.scratch():
+                backend.seed_words(words(name)[:4])
     previous_node, _current = _current, node
     previous_provider = _context.set_task_provider(TaskRNG(words))
     try:

@@ -219,9 +219,9 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     token = _lazy.begin(state.words)
     for name in _EAGER:
         if name in sys.modules:
-            BACKENDS[name].seed_words(state.words(name)[:4])
             # Keras' seeding also calls random.seed / np.random.seed: not the task's choice.
-            _lazy.mark_stale()
+            with _lazy.scratch():
+                BACKENDS[name].seed_words(state.words(name)[:4])
     _context.set_task_provider(TaskRNG(state.words))
     try:
         return func(*args, **kwargs)

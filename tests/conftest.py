@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# --doctest-modules would import every .py here; these are scripts run in subprocesses
+# (TensorFlow probes, CPython's pool suite, CLI scripts) and must not load in pytest.
+collect_ignore_glob = ["tf_*.py", "cpython_pool_suite.py", "scripts/*"]
 START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
@@ -43,3 +47,6 @@ def _clean_seed_env(monkeypatch: pytest.MonkeyPatch):
     _seeding._reset_for_tests()
     yield
     _seeding._reset_for_tests()
+    # Pools fork this process, and TensorFlow here would also seed every task through
+    # Keras: TensorFlow runs in subprocesses only. Fails the test that imported it.
+    assert "tensorflow" not in sys.modules, "this test imported TensorFlow into the pytest process"

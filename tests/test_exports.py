@@ -27,3 +27,4 @@ def test_import_loads_neither_tensorflow_nor_torch_nor_dill():
         "('tensorflow', 'torch', 'keras', 'multiprocess', 'dill', 'jax'))))\n"
     )
     assert json.loads(run_python(code)) == []
+

@@ -80,3 +80,25 @@ def test_a_block_that_draws_nothing_changes_nothing():
     with task_scope(ROOT.child(9)):
         pass
     assert _outside() == untouched
+
+
+def test_seeding_side_effects_of_framework_backends_touch_neither_stream():
+    # Keras' set_random_seed also calls random.seed / np.random.seed; seedpool runs it
+    # inside _lazy.scratch(). Simulate that here with the real hooks.
+    from seedpool import _lazy
+    from seedpool._backends import words_to_int
+
+    _prime()
+    untouched = _outside()
+    _prime()
+    node = ROOT.child(4)
+    with task_scope(node, restore=True):
+        with _lazy.scratch():
+            random.seed(5)
+            np.random.seed(5)
+        inside = (random.random(), float(np.random.random()))
+    assert inside == (
+        random.Random(words_to_int(node.child("python").generate_state(4))).random(),
+        float(np.random.RandomState(node.child("numpy").generate_state(4)).random_sample()),
+    )
+    assert _outside() == untouched
