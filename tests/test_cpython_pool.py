@@ -60,7 +60,8 @@ def test_cpython_pool_tests_pass_with_seedpool(start_method: str, tmp_path: Path
     # The run really exercised the pool tests, and really with seedpool.Pool.
     std_passed = [t for t, o in std.items() if o["status"] == "pass" and not t.endswith(".[environment]")]
     assert len(std_passed) >= 30, report
-    assert runs["seedpool"]["seedpool_pools_constructed"] >= 20, report
+    # The substitution reached the tests: CPython 3.11 builds 25 pools here, 3.9 builds 19.
+    assert runs["seedpool"]["seedpool_pools_constructed"] >= 15, report
     assert runs["stdlib"]["seedpool_pools_constructed"] == 0, report
 
     for name in PRIVATE_INTERNALS_ALLOWED:
