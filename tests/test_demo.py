@@ -38,3 +38,19 @@ def test_cli_usage_and_unknown_command():
     assert bad.returncode == 2 and "unknown command 'frobnicate'" in bad.stderr
     ok = subprocess.run([sys.executable, "-m", "seedpool", "--help"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and "demo" in ok.stdout
+
+
+def test_pool_example_prints_the_same_for_any_worker_count():
+    def run(workers, seed="42"):
+        env = {**os.environ, "PYTHONPATH": str(REPO), "SEEDPOOL_WORKERS": workers}
+        env.pop("SEEDPOOL_SEED", None)
+        proc = subprocess.run([sys.executable, str(REPO / "examples" / "pool_map.py"), "--seed", seed],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    one, three = run("1"), run("3")
+    assert one == three
+    first, second = one.splitlines()
+    assert first != second
+    assert run("2", seed="43") != one
