@@ -53,8 +53,9 @@ def _numpy_set_state(state: Any) -> None:
 def _rng_seed_node(node: SeedTree) -> None:
     from . import _context
 
-    # Exactly node.child("rng").generator(), so users can rebuild it from the tree.
-    _context.set_global_rng(node.generator())
+    # Exactly node.child("rng").generator(), so users can rebuild it from the tree; the
+    # current context's generator (a task's, inside a pool task or task_scope).
+    _context.set_current_rng(node.generator())
 
 
 def _rng_seed(words: np.ndarray) -> None:
@@ -64,13 +65,13 @@ def _rng_seed(words: np.ndarray) -> None:
 def _rng_get_state() -> Any:
     from . import _context
 
-    return _context.global_rng().bit_generator.state
+    return _context.rng().bit_generator.state
 
 
 def _rng_set_state(state: Any) -> None:
     from . import _context
 
-    _context.global_rng().bit_generator.state = state
+    _context.rng().bit_generator.state = state
 
 
 # -- tensorflow / torch: implemented beside their adapters, imported on use -------------

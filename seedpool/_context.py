@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-__all__ = ["rng", "set_global_rng", "global_rng", "set_task_provider"]
+__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider"]
 
 _global_rng: Optional[np.random.Generator] = None
 # Set by the worker machinery while a task runs: returns that task's Generator.
@@ -22,8 +22,8 @@ def rng() -> np.random.Generator:
 
     Inside a task of a seedpool pool it is the task's own Generator (seeded from the
     task's node, created on first use). Elsewhere it is the process's Generator, seeded
-    by :func:`seed_everything`; before any seeding it is seeded from the default tree
-    (``SEEDPOOL_SEED`` if set, fresh entropy otherwise).
+    by :func:`seed_everything`; before any seeding it is seeded from ``SEEDPOOL_SEED``
+    if set, fresh entropy otherwise.
 
     Returns
     -------
@@ -38,15 +38,28 @@ def global_rng() -> np.random.Generator:
     """The process-wide Generator (created from the default tree on first use)."""
     global _global_rng
     if _global_rng is None:
-        from ._seeding import default_tree
+        from ._seeding import current_root
+        from ._tree import SeedTree
 
-        _global_rng = default_tree().child("rng").generator()
+        # From the process root if one was set; otherwise fresh entropy, without
+        # recording a root (that would silently change what Pool(seed=None) does).
+        _global_rng = (current_root() or SeedTree()).child("rng").generator()
     return _global_rng
 
 
 def set_global_rng(generator: Optional[np.random.Generator]) -> None:
     global _global_rng
     _global_rng = generator
+
+
+def set_current_rng(generator: np.random.Generator) -> None:
+    """Make ``generator`` what ``rng()`` returns in the current context: the running
+    task's (so ``seed_everything`` / ``isolate`` inside a task reach it), else the
+    process's."""
+    if _task_provider is not None:
+        _task_provider.generator = generator  # type: ignore[attr-defined]
+    else:
+        set_global_rng(generator)
 
 
 def set_task_provider(provider: Optional[Callable[[], np.random.Generator]]) -> Any:

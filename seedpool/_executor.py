@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures.process as _process
 import functools
 import itertools
+import sys
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
 from typing import Any, Callable, Iterable, Optional
 
@@ -34,10 +35,12 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
     Parameters
     ----------
     max_workers, mp_context, initializer, initargs, max_tasks_per_child
-        As for ``concurrent.futures.ProcessPoolExecutor``. ``max_workers=None`` means
+        As for ``concurrent.futures.ProcessPoolExecutor`` (``max_tasks_per_child`` needs
+        Python 3.11+, as there). ``max_workers=None`` means
         ``SEEDPOOL_WORKERS`` if set, else the CPUs this process may run on.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root; ``None`` draws fresh entropy. Exposed as ``seed_tree``.
+        The root, exposed as ``seed_tree``. ``None``: as for :class:`seedpool.Pool` (the
+        process root's ``child("pools", k)`` if one was set, else fresh entropy).
     scope : {"task", "worker"}
         As for :class:`seedpool.Pool`.
     """
@@ -48,6 +51,11 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
                  scope: str = "task") -> None:
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
+        if max_tasks_per_child is not None and sys.version_info < (3, 11):
+            raise TypeError(
+                f"max_tasks_per_child needs Python 3.11 or newer (this is {sys.version.split()[0]}); "
+                "use seedpool.Pool(maxtasksperchild=...) instead"
+            )
         self.seed_tree = check_seed_args(seed, scope)
         self.scope = scope
         if max_workers is None:
@@ -68,16 +76,12 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
         if not (isinstance(fn, functools.partial) and fn.func is _process._process_chunk
                 and isinstance(fn.args[0], TaskCall)):
-            if not callable(fn):
-                raise TypeError(f"fn must be a callable (got {fn!r} of type {type(fn).__name__})")
             fn = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "apply")
         return super().submit(fn, *args, **kwargs)
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
-        if not callable(fn):
-            raise TypeError(f"fn must be a callable (got {fn!r} of type {type(fn).__name__})")
         task = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "indexed")
         # Prepend each item's position; the stdlib zips, chunks and submits as usual.
         return super().map(task, itertools.count(), *iterables, timeout=timeout, chunksize=chunksize)

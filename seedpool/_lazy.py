@@ -271,6 +271,38 @@ def _install_numpy() -> None:
             if getattr(value, "__self__", None) is original:
                 setattr(module, name, getattr(lazy, name))
     mtrand._rand = lazy
+    _install_bit_generator_access(mtrand)
+
+
+def _install_bit_generator_access(mtrand: Any) -> None:
+    """``np.random.get_bit_generator()`` hands out the global MT19937 itself (numpy >=
+    1.25): seed it first, like a draw; ``set_bit_generator`` is the task's own choice."""
+    original_set = getattr(mtrand, "set_bit_generator", None)
+    if original_set is None or not hasattr(mtrand, "get_bit_generator"):
+        return
+
+    def get_bit_generator() -> Any:
+        scope = _scope
+        if scope is not None and scope.numpy_stale:
+            _seed_numpy()
+        return _np_target._bit_generator
+
+    def set_bit_generator(bitgen: Any) -> None:
+        global _np_target
+        scope = _scope
+        if scope is not None:
+            scope.numpy_stale = False
+            _route_numpy(scope)
+        if _np_target is _lazy_numpy:
+            original_set(bitgen)
+        else:  # a restoring scope's spare: give it the new bit generator
+            scope.np_spare = _np_target = np.random.RandomState(bitgen)  # type: ignore[union-attr]
+
+    for fn, original in ((get_bit_generator, mtrand.get_bit_generator), (set_bit_generator, original_set)):
+        fn.__doc__ = original.__doc__
+        for module in (mtrand, np.random):
+            if getattr(module, fn.__name__, None) is original:
+                setattr(module, fn.__name__, fn)
 
 
 def install() -> None:

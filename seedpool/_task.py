@@ -56,18 +56,18 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
         words = node_words(node)
     token = _lazy.begin(words, restore=restore)
     saved = []
-    for name in _EAGER:
-        if name in sys.modules:
-            backend = BACKENDS[name]
-            if restore:
-                saved.append((backend, backend.get_state()))
-            # Keras' seeding also calls random.seed / np.random.seed: keep that away
-            # from both the block's streams and the process's own generators.
-            with _lazy.scratch():
-                backend.seed_words(words(name)[:4])
     previous_node, _current = _current, node
     previous_provider = _context.set_task_provider(TaskRNG(words))
     try:
+        for name in _EAGER:
+            if name in sys.modules:
+                backend = BACKENDS[name]
+                if restore:
+                    saved.append((backend, backend.get_state()))
+                # Keras' seeding also calls random.seed / np.random.seed: keep that away
+                # from both the block's streams and the process's own generators.
+                with _lazy.scratch():
+                    backend.seed_words(words(name)[:4])
         yield node
     finally:
         _current = previous_node

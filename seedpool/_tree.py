@@ -87,7 +87,7 @@ def _check_entropy_int(value: Any, what: str) -> int:
     return index
 
 
-def _hash_str_seed(data: str | bytes) -> int:
+def _hash_str_seed(data: str | bytes | bytearray) -> int:
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     return int.from_bytes(hashlib.blake2b(raw, digest_size=16).digest(), "big")
 
@@ -101,13 +101,22 @@ def _normalise_entropy(seed: Any) -> int | tuple[int, ...]:
     ):
         raise TypeError(
             f"seed must be a non-negative int, not a {type(seed).__name__} (got {seed!r}); "
-            "floats lose bits silently, pass int(seed) if you really mean it"
+            "a non-integer number would lose bits silently: pass an int"
         )
+    if isinstance(seed, np.ndarray) and seed.ndim == 0:
+        seed = seed.item()  # a 0-d array holds one value: judge that value
+        if isinstance(seed, (float, complex, bool)):
+            return _normalise_entropy(seed)
     if isinstance(seed, (Sequence, np.ndarray, range)) and not isinstance(seed, (str, bytes)):
         words = []
         for i, item in enumerate(seed):
             if item is None:
                 raise TypeError(f"seed[{i}] is None; every element of a seed sequence must be a non-negative int")
+            if isinstance(item, (float, complex, str, bytes)):
+                raise TypeError(
+                    f"seed[{i}] must be a non-negative int (got {item!r} of type "
+                    f"{type(item).__name__}); every element of a seed sequence is an int"
+                )
             words.append(_check_entropy_int(item, f"seed[{i}]"))
         if not words:
             raise ValueError("seed must not be an empty sequence (got []); pass None for fresh entropy")
@@ -232,6 +241,11 @@ class SeedTree:
             entropy = (
                 raw if isinstance(raw, int) else tuple(int(x) for x in np.asarray(raw).ravel())
             )
+            if any(int(k) >= _MAX_INT_KEY for k in seed.spawn_key):
+                raise ValueError(
+                    f"seed is a SeedSequence whose spawn_key {tuple(seed.spawn_key)} has words "
+                    ">= 2**31 (e.g. a SeedTree's str key): pass the SeedTree itself instead"
+                )
             path = tuple(_check_key(int(k)) for k in seed.spawn_key)
             n_spawned = seed.n_children_spawned
         else:

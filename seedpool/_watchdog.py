@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
+from multiprocessing.pool import IMapIterator
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Optional
 
 from ._errors import SeedpoolError
@@ -23,6 +24,7 @@ from ._errors import SeedpoolError
 __all__ = ["WorkerLostError", "WorkerWatch"]
 
 _POLL = 0.1  # seconds between looks at the workers
+_LOCK_TIMEOUT = 2.0  # seconds to wait for the result queue's write lock
 
 
 class WorkerLostError(SeedpoolError, RuntimeError):
@@ -87,7 +89,7 @@ class WorkerWatch:
         pool leaves no thread, and no reference to its processes, behind."""
         self._stop.set()
         if self._thread is not threading.current_thread():
-            self._thread.join()
+            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         from multiprocessing.pool import TERMINATE
@@ -101,10 +103,11 @@ class WorkerWatch:
                 if exitcode is None:
                     continue
                 del seen[pid]
-                # exit code 0 is a normal retirement (maxtasksperchild); TERMINATE kills
-                # workers on purpose.
-                if exitcode != 0 and self._handler._state != TERMINATE:
-                    self._worker_died(pid, exitcode)
+                # TERMINATE kills workers on purpose. Otherwise any exit counts unless the
+                # worker released its slot on the way out: a retiring worker
+                # (maxtasksperchild) does, os._exit(0) in a task does not.
+                if self._handler._state != TERMINATE:
+                    self._worker_exited(pid, exitcode)
             with self._lock:
                 for call, (job, _) in list(self._tracked.items()):
                     if job not in self._cache:
@@ -114,40 +117,84 @@ class WorkerWatch:
             if self._stop.wait(_POLL):
                 return
 
-    def _worker_died(self, pid: int, exitcode: int) -> None:
+    def _worker_exited(self, pid: int, exitcode: int) -> None:
         n, slots = self._n, self._slots
         slot = next((k for k in range(n) if slots[k] == pid), None)
         if slot is None:
             return  # released its slot (normal exit) or never claimed one: no task held
         call, index = slots[2 * n + slot], slots[3 * n + slot]
         slots[slot] = 0  # free the slot for the replacement, now that we have read it
-        if not self._tasks_tracked:
-            self._fail_all_pending(slot, pid, exitcode)
-            return
+        what = f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)}"
         with self._lock:
-            entry = self._tracked.pop(call, None)
-        if entry is None or call < 0:
-            return  # held no task, or its last task's call already finished
-        job, chunksize = entry
-        if job not in self._cache:
+            entry = self._tracked.pop(call, None) if self._tasks_tracked else None
+        if entry is not None and entry[0] in self._cache:
+            job, chunksize = entry
+            message = (
+                f"{what} while running task {index} of call {call} (or receiving the task "
+                "after it); the results it held are lost. The worker was replaced and the "
+                "pool is still usable."
+            )
+            self._fail(job, index // chunksize, WorkerLostError(message, slot, pid, exitcode, call, index))
             return
+        if not self._cache:
+            return  # nothing pending: nothing lost
+        # Worker scope (tasks not tracked), or the worker died before it could say which
+        # task it held (e.g. while unpickling the next one): fail every pending call
+        # rather than leave one to hang.
+        reason = ("with scope='worker' tasks are not tracked" if not self._tasks_tracked
+                  else "it died before saying which task it held")
         message = (
-            f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)} while running "
-            f"task {index} of call {call}; the results it held are lost. The worker was "
-            "replaced and the pool is still usable."
-        )
-        error = WorkerLostError(message, slot, pid, exitcode, call, index)
-        # Through the result queue: the stdlib's handler thread applies it in order.
-        self._outqueue.put((job, index // chunksize, (False, error)))
-
-    def _fail_all_pending(self, slot: int, pid: int, exitcode: int) -> None:
-        message = (
-            f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)}; with "
-            "scope='worker' tasks are not tracked, so every pending call fails (its "
-            "results may be incomplete). The worker was replaced and the pool is still usable."
+            f"{what}; {reason}, so every pending call fails (their results may be "
+            "incomplete). The worker was replaced and the pool is still usable."
         )
         error = WorkerLostError(message, slot, pid, exitcode)
         for job, result in list(self._cache.items()):
-            # An ordered imap answers its next position; any index fails the others.
-            position = getattr(result, "_index", 0)
-            self._outqueue.put((job, position, (False, error)))
+            self._fail(job, getattr(result, "_index", 0), error)
+
+    def _fail(self, job: int, position: int, error: WorkerLostError) -> None:
+        """Fail one pending result."""
+        result = self._cache.get(job)
+        if result is None:
+            return
+        if isinstance(result, IMapIterator):  # also the unordered one
+            # Its lost position is never going to be filled, so it would wait (and keep
+            # the pool's join waiting) forever: end it here, under its own lock.
+            with result._cond:
+                result._items.append((False, error))
+                result._cond.notify()
+            self._cache.pop(job, None)
+            result._cache = _Forgotten()  # later _set/_set_length must not KeyError
+            return
+        # Through the result queue: the stdlib's handler thread applies it in order.
+        if not self._put((job, position, (False, error))):
+            # The dead worker held the queue's write lock: no result can arrive any more.
+            error.args = (error.args[0] + " The pool's result channel is lost with it "
+                          "(it died while sending a result): terminate the pool.",)
+            for other_job, other in list(self._cache.items()):
+                if not isinstance(other, IMapIterator):
+                    other._set(getattr(other, "_index", 0), (False, error))
+                else:
+                    self._fail(other_job, 0, error)
+
+    def _put(self, message: Any) -> bool:
+        """``outqueue.put`` that gives up if the write lock stays held (by a dead worker)."""
+        queue = self._outqueue
+        data = ForkingPickler.dumps(message)
+        lock = getattr(queue, "_wlock", None)
+        if lock is None:
+            queue._writer.send_bytes(data)
+            return True
+        if not lock.acquire(timeout=_LOCK_TIMEOUT):
+            return False
+        try:
+            queue._writer.send_bytes(data)
+        finally:
+            lock.release()
+        return True
+
+
+class _Forgotten(dict):
+    """Stands in for the pool's cache on a result the watch has already failed."""
+
+    def __delitem__(self, key: Any) -> None:
+        pass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import OrderedDict
 import sys
 import time
 from dataclasses import dataclass
@@ -217,13 +218,13 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
 
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     token = _lazy.begin(state.words)
-    for name in _EAGER:
-        if name in sys.modules:
-            # Keras' seeding also calls random.seed / np.random.seed: not the task's choice.
-            with _lazy.scratch():
-                BACKENDS[name].seed_words(state.words(name)[:4])
-    _context.set_task_provider(TaskRNG(state.words))
     try:
+        for name in _EAGER:
+            if name in sys.modules:
+                # Keras' seeding also calls random.seed / np.random.seed: not the task's choice.
+                with _lazy.scratch():
+                    BACKENDS[name].seed_words(state.words(name)[:4])
+        _context.set_task_provider(TaskRNG(state.words))
         return func(*args, **kwargs)
     finally:
         _context.set_task_provider(None)
@@ -286,7 +287,10 @@ class _DillCallable:
         return (_load_dill, (self.payload,))
 
 
-_dill_loaded: dict[bytes, Callable[..., Any]] = {}
+# The last few loaded callables: one map sends the same payload with every chunk, but a
+# long-lived worker sees a new closure per call and must not keep them all.
+_dill_loaded: "OrderedDict[bytes, Callable[..., Any]]" = OrderedDict()
+_DILL_CACHE = 8
 
 
 def _load_dill(payload: bytes) -> Callable[..., Any]:
@@ -295,6 +299,10 @@ def _load_dill(payload: bytes) -> Callable[..., Any]:
         import dill
 
         func = _dill_loaded[payload] = dill.loads(payload)
+        if len(_dill_loaded) > _DILL_CACHE:
+            _dill_loaded.popitem(last=False)
+    else:
+        _dill_loaded.move_to_end(payload)
     return func
 
 

@@ -93,3 +93,48 @@ def draw_with_tf(x):
     import tensorflow as tf
 
     return draw(x) + (float(tf.random.uniform(())),)
+
+
+class KillOnUnpickle:
+    """An argument whose unpickling SIGKILLs the worker (before any task code runs)."""
+
+    def __reduce__(self):
+        return (_kill_self, ())
+
+
+def _kill_self():
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def exit_zero(x):
+    if x == 1:
+        os._exit(0)  # skips the worker's own slot release: must still count as a death
+    time.sleep(0.01)
+    return x
+
+
+def bit_generator_draw(x):
+    if x % 2:
+        return int(np.random.get_bit_generator().random_raw())
+    return float(np.random.random())
+
+
+def isolated_draws(_):
+    with seedpool.isolate(seed=5):
+        inside = (float(seedpool.rng().random()), random.random())
+    seedpool.seed_everything(5)
+    again = (float(seedpool.rng().random()), random.random())
+    return inside, again
+
+
+def crash_once(x):
+    if x == 2:
+        os._exit(7)
+    return worker_stream(x)
+
+
+def slow_worker_stream(x):
+    time.sleep(0.05)  # long enough that every live worker takes some tasks
+    return worker_stream(x)

@@ -78,3 +78,36 @@ def test_worker_scope_death_fails_pending_calls_instead_of_hanging():
             list(pool.imap(T.die_on, range(20)))
         assert time.monotonic() - started < 2 * BOUND
         assert pool.map(T.noop, range(10)) == list(range(10))
+
+
+def test_death_before_the_task_runs_fails_pending_calls():
+    # SIGKILL while unpickling the task's argument: the worker never said which task it
+    # held, so every pending call fails instead of one hanging.
+    with seedpool.Pool(1, seed=0) as pool:
+        assert pool.map(T.noop, range(3)) == [0, 1, 2]
+        with pytest.raises(seedpool.WorkerLostError, match="before saying which task"):
+            pool.apply_async(T.noop, (T.KillOnUnpickle(),)).get(BOUND)
+        assert pool.map(T.noop, range(3)) == [0, 1, 2]
+
+
+def test_os_exit_zero_in_a_task_is_a_death_not_a_retirement():
+    with seedpool.Pool(1, seed=0) as pool:
+        with pytest.raises(seedpool.WorkerLostError, match="exited with code 0"):
+            pool.map_async(T.exit_zero, range(4), 1).get(BOUND)
+        # the slot was freed, so the replacement could start and serve the next call
+        assert pool.map(T.noop, range(3)) == [0, 1, 2]
+
+
+def test_worker_scope_imap_death_then_close_join_returns():
+    before = _live_children()
+    pool = seedpool.Pool(2, seed=0, scope="worker")
+    with pytest.raises(seedpool.WorkerLostError):
+        list(pool.imap(T.die_on, range(20)))
+    pool.close()
+    started = time.monotonic()
+    pool.join()
+    assert time.monotonic() - started < BOUND
+    deadline = time.monotonic() + 10
+    while _live_children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (_live_children() - before)

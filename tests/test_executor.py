@@ -47,3 +47,9 @@ def test_drop_in_errors_and_types():
     ex.shutdown()
     with pytest.raises(RuntimeError, match="cannot schedule new futures after shutdown"):
         ex.submit(T.noop, 1)
+
+
+@pytest.mark.skipif(__import__("sys").version_info >= (3, 11), reason="the stdlib has it from 3.11")
+def test_max_tasks_per_child_before_311_says_what_to_use():
+    with pytest.raises(TypeError, match="needs Python 3.11"):
+        seedpool.ProcessPoolExecutor(1, max_tasks_per_child=2)

@@ -321,3 +321,83 @@ def test_seed_record_lists_workers_and_tasks(tmp_path):
     tasks = sorted(tuple(c.path) for c in rec.consumers if c.kind == "task")
     assert tasks == [("pools", 0, "tasks", 0, i) for i in range(4)]
     assert {c.kind for c in rec.consumers} >= {"worker", "task"}
+
+
+def test_bit_generator_access_is_seeded_per_task():
+    # np.random.get_bit_generator() hands out the global MT19937 itself: it must be the
+    # task's, or odd tasks would read whatever the previous task left behind.
+    with seedpool.Pool(1, seed=6) as one, seedpool.Pool(2, seed=6) as two:
+        a = one.map(T.bit_generator_draw, range(8), 4)
+        b = two.map(T.bit_generator_draw, range(8), 1)
+    assert a == b
+
+
+def test_isolate_and_seed_everything_inside_a_task_reach_the_tasks_rng():
+    with seedpool.isolate(seed=5):
+        expected = (float(seedpool.rng().random()), random.random())
+    with seedpool.Pool(1, seed=1) as pool:
+        got = pool.map(T.isolated_draws, range(2))
+    assert all(inside == again == expected for inside, again in got)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_variants_agree_under_spawn_and_forkserver(method):
+    ctx = multiprocessing.get_context(method)
+    expected = [expected_draw(4, 0, i) for i in range(20)]
+    with seedpool.Pool(3, context=ctx, seed=4, maxtasksperchild=3) as pool:
+        assert list(pool.imap(T.slow_draw, range(20), 2)) == expected
+        second = sorted(pool.imap_unordered(T.draw, range(20)))
+        third = pool.starmap(T.draw_star, [(i, 0) for i in range(20)], 3)
+    assert second == [expected_draw(4, 1, i) for i in range(20)]
+    assert [(x, a, b) for (x, _, a, b) in third] == [(e[0], e[1], e[2]) for e in (expected_draw(4, 2, i) for i in range(20))]
+
+
+def test_timeout_with_multiprocess_machinery_is_catchable_as_stdlib():
+    with seedpool.Pool(1, seed=0, context=multiprocess.get_context("fork")) as pool:
+        with pytest.raises(multiprocessing.TimeoutError):
+            pool.apply_async(T.sleep, (1,)).get(0.05)
+
+
+def test_worker_scope_crash_takes_the_slot_with_a_new_incarnation():
+    with seedpool.Pool(2, seed=11, scope="worker") as pool:
+        with pytest.raises(seedpool.WorkerLostError):
+            pool.map(T.crash_once, range(4), 1)
+        time.sleep(0.5)  # let the replacement start, so both workers take tasks below
+        after = pool.map(T.slow_worker_stream, range(12), 1)
+    replacements = [r for r in after if r[1] >= 1]
+    assert replacements, after  # the crashed slot was taken over with a new incarnation
+    index, incarnation, py = replacements[0][:3]  # the replacement's first draw, in task order
+    node = seedpool.SeedTree(11).child("workers", index, incarnation)
+    assert py == random.Random(words_to_int(node.child("python").generate_state(4))).random()
+
+
+def test_processes_none_reads_the_affinity_not_the_cpu_count(monkeypatch):
+    from seedpool import _pool
+
+    class FakeProcess:
+        def cpu_affinity(self):
+            return [0]
+
+    monkeypatch.setattr(psutil, "Process", FakeProcess)
+    assert _pool.default_processes() == 1
+
+
+def test_non_callable_behaves_like_the_stdlib():
+    with seedpool.Pool(1, seed=0) as ours, multiprocessing.get_context("fork").Pool(1) as plain:
+        assert ours.map(5, []) == plain.map(5, []) == []
+        with pytest.raises(TypeError) as mine:
+            ours.map(5, [1])
+        with pytest.raises(TypeError) as theirs:
+            plain.map(5, [1])
+        assert str(mine.value) == str(theirs.value) == "'int' object is not callable"
+
+
+def test_worker_keeps_a_bounded_number_of_dill_callables():
+    from seedpool import _worker
+
+    with seedpool.Pool(1, seed=0) as pool:
+        for k in range(12):
+            big = bytes(100_000) + bytes([k])
+            assert pool.apply(lambda big=big: len(big)) == 100_001
+        cached = pool.apply(lambda: len(_worker._dill_loaded))
+    assert cached <= _worker._DILL_CACHE

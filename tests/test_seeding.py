@@ -145,3 +145,14 @@ def test_seed_everything_seeds_torch_when_imported():
     )
     a, b = run_python(code), run_python(code)
     assert a == b and a != run_python(code.replace("(6)", "(7)"))
+
+
+def test_rng_before_seeding_records_no_root():
+    # rng()/get_state() in a fresh process must not quietly set SEEDPOOL_SEED: that would
+    # change what Pool(seed=None) and every later child process do.
+    code = (
+        "import os, seedpool\n"
+        "seedpool.rng().random(); seedpool.get_state()\n"
+        "print(os.environ.get('SEEDPOOL_SEED'))\n"
+    )
+    assert run_python(code).strip() == "None"
