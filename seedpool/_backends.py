@@ -20,14 +20,9 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 
 from ._errors import BackendUnavailableError
-from ._tree import SeedTree
+from ._tree import SeedTree, words_to_int
 
 __all__ = ["Backend", "BACKENDS", "resolve_backends", "available_backends", "words_to_int"]
-
-
-def words_to_int(words: Any) -> int:
-    """Little-endian uint32 words -> one Python int."""
-    return int.from_bytes(np.asarray(words, dtype="<u4").tobytes(), "little")
 
 
 # -- python ---------------------------------------------------------------------------

@@ -16,7 +16,13 @@ Where the hooks sit, and why that covers the usual ways in:
   every task start, or a task could return its predecessor's cached value.
 * numpy: ``numpy.random.mtrand._rand`` -- the object ``np.random.*`` functions and
   scipy/sklearn's ``random_state=None`` paths use -- is replaced by a ``RandomState``
-  subclass sharing the same ``MT19937`` whose every public method seeds first.
+  subclass sharing the same ``MT19937`` whose every public method seeds first;
+  ``np.random.get_bit_generator()`` seeds first too.
+
+Every hook draws from a *target* generator: normally the process's own, but a restoring
+scope routes draws to a spare (so the outside state is left alone, never copied), and
+:func:`scratch` routes framework seeding side effects (Keras' ``random.seed``) to a
+throwaway one. The scope is process-wide, not per thread.
 
 Not covered, documented: a C-level entry point bound *before* the hooks were installed
 (``from random import random`` or ``from numpy.random import rand`` at import time in a
@@ -31,7 +37,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-__all__ = ["install", "begin", "end", "installed"]
+__all__ = ["install", "begin", "end", "scratch"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
@@ -64,10 +70,6 @@ _np_target: Any = None
 _py_spares: list = []
 _np_spares: list = []
 _scratch: list = []
-
-
-def installed() -> bool:
-    return _installed
 
 
 def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:

@@ -12,7 +12,7 @@ import itertools
 import json
 import os
 import threading
-from typing import Any, Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from ._backends import BACKENDS, resolve_backends
 from ._tree import SeedLike, SeedTree

@@ -16,15 +16,26 @@ from ._backends import BACKENDS
 from ._tree import SeedTree
 from ._words import TaskRNG, WordsFn, node_words
 
-__all__ = ["task_scope", "current_task_node"]
+__all__ = ["task_scope", "seed_frameworks"]
 
 _EAGER = ("tensorflow", "torch")  # no way to hook their draws: seeded up front, if imported
-_current: Optional[SeedTree] = None
 
 
-def current_task_node() -> Optional[SeedTree]:
-    """The node of the ``task_scope`` running now, or None outside one."""
-    return _current
+def seed_frameworks(words: WordsFn, saved: Optional[list] = None) -> None:
+    """Seed TensorFlow / torch, where imported, for the task whose words these are.
+
+    Their draws cannot be hooked, so they are seeded up front. With ``saved``, append
+    ``(backend, state)`` first so the caller can restore them.
+    """
+    for name in _EAGER:
+        if name in sys.modules:
+            backend = BACKENDS[name]
+            if saved is not None:
+                saved.append((backend, backend.get_state()))
+            # Keras' seeding also calls random.seed / np.random.seed: keep that away from
+            # both the task's streams and the process's own generators.
+            with _lazy.scratch():
+                backend.seed_words(words(name)[:4])
 
 
 @contextlib.contextmanager
@@ -42,35 +53,25 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
     node : SeedTree
         The task's node.
     restore : bool
-        Put the global RNG states back as they were on exit (for work that runs in a
+        Leave the process's own generators as they were (for work that runs in a
         process whose own stream must not be disturbed, e.g. a data loader with
-        ``num_workers=0``). Only generators the block used are saved and restored.
+        ``num_workers=0``): draws from ``random`` / numpy go to spare generators, so
+        those are never copied; TensorFlow / torch states are saved and put back.
     words : callable, optional
         ``words(backend)`` must return ``node.child(backend).generate_state(8)``; pass
         one from :class:`seedpool._words.BlockWords` or ``words_for_indices`` to derive
         many tasks' words at once. Default: derived from ``node`` on first use.
     """
-    global _current
     _lazy.install()
     if words is None:
         words = node_words(node)
     token = _lazy.begin(words, restore=restore)
-    saved = []
-    previous_node, _current = _current, node
+    saved: list = []
     previous_provider = _context.set_task_provider(TaskRNG(words))
     try:
-        for name in _EAGER:
-            if name in sys.modules:
-                backend = BACKENDS[name]
-                if restore:
-                    saved.append((backend, backend.get_state()))
-                # Keras' seeding also calls random.seed / np.random.seed: keep that away
-                # from both the block's streams and the process's own generators.
-                with _lazy.scratch():
-                    backend.seed_words(words(name)[:4])
+        seed_frameworks(words, saved if restore else None)
         yield node
     finally:
-        _current = previous_node
         _context.set_task_provider(previous_provider)
         _lazy.end(token)
         for backend, state in saved:

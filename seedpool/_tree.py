@@ -28,7 +28,7 @@ import operator
 import random as _pyrandom
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any, Tuple, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -277,11 +277,6 @@ class SeedTree:
         """The key path from the root to this node."""
         return self._path
 
-    @property
-    def root(self) -> SeedTree:
-        """The root node of this tree (same entropy, empty path)."""
-        return SeedTree._node(self._entropy, (), ())
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SeedTree):
             return NotImplemented
@@ -379,7 +374,7 @@ class SeedTree:
 
     def random(self) -> _pyrandom.Random:
         """A fresh ``random.Random`` seeded with 128 bits from this node."""
-        return _pyrandom.Random(_words_to_int(self.seed_sequence.generate_state(4)))
+        return _pyrandom.Random(words_to_int(self.seed_sequence.generate_state(4)))
 
     def child_states(
         self, indices: Any, *suffix: Key, n_words: int = 4, dtype: Any = np.uint32
@@ -429,7 +424,8 @@ def _rebuild(entropy: int | tuple[int, ...], path: tuple[Key, ...], n_spawned: i
     return node
 
 
-def _words_to_int(words: np.ndarray) -> int:
+def words_to_int(words: Any) -> int:
+    """Little-endian uint32 words -> one Python int."""
     return int.from_bytes(np.asarray(words, dtype="<u4").tobytes(), "little")
 
 

@@ -69,9 +69,6 @@ class BlockWords:
             table = self.tables[name] = self.pools.states(_encode_path((name,)), WORDS)
         return table[offset]
 
-    def for_index(self, index: int) -> WordsFn:
-        return lambda name: self.get(index, name)
-
 
 def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]:
     """One words function per index of a batch (e.g. a DataLoader batch of shuffled

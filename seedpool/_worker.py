@@ -27,13 +27,13 @@ import numpy as np
 from . import _context, _lazy
 from ._backends import BACKENDS
 from ._tree import SeedTree
+from ._task import seed_frameworks
 from ._words import BlockWords, TaskRNG
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
 TASKS = "tasks"
 WORKERS = "workers"
-_EAGER = ("tensorflow", "torch")  # seeded eagerly per task, and only if imported
 _CLAIM_TIMEOUT = 60.0
 
 
@@ -219,11 +219,7 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     token = _lazy.begin(state.words)
     try:
-        for name in _EAGER:
-            if name in sys.modules:
-                # Keras' seeding also calls random.seed / np.random.seed: not the task's choice.
-                with _lazy.scratch():
-                    BACKENDS[name].seed_words(state.words(name)[:4])
+        seed_frameworks(state.words)
         _context.set_task_provider(TaskRNG(state.words))
         return func(*args, **kwargs)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
-import os
 import random
 import time
 

@@ -381,24 +381,10 @@ def _replace_pools() -> None:
     except AttributeError as exc:
         _warn(f"--pools needs seedpool.Pool and seedpool.ProcessPoolExecutor ({exc}); pools left as they are")
         return
-    pool, executor = _seeded_by_process(pool), _seeded_by_process(executor)
+    # seed=None already means this process's root (the k-th pool: root.child("pools", k)),
+    # and every process of the run has one, so the classes go in as they are.
     # multiprocessing.Pool and ctx.Pool import multiprocessing.pool.Pool at call time.
     multiprocessing.pool.Pool = pool
     concurrent.futures.process.ProcessPoolExecutor = executor
     concurrent.futures.ProcessPoolExecutor = executor
 
-
-def _seeded_by_process(cls: type) -> type:
-    """``cls`` whose ``seed=None`` means this process's node, not fresh entropy.
-
-    A script run unmodified never passes ``seed=``; its pools must still derive from
-    the run's seed (the main program's pools from the root, a child's from its node).
-    """
-    from .._seeding import default_tree
-
-    def __init__(self: Any, *args: Any, seed: Any = None, **kwargs: Any) -> None:
-        cls.__init__(self, *args, seed=default_tree() if seed is None else seed, **kwargs)
-
-    __init__.__doc__ = cls.__init__.__doc__
-    return type(cls.__name__, (cls,), {"__init__": __init__, "__module__": __name__,
-                                       "__doc__": cls.__doc__})

@@ -1,6 +1,5 @@
 """Result depends on the worker count: each task adds the pool size into its result."""
 import multiprocessing
-import os
 
 if __name__ == "__main__":
     with multiprocessing.get_context("fork").Pool() as pool:
