@@ -1,0 +1,115 @@
+"""The key layout: every namespace key seedpool uses under a root, in one place.
+
+A stream is a pure function of its root and its key path (:meth:`SeedTree.child`), so the
+keys below *are* the product's promise: a release that changed one would silently give every
+user other numbers. Each consumer's first derived values are pinned by a golden test
+(``tests/test_key_layout.py``); changing a key is a breaking change that needs an explicit
+decision, never a side effect.
+
+==========================================  ===============================================
+component                                   key path
+==========================================  ===============================================
+each backend under any node                 ``node.child(backend)`` -- ``"python"``,
+                                            ``"numpy"``, ``"rng"``, ``"torch"``,
+                                            ``"tensorflow"``
+pool / executor / thread pool task          ``root.child("tasks", call, index)``
+executor ``submit`` number ``k``            ``root.child("tasks", k, 0)``
+pool worker (worker scope, initializer)     ``root.child("workers", slot, incarnation)``
+the k-th pool under a process root          ``root.child("pools", k)``
+a forked / ``seedpool run`` child           ``node.child("child", k)``
+a registered Generator of a child           ``child_node.child("generator", i)``
+torch per-sample item                       ``root.child("samples", epoch, position)``
+torch DataLoader worker                     ``root.child("dataloader-workers", rank, epoch,
+                                            worker)``
+torch sampler order                         ``root.child("sampler", epoch)``
+torch loader generator                      ``root.child("dataloader-generator", rank,
+                                            epoch)``
+a dataset's RNG attribute                   ``node.child("attr", name)``
+Keras batch                                 ``root.child("batches", epoch, batch)``
+``ReplicaDropout`` layer                    ``node.child("dropout")``
+TF replica seeds                            ``root.child("tf.replica"[, key])``
+TF worker                                   ``root.child("tf.worker", task_id)``
+TF input pipeline                           ``root.child("tf.input", pipeline)``
+TF ``seeded_map``                           ``root.child("tf.map")``
+==========================================  ===============================================
+
+:data:`LAYOUT` holds the same table as data (the documentation's key-layout page is
+generated from it).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "PYTHON", "NUMPY", "RNG", "TORCH", "TENSORFLOW", "BACKEND_KEYS",
+    "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR",
+    "SAMPLES", "LOADER_WORKERS", "SAMPLER", "LOADER_GENERATOR", "ATTR", "BATCHES", "DROPOUT",
+    "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP",
+    "Key", "LAYOUT",
+]
+
+# -- each backend's own child under a node ------------------------------------------------
+PYTHON = "python"
+NUMPY = "numpy"
+RNG = "rng"
+TORCH = "torch"
+TENSORFLOW = "tensorflow"
+BACKEND_KEYS = (TENSORFLOW, TORCH, PYTHON, NUMPY, RNG)
+
+# -- engines: pools, executors, thread pools, joblib, Dask, Ray -----------------------------
+TASKS = "tasks"
+WORKERS = "workers"
+POOLS = "pools"
+
+# -- processes -----------------------------------------------------------------------------
+CHILD = "child"
+GENERATOR = "generator"
+
+# -- data loaders ----------------------------------------------------------------------------
+SAMPLES = "samples"
+LOADER_WORKERS = "dataloader-workers"
+SAMPLER = "sampler"
+LOADER_GENERATOR = "dataloader-generator"
+ATTR = "attr"
+BATCHES = "batches"
+
+# -- TensorFlow ----------------------------------------------------------------------------
+DROPOUT = "dropout"
+TF_REPLICA = "tf.replica"
+TF_WORKER = "tf.worker"
+TF_INPUT = "tf.input"
+TF_MAP = "tf.map"
+
+
+class Key(NamedTuple):
+    """One row of the key layout: who derives from which path."""
+
+    component: str
+    path: str
+    module: str
+
+
+LAYOUT: tuple[Key, ...] = (
+    Key("each backend under any node", 'node.child(backend), backend in "python", "numpy", "rng", '
+        '"torch", "tensorflow"', "seedpool._backends"),
+    Key("pool / executor / thread pool task", 'root.child("tasks", call, index)', "seedpool._pool"),
+    Key("executor submit number k", 'root.child("tasks", k, 0)', "seedpool._executor"),
+    Key("pool worker (worker scope, initializer)", 'root.child("workers", slot, incarnation)',
+        "seedpool._worker"),
+    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._seeding"),
+    Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._fork"),
+    Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._fork"),
+    Key("torch per-sample item", 'root.child("samples", epoch, position)', "seedpool.torch"),
+    Key("torch DataLoader worker", 'root.child("dataloader-workers", rank, epoch, worker)',
+        "seedpool.torch"),
+    Key("torch sampler order", 'root.child("sampler", epoch)', "seedpool.torch"),
+    Key("torch loader generator", 'root.child("dataloader-generator", rank, epoch)', "seedpool.torch"),
+    Key("a dataset's RNG attribute", 'node.child("attr", name)', "seedpool._loader_common"),
+    Key("Keras batch", 'root.child("batches", epoch, batch)', "seedpool.keras"),
+    Key("ReplicaDropout layer", 'node.child("dropout")', "seedpool.tensorflow"),
+    Key("TF replica seeds", 'root.child("tf.replica"[, key])', "seedpool.tensorflow"),
+    Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
+    Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
+    Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+)
