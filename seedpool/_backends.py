@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 
 from ._errors import BackendUnavailableError
+from ._keys import NUMPY, PYTHON, RNG, TENSORFLOW, TORCH
 from ._tree import SeedTree, words_to_int
 
 __all__ = ["Backend", "BACKENDS", "resolve_backends", "available_backends", "words_to_int"]
@@ -125,13 +126,13 @@ class Backend:
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("tensorflow", "tensorflow", _delegate("seedpool.tensorflow", "seed_words"),
+        Backend(TENSORFLOW, "tensorflow", _delegate("seedpool.tensorflow", "seed_words"),
                 _delegate("seedpool.tensorflow", "get_state"), _delegate("seedpool.tensorflow", "set_state")),
-        Backend("torch", "torch", _delegate("seedpool.torch", "seed_words"),
+        Backend(TORCH, "torch", _delegate("seedpool.torch", "seed_words"),
                 _delegate("seedpool.torch", "get_state"), _delegate("seedpool.torch", "set_state")),
-        Backend("python", "random", _python_seed, random.getstate, random.setstate),
-        Backend("numpy", "numpy", _numpy_seed, _numpy_get_state, _numpy_set_state),
-        Backend("rng", "seedpool", _rng_seed, _rng_get_state, _rng_set_state, _rng_seed_node),
+        Backend(PYTHON, "random", _python_seed, random.getstate, random.setstate),
+        Backend(NUMPY, "numpy", _numpy_seed, _numpy_get_state, _numpy_set_state),
+        Backend(RNG, "seedpool", _rng_seed, _rng_get_state, _rng_set_state, _rng_seed_node),
     )
 }
 

@@ -10,6 +10,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ._keys import RNG
+
 __all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider"]
 
 _global_rng: Optional[np.random.Generator] = None
@@ -43,7 +45,7 @@ def global_rng() -> np.random.Generator:
 
         # From the process root if one was set; otherwise fresh entropy, without
         # recording a root (that would silently change what Pool(seed=None) does).
-        _global_rng = (current_root() or SeedTree()).child("rng").generator()
+        _global_rng = (current_root() or SeedTree()).child(RNG).generator()
     return _global_rng
 
 

@@ -24,6 +24,7 @@ from typing import Iterator, List, Optional
 
 import numpy as np
 
+from ._keys import CHILD, GENERATOR
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
     "seed_process",
 ]
 
-CHILD = "child"  # namespace key of child processes under a process's node
-_GENERATORS = "generator"  # namespace key of registered Generators under a child's node
 _SEEDED_BACKENDS = ("python", "numpy", "rng")
 
 _lock = threading.Lock()
@@ -238,7 +237,7 @@ def seed_process(node: SeedTree) -> None:
     from ._seeding import seed_everything
 
     seed_everything(node, backends=_SEEDED_BACKENDS)
-    gens = node.child(_GENERATORS)
+    gens = node.child(GENERATOR)
     for i, gen in enumerate(list(_generators)):
         bitgen = gen.bit_generator
         bitgen.state = type(bitgen)(gens.child(i).seed_sequence).state

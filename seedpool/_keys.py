@@ -31,6 +31,7 @@ TF replica seeds                            ``root.child("tf.replica"[, key])``
 TF worker                                   ``root.child("tf.worker", task_id)``
 TF input pipeline                           ``root.child("tf.input", pipeline)``
 TF ``seeded_map``                           ``root.child("tf.map")``
+``seedpool demo``'s spawned workers         ``SeedTree(seed).child("worker", w)``
 ==========================================  ===============================================
 
 :data:`LAYOUT` holds the same table as data (the documentation's key-layout page is
@@ -45,7 +46,7 @@ __all__ = [
     "PYTHON", "NUMPY", "RNG", "TORCH", "TENSORFLOW", "BACKEND_KEYS",
     "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR",
     "SAMPLES", "LOADER_WORKERS", "SAMPLER", "LOADER_GENERATOR", "ATTR", "BATCHES", "DROPOUT",
-    "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP",
+    "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP", "DEMO_WORKER",
     "Key", "LAYOUT",
 ]
 
@@ -81,6 +82,9 @@ TF_WORKER = "tf.worker"
 TF_INPUT = "tf.input"
 TF_MAP = "tf.map"
 
+# -- seedpool demo (its printed streams are part of its output) ---------------------------
+DEMO_WORKER = "worker"
+
 
 class Key(NamedTuple):
     """One row of the key layout: who derives from which path."""
@@ -112,4 +116,5 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),
 )

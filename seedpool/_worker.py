@@ -26,14 +26,13 @@ import numpy as np
 
 from . import _context, _lazy
 from ._backends import BACKENDS
+from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
 from ._task import seed_frameworks
 from ._words import BlockWords, TaskRNG
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
-TASKS = "tasks"
-WORKERS = "workers"
 _CLAIM_TIMEOUT = 60.0
 
 

@@ -57,6 +57,7 @@ from ._loader_common import (
 from ._seeding import default_tree
 from ._task import task_scope
 from ._words import words_for_indices
+from ._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -70,11 +71,6 @@ __all__ = [
     "set_state",
 ]
 
-# Top-level branches of the tree used here; each its own namespace so streams never meet.
-SAMPLES = "samples"
-SAMPLER = "sampler"
-WORKERS = "dataloader-workers"
-LOADER_GENERATOR = "dataloader-generator"
 _M64 = 2**64 - 1
 
 
@@ -247,7 +243,7 @@ class WorkerSeeder:
 
     def node(self, worker_id: int) -> SeedTree:
         """The node worker ``worker_id`` is seeded from in the current epoch."""
-        return self.root.child(WORKERS, self.rank, self.epoch, _check_count(worker_id, "worker_id"))
+        return self.root.child(LOADER_WORKERS, self.rank, self.epoch, _check_count(worker_id, "worker_id"))
 
     def __call__(self, worker_id: int) -> None:
         node = self.node(worker_id)
