@@ -12,7 +12,7 @@ import numpy as np
 
 from ._keys import RNG
 
-__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider"]
+__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider", "task_provider"]
 
 _global_rng: Optional[np.random.Generator] = None
 # Set by the worker machinery while a task runs: returns that task's Generator.
@@ -62,6 +62,11 @@ def set_current_rng(generator: np.random.Generator) -> None:
         _task_provider.generator = generator  # type: ignore[attr-defined]
     else:
         set_global_rng(generator)
+
+
+def task_provider() -> Optional[Callable[[], np.random.Generator]]:
+    """The running task's provider (a ``seedpool._task.Task``), or None outside tasks."""
+    return _task_provider
 
 
 def set_task_provider(provider: Optional[Callable[[], np.random.Generator]]) -> Any:

@@ -24,7 +24,9 @@ from typing import Iterator, List, Optional
 
 import numpy as np
 
+from ._backends import fork_backend_names
 from ._keys import CHILD, GENERATOR
+from ._seeding import default_tree, seed_everything
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -40,7 +42,6 @@ __all__ = [
     "seed_process",
 ]
 
-_SEEDED_BACKENDS = ("python", "numpy", "rng")
 
 _lock = threading.Lock()
 _registered = False
@@ -99,8 +100,6 @@ def reseed_after_fork(seed: SeedLike = None) -> SeedTree:
     """
     global _registered, _enabled, _node, _counter
     if seed is None:
-        from ._seeding import default_tree
-
         node = default_tree()
     else:
         node = SeedTree(seed)
@@ -234,9 +233,7 @@ def seed_process(node: SeedTree) -> None:
     Also makes ``node`` the process's default root (and ``SEEDPOOL_SEED``), so that
     ``seed_everything()``, pools and further children of this process derive from it.
     """
-    from ._seeding import seed_everything
-
-    seed_everything(node, backends=_SEEDED_BACKENDS)
+    seed_everything(node, backends=fork_backend_names())
     gens = node.child(GENERATOR)
     for i, gen in enumerate(list(_generators)):
         bitgen = gen.bit_generator

@@ -37,6 +37,9 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from ._keys import NUMPY, PYTHON
+from ._tree import words_to_int
+
 __all__ = ["install", "begin", "end", "scratch"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
@@ -153,9 +156,7 @@ def _seed_python() -> None:
     scope = _scope
     scope.python_stale = False  # type: ignore[union-attr]
     _route_python(scope)  # type: ignore[arg-type]
-    from ._backends import words_to_int
-
-    _random_module.Random.seed(_py_target, words_to_int(scope.words("python")[:4]))  # type: ignore[union-attr]
+    _random_module.Random.seed(_py_target, words_to_int(scope.words(PYTHON)[:4]))  # type: ignore[union-attr]
 
 
 def _install_python() -> None:
@@ -218,7 +219,7 @@ def _seed_numpy() -> None:
     scope = _scope
     scope.numpy_stale = False  # type: ignore[union-attr]
     _route_numpy(scope)  # type: ignore[arg-type]
-    np.random.RandomState.seed(_np_target, scope.words("numpy")[:4])  # type: ignore[union-attr]
+    np.random.RandomState.seed(_np_target, scope.words(NUMPY)[:4])  # type: ignore[union-attr]
 
 
 def _make_lazy_randomstate_class() -> type:

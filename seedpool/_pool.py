@@ -88,9 +88,9 @@ def check_seed_args(seed: Any, scope: Any) -> SeedTree:
     if scope not in _SCOPES:
         raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
     if seed is None:
-        from ._seeding import next_pool_root
+        from ._seeding import pool_root
 
-        root = next_pool_root()
+        root = pool_root()
         if root is not None:
             return root
     return SeedTree(seed)

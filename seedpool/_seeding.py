@@ -15,6 +15,8 @@ import threading
 from typing import Iterable, Iterator, Optional
 
 from ._backends import BACKENDS, resolve_backends
+from ._record import record_root
+from ._task import current_task, pool_root_in_task
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "current_root",
     "tree_to_env",
     "tree_from_env",
+    "pool_root",
     "RNGState",
     "get_state",
     "set_state",
@@ -98,6 +101,14 @@ def next_pool_root() -> Optional[SeedTree]:
         return None if root is None else root.child("pools", next(_pools))
 
 
+def pool_root() -> Optional[SeedTree]:
+    """The root of a pool created with ``seed=None``: inside a task, the task's
+    ``node.child("pools", k)`` (k counted in the task); elsewhere the process root's
+    (:func:`next_pool_root`); None when neither exists (fresh entropy then)."""
+    root = pool_root_in_task()
+    return root if root is not None else next_pool_root()
+
+
 def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None,
                     record: str | os.PathLike | None = None) -> SeedTree:
     """Seed every random number generator in use from one root, each on its own stream.
@@ -112,7 +123,8 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     ----------
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root (see :class:`SeedTree`). ``None`` reuses ``SEEDPOOL_SEED`` when it is
-        set, and draws fresh entropy otherwise.
+        set, and draws fresh entropy otherwise; inside a pool task (or ``task_scope``)
+        it is the task's node, so the result does not depend on which worker runs it.
     backends : iterable of str, optional
         Which backends to seed, from ``"tensorflow"``, ``"torch"``, ``"python"``,
         ``"numpy"``, ``"rng"``. ``None`` seeds every backend whose library is imported
@@ -144,7 +156,14 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     """
     global _default, _pools
     chosen = resolve_backends(backends)  # validate before touching any state
-    if seed is None:
+    task = current_task() if seed is None else None
+    node = None if task is None else task.node()
+    if node is not None:
+        # Inside a task the task's node is the root: the same for any worker count,
+        # distinct per task (a per-worker root would depend on the schedule).
+        root = node
+        task.restart_pools()  # type: ignore[union-attr]
+    elif seed is None:
         env = os.environ.get(ENV_SEED)
         root = tree_from_env(env) if env else SeedTree()
     else:
@@ -156,8 +175,6 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
         _pools = itertools.count()
         os.environ[ENV_SEED] = tree_to_env(root)
     if record is not None or os.environ.get("SEEDPOOL_RECORD"):
-        from ._record import record_root
-
         record_root(root, record)
     return root
 
