@@ -37,6 +37,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from ._compat import numpy_random as _np_compat
+from ._compat.stdlib_random import c_level_methods, global_random
 from ._keys import NUMPY, PYTHON
 from ._tree import words_to_int
 
@@ -64,6 +66,9 @@ class _Scope:
 
 
 _scope: Optional[_Scope] = None
+# Set once numpy's global MT19937 itself was handed out: from then on every task seeds
+# numpy at its start (see begin), since draws through that object cannot be hooked.
+_bitgen_out = False
 _installed = False
 _lazy_numpy: Any = None
 # Where draws go. Normally the process's own generators; a restoring scope routes them
@@ -86,12 +91,17 @@ def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
     previous = _scope
     scope = _Scope(words, restore or (previous is not None and previous.restore))
     scope.prev_py, scope.prev_np = _py_target, _np_target
-    inst = _random_module._inst
+    inst = global_random()
     # A cached second normal from before the task must not leak into it (gauss() reads
     # it before drawing anything); it is put back if the task never used `random`.
     scope.gauss_next = inst.gauss_next
     inst.gauss_next = None
     _scope = scope
+    if _bitgen_out and not scope.restore:
+        # Someone holds numpy's global MT19937 itself (a scipy UNU.RAN sampler built with
+        # random_state=None, get_bit_generator()): their draws bypass every hook, so the
+        # task's numpy stream must be in it before the task runs, not on first draw.
+        _seed_numpy()
     return previous
 
 
@@ -126,6 +136,8 @@ def mark_stale() -> None:
     scope = _scope
     if scope is not None:
         scope.python_stale = scope.numpy_stale = True
+        if _bitgen_out and not scope.restore:
+            _seed_numpy()  # the handed-out MT19937 must hold the task's stream (see begin)
 
 
 def end(token: Optional[_Scope] = None) -> None:
@@ -135,7 +147,7 @@ def end(token: Optional[_Scope] = None) -> None:
     if scope is not None:
         _py_target, _np_target = scope.prev_py, scope.prev_np
         if scope.restore or scope.python_stale:
-            _random_module._inst.gauss_next = scope.gauss_next
+            global_random().gauss_next = scope.gauss_next
         if scope.restore:
             if scope.py_spare is not None:
                 _py_spares.append(scope.py_spare)
@@ -161,7 +173,7 @@ def _seed_python() -> None:
 
 def _install_python() -> None:
     global _py_target
-    inst = _random_module._inst
+    inst = global_random()
     cls = type(inst)
     _py_target = inst
 
@@ -194,10 +206,7 @@ def _install_python() -> None:
         hook.__doc__ = method.__doc__
         return hook
 
-    import _random
-
-    c_level = [n for n in ("random", "getrandbits", "randbytes") if n in vars(_random.Random)]
-    for name in c_level + ["getstate"]:
+    for name in list(c_level_methods()) + ["getstate"]:
         hook = drawing(name)
         setattr(inst, name, hook)
         setattr(_random_module, name, hook)
@@ -220,6 +229,17 @@ def _seed_numpy() -> None:
     scope.numpy_stale = False  # type: ignore[union-attr]
     _route_numpy(scope)  # type: ignore[arg-type]
     np.random.RandomState.seed(_np_target, scope.words(NUMPY)[:4])  # type: ignore[union-attr]
+
+
+def _hand_out_bit_generator() -> Any:
+    """The MT19937 draws go to, seeded for the running task first; remembered as
+    handed out, so later tasks seed it at their start."""
+    global _bitgen_out
+    _bitgen_out = True
+    scope = _scope
+    if scope is not None and scope.numpy_stale:
+        _seed_numpy()
+    return _np_compat.bit_generator_of(_np_target)
 
 
 def _make_lazy_randomstate_class() -> type:
@@ -256,15 +276,18 @@ def _make_lazy_randomstate_class() -> type:
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
         namespace[name] = hook
+    # scipy.stats.sampling (UNU.RAN) with random_state=None takes
+    # ``check_random_state(None)._bit_generator`` and draws from it in C.
+    namespace["_bit_generator"] = property(lambda self: _hand_out_bit_generator(),
+                                           doc="The global MT19937, seeded for the running task first.")
     return type("_LazyRandomState", (base,), namespace)
 
 
 def _install_numpy() -> None:
     global _lazy_numpy, _np_target
-    from numpy.random import mtrand
-
-    original = mtrand._rand
-    lazy = _make_lazy_randomstate_class()(original._bit_generator)
+    mtrand = _np_compat.MTRAND
+    original = _np_compat.global_randomstate()
+    lazy = _make_lazy_randomstate_class()(_np_compat.bit_generator_of(original))
     # Same MT19937; this also carries over the legacy cached second normal (has_gauss),
     # which lives in the RandomState object, not in the bit generator.
     np.random.RandomState.set_state(lazy, np.random.RandomState.get_state(original))
@@ -273,7 +296,7 @@ def _install_numpy() -> None:
         for name, value in list(vars(module).items()):
             if getattr(value, "__self__", None) is original:
                 setattr(module, name, getattr(lazy, name))
-    mtrand._rand = lazy
+    _np_compat.set_global_randomstate(lazy)
     _install_bit_generator_access(mtrand)
 
 
@@ -285,10 +308,7 @@ def _install_bit_generator_access(mtrand: Any) -> None:
         return
 
     def get_bit_generator() -> Any:
-        scope = _scope
-        if scope is not None and scope.numpy_stale:
-            _seed_numpy()
-        return _np_target._bit_generator
+        return _hand_out_bit_generator()
 
     def set_bit_generator(bitgen: Any) -> None:
         global _np_target
