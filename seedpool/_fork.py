@@ -100,7 +100,7 @@ def reseed_after_fork(seed: SeedLike = None) -> SeedTree:
     """
     global _registered, _enabled, _node, _counter
     if seed is None:
-        from ._seeding import default_tree
+        from ._root import default_tree
 
         node = default_tree()
     else:

@@ -41,7 +41,7 @@ def _split_command(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
 
 def _root_from_args(seed: Optional[str], replay: Optional[str] = None):
     from ._record import SeedRecord
-    from ._seeding import ENV_SEED, tree_from_env
+    from ._root import ENV_SEED, tree_from_env
     from ._tree import SeedTree
 
     if replay is not None:
@@ -74,7 +74,7 @@ def main_run(argv: Sequence[str]) -> int:
     """``seedpool run``; returns an exit status (only when the command cannot be started)."""
     from ._bootstrap import child_env
     from ._record import RecordError, Recorder
-    from ._seeding import tree_to_env
+    from ._root import tree_to_env
 
     options, command = _split_command(argv)
     parser = _run_parser()
@@ -252,7 +252,7 @@ def main_check(argv: Sequence[str]) -> int:
     """``seedpool check``; returns the exit status (0 = every run matched)."""
     from ._bootstrap import child_env
     from ._record import RecordError
-    from ._seeding import tree_to_env
+    from ._root import tree_to_env
 
     options, command = _split_command(argv)
     parser = _check_parser()

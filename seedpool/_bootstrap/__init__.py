@@ -73,12 +73,12 @@ def child_env(base: Dict[str, str], *, seed_env: str, pools: bool = False,
     base : dict
         The environment to start from (not modified).
     seed_env : str
-        ``SEEDPOOL_SEED`` for the process (see ``seedpool._seeding.tree_to_env``).
+        ``SEEDPOOL_SEED`` for the process (see ``seedpool._root.tree_to_env``).
     pools, record
         ``SEEDPOOL_POOLS`` and ``SEEDPOOL_RECORD``.
     """
     from .._record import ENV_RECORD
-    from .._seeding import ENV_SEED
+    from .._root import ENV_SEED
 
     env = dict(base)
     parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != BOOTSTRAP_DIR]
@@ -101,7 +101,7 @@ def activate() -> None:
         return
     from .._fork import reseed_after_fork, seed_process
     from .._record import record_consumer
-    from .._seeding import ENV_SEED, tree_from_env
+    from .._root import ENV_SEED, tree_from_env
     from .._tree import SeedTree
 
     env = os.environ.get(ENV_SEED)
@@ -189,7 +189,7 @@ def _patch_subprocess() -> None:
     import subprocess
 
     from .._fork import _suppress_fork_counting, next_child_node
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     original = subprocess.Popen.__init__
     if getattr(original, "_seedpool", False):
@@ -216,7 +216,7 @@ def _patch_subprocess() -> None:
 
 def _inherit(env: Any, seed_env: str) -> Dict[Any, Any]:
     from .._record import ENV_RECORD
-    from .._seeding import ENV_SEED
+    from .._root import ENV_SEED
 
     out = dict(env)
     for name in (ENV_RUN, ENV_POOLS, ENV_RECORD):
@@ -236,14 +236,14 @@ class _child_seed_in_environ:
         self._seed_env = seed_env
 
     def __enter__(self) -> None:
-        from .._seeding import ENV_SEED
+        from .._root import ENV_SEED
 
         _env_lock.acquire()
         self._saved = os.environ.get(ENV_SEED)
         os.environ[ENV_SEED] = self._seed_env
 
     def __exit__(self, *exc: object) -> None:
-        from .._seeding import ENV_SEED
+        from .._root import ENV_SEED
 
         try:
             if self._saved is None:
@@ -256,7 +256,7 @@ class _child_seed_in_environ:
 
 def _patch_os_system() -> None:
     from .._fork import next_child_node
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     original = os.system
     if getattr(original, "_seedpool", False):
@@ -305,7 +305,7 @@ def _patch_process_start(module: Any) -> None:
 
 
 def _patch_util(module: Any) -> None:
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     original = module.spawnv_passfds
     if getattr(original, "_seedpool", False):
@@ -326,7 +326,7 @@ def _patch_util(module: Any) -> None:
 
 
 def _patch_spawn(module: Any) -> None:
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     get_data = module.get_preparation_data
     prepare = module.prepare
@@ -358,7 +358,7 @@ def _adopt(text: str) -> None:
     """In a forkserver/spawn child: become the node the parent chose, if not already."""
     from .._fork import fork_node, reseed_after_fork, seed_process
     from .._record import record_consumer
-    from .._seeding import tree_from_env
+    from .._root import tree_from_env
 
     node = tree_from_env(text)
     if node == fork_node():
