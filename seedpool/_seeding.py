@@ -75,19 +75,25 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     >>> a == random.random()
     True
     """
-    chosen = resolve_backends(backends)  # validate before touching any state
+    # Validate and encode everything before seeding anything: a failure after the
+    # first backend would leave a half-seeded process.
+    chosen = resolve_backends(backends)
     if seed is None:
         env = os.environ.get(ENV_SEED)
         root = tree_from_env(env) if env else SeedTree()
     else:
         root = SeedTree(seed)
+    encoded = tree_to_env(root)
+    target = None
+    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
+        from ._record import ENV_RECORD, check_target, record_root
+
+        target = check_target(record) if record is not None else check_target(os.environ[ENV_RECORD], ENV_RECORD)
     for backend in chosen:
         backend.seed(root)
-    _root.set_root(root)
-    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
-        from ._record import record_root
-
-        record_root(root, record)
+    _root.set_root(root, encoded)
+    if target is not None:
+        record_root(root, target)
     return root
 
 
@@ -112,7 +118,8 @@ def set_state(state: RNGState) -> None:
     Raises
     ------
     TypeError
-        ``state`` is not a mapping of backend names to states.
+        ``state`` is not a mapping of backend names to states, or one entry is not a
+        state of its backend. Nothing is restored in that case.
     ValueError
         It names an unknown backend. Nothing is restored in that case.
     """
@@ -123,8 +130,21 @@ def set_state(state: RNGState) -> None:
     unknown = [name for name in state if name not in BACKENDS]
     if unknown:
         raise ValueError(f"state names unknown backends {unknown}; known: {list(BACKENDS)}")
+    # All or nothing: a bad entry must not leave the others restored. The backends
+    # validate while they apply, so keep what was there and put it back on failure.
+    before = {name: BACKENDS[name].get_state() for name in state}
+    done = []
     for name, value in state.items():
-        BACKENDS[name].set_state(value)
+        try:
+            BACKENDS[name].set_state(value)
+        except Exception as exc:
+            for undo in reversed(done):
+                BACKENDS[undo].set_state(before[undo])
+            raise TypeError(
+                f"state[{name!r}] is not a {name} state as get_state() returns it ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); nothing was restored"
+            ) from exc
+        done.append(name)
 
 
 @contextlib.contextmanager
