@@ -118,7 +118,7 @@ def tree_from_env(value: str) -> SeedTree:
         raise _malformed(f"not valid JSON ({exc})", text) from None
     if not isinstance(data, dict) or set(data) != {"entropy", "path"}:
         got = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise _malformed(f'expected exactly the keys "entropy" and "path" (got {got})', text)
+        raise _malformed(f'expected exactly the keys "entropy" and "path", not {got}', text)
     raw, path = data["entropy"], data["path"]
     if isinstance(raw, list):
         if not raw:
