@@ -11,6 +11,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ._keys import RNG
+from ._root import current_root
+from ._tree import SeedTree
 
 __all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider", "task_provider"]
 
@@ -40,9 +42,6 @@ def global_rng() -> np.random.Generator:
     """The process-wide Generator (created from the default tree on first use)."""
     global _global_rng
     if _global_rng is None:
-        from ._seeding import current_root
-        from ._tree import SeedTree
-
         # From the process root if one was set; otherwise fresh entropy, without
         # recording a root (that would silently change what Pool(seed=None) does).
         _global_rng = (current_root() or SeedTree()).child(RNG).generator()

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 from typing import Iterator, List, Optional
 
 import numpy as np
 
 from ._backends import fork_backend_names
+from ._compat import numpy_random
 from ._keys import CHILD, GENERATOR
-from ._seeding import default_tree, seed_everything
+from ._root import default_tree
+from ._seeding import seed_everything
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -221,10 +224,28 @@ def _after_fork_in_child() -> None:
     _local.suppress = False
     if key is None or _node is None:
         return
+    # Seeding below takes other locks another parent thread may hold at fork time (the
+    # stdlib's own after-fork reseed of `random` never blocks, nor may this): the
+    # process root's, the record's, and numpy's global RandomState's (any thread
+    # drawing from np.random holds it). Replace them, never wait on them.
+    _fresh_locks_in_child()
     child = _node.child(CHILD, key)
     _node = child
     _counter = itertools.count()
     seed_process(child)
+
+
+def _fresh_locks_in_child() -> None:
+    from . import _root
+
+    _root._after_fork_in_child()
+    record = sys.modules.get("seedpool._record")
+    if record is not None:
+        record._after_fork_in_child()
+    # RandomState's lock is its bit generator's and is read-only; re-running __init__
+    # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
+    # object) keep working. The state is thrown away: seed_process reseeds it next.
+    numpy_random.global_randomstate().__init__(np.random.MT19937(0))
 
 
 def seed_process(node: SeedTree) -> None:

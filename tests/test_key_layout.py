@@ -390,11 +390,6 @@ def test_tensorflow_and_keras_keys():
     assert out == GOLDEN["tensorflow"]
 
 
-# next_pool_root moves to seedpool/_root.py on the rel10 branch (which switches it to
-# _keys.POOLS); it is left untouched here so the two branches merge cleanly.
-_NOT_YET_MOVED = {("seedpool/_seeding.py", "pools")}
-
-
 def test_literal_keys_live_only_in_keys_module():
     # Every namespace key is a _keys constant: no call .child("literal", ...) in code
     # (docstrings and comments may show the layout).
@@ -407,6 +402,5 @@ def test_literal_keys_live_only_in_keys_module():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "child":
                 for arg in node.args:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        if (rel, arg.value) not in _NOT_YET_MOVED:
-                            offenders.append(f"{rel}:{node.lineno}: .child({arg.value!r}, ...)")
+                        offenders.append(f"{rel}:{node.lineno}: .child({arg.value!r}, ...)")
     assert not offenders, "\n".join(offenders)
