@@ -16,6 +16,7 @@ pool / executor / thread pool task          ``root.child("tasks", call, index)``
 executor ``submit`` number ``k``            ``root.child("tasks", k, 0)``
 pool worker (worker scope, initializer)     ``root.child("workers", slot, incarnation)``
 the k-th pool under a process root          ``root.child("pools", k)``
+a pool made with ``seed=None`` in a task    ``task_node.child("pools", k)``
 a forked / ``seedpool run`` child           ``node.child("child", k)``
 a registered Generator of a child           ``child_node.child("generator", i)``
 ``PYTHONHASHSEED`` of a ``seedpool run``    ``root.child("pythonhashseed").uint32()``
@@ -103,7 +104,8 @@ LAYOUT: tuple[Key, ...] = (
     Key("executor submit number k", 'root.child("tasks", k, 0)', "seedpool._executor"),
     Key("pool worker (worker scope, initializer)", 'root.child("workers", slot, incarnation)',
         "seedpool._worker"),
-    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._seeding"),
+    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._root"),
+    Key("a pool made with seed=None inside a task", 'task_node.child("pools", k)', "seedpool._task"),
     Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._fork"),
     Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._fork"),
     Key("PYTHONHASHSEED of a seedpool run", 'root.child("pythonhashseed").uint32()', "seedpool._run"),

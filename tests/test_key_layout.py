@@ -118,6 +118,7 @@ def _pin_dict(name: str, values: dict) -> None:
 PINNED_KEYS = {
     "PYTHON": "python", "NUMPY": "numpy", "RNG": "rng", "TORCH": "torch", "TENSORFLOW": "tensorflow",
     "TASKS": "tasks", "WORKERS": "workers", "POOLS": "pools", "CHILD": "child", "GENERATOR": "generator",
+    "HASH_SEED": "pythonhashseed",
     "SAMPLES": "samples", "LOADER_WORKERS": "dataloader-workers", "SAMPLER": "sampler",
     "LOADER_GENERATOR": "dataloader-generator", "ATTR": "attr", "BATCHES": "batches", "DROPOUT": "dropout",
     "TF_REPLICA": "tf.replica", "TF_WORKER": "tf.worker", "TF_INPUT": "tf.input", "TF_MAP": "tf.map",
