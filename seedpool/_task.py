@@ -35,7 +35,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from . import _context, _lazy
-from ._backends import eager_backends
+from . import _backends as _registry
 from ._backends._rng import generator_from_words
 from ._keys import POOLS, RNG
 from ._tree import SeedTree
@@ -61,6 +61,8 @@ class Task:
         Leave the process's own generators exactly as they were (see :func:`task_scope`).
     """
 
+    # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
+    # _pools and _saved are only set when used.
     __slots__ = ("words", "generator", "restore", "_node", "_pools", "_token", "_previous", "_saved")
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
@@ -68,8 +70,6 @@ class Task:
         self.generator: Optional[np.random.Generator] = None
         self.restore = restore
         self._node = node
-        self._pools: Optional[Iterator[int]] = None
-        self._saved: Optional[list] = None
 
     # -- seedpool.rng() inside the task ------------------------------------------------
     def __call__(self) -> np.random.Generator:
@@ -91,19 +91,21 @@ class Task:
         node = self.node()
         if node is None:
             return None
-        if self._pools is None:
-            self._pools = itertools.count()
-        return node.child(POOLS, next(self._pools))
+        try:
+            pools = self._pools
+        except AttributeError:
+            pools = self._pools = itertools.count()
+        return node.child(POOLS, next(pools))
 
     def restart_pools(self) -> None:
         """Count the task's pools from 0 again (``seed_everything()`` inside the task)."""
-        self._pools = None
+        self._pools = itertools.count()
 
     # -- the protocol --------------------------------------------------------------------
     def __enter__(self) -> "Task":
         self._token = _lazy.begin(self.words, restore=self.restore)
         self._previous = _context.set_task_provider(self)
-        eager = eager_backends()
+        eager = _registry._eager
         if eager:
             try:
                 self._seed_eager(eager)
@@ -117,9 +119,11 @@ class Task:
         for backend in eager:
             if backend.module in modules:
                 if self.restore:
-                    if self._saved is None:
-                        self._saved = []
-                    self._saved.append((backend, backend.get_state()))
+                    try:
+                        saved = self._saved
+                    except AttributeError:
+                        saved = self._saved = []
+                    saved.append((backend, backend.get_state()))
                 if backend.side_effects:
                     # Keras' seeding also calls random.seed / np.random.seed: keep that
                     # away from both the task's streams and the process's own generators.
@@ -128,14 +132,15 @@ class Task:
                 else:
                     backend.seed_words(self.words(backend.name)[: backend.n_words])
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         _context.set_task_provider(self._previous)
         _lazy.end(self._token)
-        saved = self._saved
-        if saved:
-            self._saved = None
-            for backend, state in saved:
-                backend.set_state(state)
+        if self.restore:
+            saved = getattr(self, "_saved", None)
+            if saved:
+                del self._saved
+                for backend, state in saved:
+                    backend.set_state(state)
 
 
 def current_task() -> Optional[Task]:
