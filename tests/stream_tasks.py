@@ -81,4 +81,4 @@ def hold_samplers():
 
 def unuran_held(x):
     sampler, bitgen = _held
-    return [sampler.rvs(3).tolist(), int(bitgen.random_raw())]
+    return [int(bitgen.random_raw()), sampler.rvs(3).tolist()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 
+import numpy as np
 import pytest
 
 import seedpool
@@ -81,3 +82,8 @@ def test_bit_generator_held_before_tasks_is_seeded_per_task(method):
     runs = _schedules(T.unuran_held, method, initializer=T.hold_samplers)
     assert runs[0] == runs[1] == runs[2]
     assert len({str(r) for r in runs[0]}) == N
+    # The held MT19937 starts each task exactly where the task's numpy stream starts.
+    root = seedpool.SeedTree(SEED)
+    expected = [int(np.random.RandomState(root.child("tasks", 0, i, "numpy").generate_state(4))
+                    ._bit_generator.random_raw()) for i in range(N)]
+    assert [raw for raw, _ in runs[0]] == expected
