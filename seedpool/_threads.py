@@ -53,6 +53,12 @@ from ._worker import TaskCall, WorkerInfo
 
 __all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
 
+# The stdlib classes, bound now: ``seedpool run --pools`` later puts ours in their place
+# in multiprocessing.pool / concurrent.futures.
+_StdThreadPool = multiprocessing.pool.ThreadPool
+# multiprocessing.pool.Pool itself, even once --pools has rebound that name.
+_StdPool = _StdThreadPool.__mro__[1]
+
 
 class _ThreadConfig:
     """What a thread pool's threads share: the root, the initializer, the slot table."""
@@ -168,7 +174,7 @@ class _NoWatch:
         pass
 
 
-class ThreadPool(Pool, multiprocessing.pool.ThreadPool):
+class ThreadPool(Pool, _StdThreadPool):
     """ThreadPool(processes=None, initializer=None, initargs=(), *, seed=None)
 
     A drop-in ``multiprocessing.pool.ThreadPool`` (and ``multiprocessing.dummy.Pool``)
@@ -220,7 +226,9 @@ class ThreadPool(Pool, multiprocessing.pool.ThreadPool):
         self._init_calls()
         config = _ThreadConfig(self.seed_tree, processes, initializer, tuple(initargs))
         _lazy.install()  # before any thread runs, so installing races with nothing
-        multiprocessing.pool.ThreadPool.__init__(self, processes, _initialize_thread, (config,))
+        # What ThreadPool.__init__ does, but with the class bound at import: its own
+        # call finds the module's Pool, which --pools replaces by seedpool.Pool.
+        _StdPool.__init__(self, processes, _initialize_thread, (config,))
 
     def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
         return ThreadTaskCall(func, self._next_call(), mode)

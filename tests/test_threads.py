@@ -325,3 +325,40 @@ def test_exported():
     assert seedpool.ThreadPool.__module__ == "seedpool"
     assert seedpool.ThreadPoolExecutor.__module__ == "seedpool"
     assert {"ThreadPool", "ThreadPoolExecutor"} <= set(seedpool.__all__)
+
+
+def test_seedpool_run_pools_swaps_the_thread_pools(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = tmp_path / "thread_pools.py"
+    script.write_text(
+        "import concurrent.futures, json, multiprocessing.dummy, multiprocessing.pool, random, sys, time\n"
+        "import numpy as np\n"
+        "def f(x):\n"
+        "    a = random.random(); time.sleep(0.001 * (x % 3)); return [x, a, float(np.random.random())]\n"
+        "n = int(sys.argv[1])\n"
+        "with concurrent.futures.ThreadPoolExecutor(n) as ex:\n"
+        "    a = list(ex.map(f, range(12)))\n"
+        "with multiprocessing.dummy.Pool(n) as p:\n"
+        "    b = p.map(f, range(12))\n"
+        "with multiprocessing.pool.ThreadPool(n) as p:\n"
+        "    c = p.map(f, range(12))\n"
+        "print(json.dumps([type(ex).__module__, type(p).__module__, a, b, c]))\n"
+    )
+
+    def run(threads: int, *flags: str) -> list:
+        proc = subprocess.run([sys.executable, "-m", "seedpool", "run", "--seed", "5", *flags, "--",
+                               sys.executable, str(script), str(threads)],
+                              capture_output=True, text=True, timeout=120, cwd=str(REPO))
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    one, four = run(1, "--pools"), run(4, "--pools")
+    assert one[:2] == ["seedpool", "seedpool"]
+    assert one == four
+    # The three pools are three calls of three pools: no two share their draws.
+    assert len({tuple(map(tuple, result)) for result in one[2:]}) == 3
+    assert run(4)[0] == "concurrent.futures.thread"  # without --pools: the stdlib's
