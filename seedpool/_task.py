@@ -41,7 +41,7 @@ from ._keys import POOLS, RNG
 from ._tree import SeedTree
 from ._words import WordsFn, node_words
 
-__all__ = ["Task", "task_scope", "current_task", "pool_root_in_task"]
+__all__ = ["Task", "ThreadTask", "task_scope", "current_task", "pool_root_in_task"]
 
 
 class Task:
@@ -64,6 +64,9 @@ class Task:
     # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
     # _pools and _saved are only set when used.
     __slots__ = ("words", "generator", "restore", "_node", "_pools", "_token", "_previous", "_saved")
+    # Whether the scope is private to its thread (its draws go to generators the thread
+    # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
+    private: Optional[bool] = None
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
         self.words = words
@@ -103,7 +106,7 @@ class Task:
 
     # -- the protocol --------------------------------------------------------------------
     def __enter__(self) -> "Task":
-        self._token = _lazy.begin(self.words, restore=self.restore)
+        self._token = _lazy.begin(self.words, self.restore, self.private)
         self._previous = _context.set_task_provider(self)
         eager = _registry._eager
         if eager:
@@ -116,8 +119,15 @@ class Task:
 
     def _seed_eager(self, eager: tuple) -> None:
         modules = sys.modules
+        private: Optional[bool] = None
         for backend in eager:
             if backend.module in modules:
+                if private is None:
+                    # Off the main thread the scope is private to its thread; TensorFlow's
+                    # and torch's generators are process-wide, so they are left alone there.
+                    private = _lazy.current_scope().private  # type: ignore[union-attr]
+                if private:
+                    return
                 if self.restore:
                     try:
                         saved = self._saved
@@ -141,6 +151,13 @@ class Task:
                 del self._saved
                 for backend, state in saved:
                     backend.set_state(state)
+
+
+class ThreadTask(Task):
+    """A :class:`Task` whose scope is private to its thread (a thread pool's task)."""
+
+    __slots__ = ()
+    private = True
 
 
 def current_task() -> Optional[Task]:
