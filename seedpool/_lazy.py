@@ -61,7 +61,7 @@ from ._context import local, thread_state
 from ._keys import NUMPY, PYTHON
 from ._tree import words_to_int
 
-__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope"]
+__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope", "tasks_own_process"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
@@ -101,7 +101,7 @@ class _ProcessState:
     the state they route by.
     """
 
-    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade", "bitgen_out")
+    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade", "bitgen_out", "tasks_own")
 
     def __init__(self) -> None:
         # Every scope open on any thread. Hooks first test it for emptiness, so a draw
@@ -118,8 +118,11 @@ class _ProcessState:
         # Set once numpy's global MT19937 itself was handed out (a scipy UNU.RAN sampler
         # built with random_state=None, get_bit_generator()): draws through that object
         # bypass every hook, so from then on a task on the process's own generators seeds
-        # numpy at its start instead of on first draw.
+        # numpy at its start instead of on first draw -- in a pool worker only
+        # (``tasks_own``), whose own stream belongs to its tasks; elsewhere a scope that
+        # draws nothing must leave the process's generators alone.
         self.bitgen_out = False
+        self.tasks_own = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_live_process_state, ())
@@ -188,7 +191,7 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
         inst.gauss_next = None
     _P.active.add(scope)
     st.scope = scope
-    if _P.bitgen_out and not scope.spare:
+    if _P.bitgen_out and _P.tasks_own and not scope.spare:
         _seed_numpy(scope)  # the handed-out MT19937 must hold the task's stream (see _P)
     return previous
 
@@ -227,7 +230,7 @@ def mark_stale() -> None:
     scope = local.state.scope
     if scope is not None and scope.words is not None:
         scope.python_stale = scope.numpy_stale = True
-        if _P.bitgen_out and not scope.spare:
+        if _P.bitgen_out and _P.tasks_own and not scope.spare:
             _seed_numpy(scope)  # see begin
 
 
@@ -491,6 +494,12 @@ def _install_bit_generator_access(mtrand: Any) -> None:
         for module in (mtrand, np.random):
             if getattr(module, fn.__name__, None) is original:
                 setattr(module, fn.__name__, fn)
+
+
+def tasks_own_process() -> None:
+    """This process is a pool worker: its own generators belong to the task running.
+    Then a handed-out MT19937 is seeded at every task's start (see ``_ProcessState``)."""
+    _P.tasks_own = True
 
 
 def install() -> None:

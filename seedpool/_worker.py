@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _lazy
+from . import _context, _lazy
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
@@ -175,6 +175,7 @@ def initialize_worker(config: WorkerConfig) -> None:
             backend.seed(worker_node)
     if config.scope == "task":
         _lazy.install()
+        _lazy.tasks_own_process()
     if config.initializer is not None:
         config.initializer(*config.initargs)
 
