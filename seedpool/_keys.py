@@ -45,11 +45,32 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
-    "PYTHON", "NUMPY", "RNG", "TORCH", "TENSORFLOW", "BACKEND_KEYS",
-    "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR", "HASH_SEED",
-    "SAMPLES", "LOADER_WORKERS", "SAMPLER", "LOADER_GENERATOR", "ATTR", "BATCHES", "DROPOUT",
-    "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP", "DEMO_WORKER",
-    "Key", "LAYOUT",
+    "ATTR",
+    "BACKEND_KEYS",
+    "BATCHES",
+    "CHILD",
+    "DEMO_WORKER",
+    "DROPOUT",
+    "GENERATOR",
+    "HASH_SEED",
+    "LAYOUT",
+    "LOADER_GENERATOR",
+    "LOADER_WORKERS",
+    "NUMPY",
+    "POOLS",
+    "PYTHON",
+    "RNG",
+    "SAMPLER",
+    "SAMPLES",
+    "TASKS",
+    "TENSORFLOW",
+    "TF_INPUT",
+    "TF_MAP",
+    "TF_REPLICA",
+    "TF_WORKER",
+    "TORCH",
+    "WORKERS",
+    "Key",
 ]
 
 # -- each backend's own child under a node ------------------------------------------------

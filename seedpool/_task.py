@@ -30,18 +30,19 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sys
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from . import _context, _lazy
 from . import _backends as _registry
+from . import _context, _lazy
 from ._backends._rng import generator_from_words
 from ._keys import POOLS, RNG
 from ._tree import SeedTree
 from ._words import WordsFn, node_words
 
-__all__ = ["Task", "ThreadTask", "task_scope", "current_task", "pool_root_in_task"]
+__all__ = ["Task", "ThreadTask", "current_task", "pool_root_in_task", "task_scope"]
 
 
 class Task:
@@ -63,14 +64,16 @@ class Task:
 
     # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
     # _pools and _saved are only set when used.
-    __slots__ = ("words", "generator", "restore", "_node", "_pools", "_token", "_previous", "_saved")
+    __slots__ = ("_node", "_pools", "_previous", "_saved", "_token", "generator", "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
-    private: Optional[bool] = None
+    private: bool | None = None
+    _pools: Iterator[int]
+    _saved: list
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
         self.words = words
-        self.generator: Optional[np.random.Generator] = None
+        self.generator: np.random.Generator | None = None
         self.restore = restore
         self._node = node
 
@@ -82,14 +85,14 @@ class Task:
         return generator
 
     # -- the task's node, for what runs inside it ----------------------------------------
-    def node(self) -> Optional[SeedTree]:
+    def node(self) -> SeedTree | None:
         """The task's node (None if the engine gave only words)."""
         node = self._node
         if callable(node) and not isinstance(node, SeedTree):
             node = self._node = node()
         return node
 
-    def next_pool_root(self) -> Optional[SeedTree]:
+    def next_pool_root(self) -> SeedTree | None:
         """``node.child("pools", k)`` for the k-th pool created with ``seed=None`` in this task."""
         node = self.node()
         if node is None:
@@ -105,7 +108,7 @@ class Task:
         self._pools = itertools.count()
 
     # -- the protocol --------------------------------------------------------------------
-    def __enter__(self) -> "Task":
+    def __enter__(self) -> Task:
         self._token = _lazy.begin(self.words, self.restore, self.private)
         self._previous = _context.set_task_provider(self)
         eager = _registry._eager
@@ -119,7 +122,7 @@ class Task:
 
     def _seed_eager(self, eager: tuple) -> None:
         modules = sys.modules
-        private: Optional[bool] = None
+        private: bool | None = None
         for backend in eager:
             if backend.module in modules:
                 if private is None:
@@ -160,14 +163,14 @@ class ThreadTask(Task):
     private = True
 
 
-def current_task() -> Optional[Task]:
+def current_task() -> Task | None:
     """The :class:`Task` running in this context, or None."""
     provider = _context.task_provider()
     return provider if isinstance(provider, Task) else None
 
 
 @contextlib.contextmanager
-def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn] = None) -> Iterator[SeedTree]:
+def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None = None) -> Iterator[SeedTree]:
     """Seed every backend in use from ``node`` for the duration of the block.
 
     Python's ``random`` from ``node.child("python")``, numpy's global state from
@@ -196,7 +199,7 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
         yield node
 
 
-def pool_root_in_task() -> Optional[SeedTree]:
+def pool_root_in_task() -> SeedTree | None:
     """The root for a pool created with ``seed=None`` inside a task, or None outside one."""
     task = current_task()
     return None if task is None else task.next_pool_root()

@@ -10,13 +10,14 @@ block of 64 consecutive tasks at once with ``SeedTree.child_states`` (~1 us each
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._tree import SeedTree, _encode_path, _IndexedPools
 
-__all__ = ["WORDS", "BLOCK", "WordsFn", "node_words", "BlockWords", "words_for_indices"]
+__all__ = ["BLOCK", "WORDS", "BlockWords", "WordsFn", "node_words", "words_for_indices"]
 
 WORDS = 8  # generate_state is a prefix function of its length: the first 4 = generate_state(4)
 BLOCK = 64
@@ -44,13 +45,13 @@ class BlockWords:
     derives the whole block.
     """
 
-    __slots__ = ("parent", "block", "tables", "pools")
+    __slots__ = ("block", "parent", "pools", "tables")
 
     def __init__(self, parent: SeedTree) -> None:
         self.parent = parent
         self.block = -1
         self.tables: dict[str, Any] = {}
-        self.pools: Optional[_IndexedPools] = None
+        self.pools: _IndexedPools | None = None
 
     def get(self, index: int, name: str) -> np.ndarray:
         block, offset = divmod(index, BLOCK)
@@ -86,4 +87,7 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
             t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
         return t
 
-    return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]
+    def words_of(k: int) -> WordsFn:
+        return lambda name: table(name)[k]
+
+    return [words_of(k) for k in range(len(idx))]

@@ -62,7 +62,10 @@ class StdNormal:
 
 
 def unuran_inside(x):
-    from scipy.stats.sampling import NumericalInversePolynomial, TransformedDensityRejection
+    from scipy.stats.sampling import (
+        NumericalInversePolynomial,
+        TransformedDensityRejection,
+    )
 
     tdr = TransformedDensityRejection(StdNormal(), random_state=None)
     pinv = NumericalInversePolynomial(StdNormal(), random_state=None)

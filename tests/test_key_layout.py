@@ -405,3 +405,15 @@ def test_literal_keys_live_only_in_keys_module():
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         offenders.append(f"{rel}:{node.lineno}: .child({arg.value!r}, ...)")
     assert not offenders, "\n".join(offenders)
+
+
+def test_backend_registry_order_and_kinds():
+    # The seeding order is part of the derived values: Keras' seeding reseeds random and
+    # numpy, so TensorFlow and torch must come before the plain backends.
+    from seedpool._backends import BACKENDS, eager_backends, fork_backend_names
+
+    assert list(BACKENDS) == ["tensorflow", "torch", "python", "numpy", "rng"]
+    assert [b.name for b in eager_backends()] == ["tensorflow", "torch"]
+    assert [b.name for b in BACKENDS.values() if b.lazy] == ["python", "numpy", "rng"]
+    assert fork_backend_names() == ("python", "numpy", "rng")
+    assert [b.name for b in BACKENDS.values() if b.side_effects] == ["tensorflow"]

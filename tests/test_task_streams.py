@@ -11,9 +11,9 @@ import multiprocessing
 
 import numpy as np
 import pytest
+import stream_tasks as T
 
 import seedpool
-import stream_tasks as T
 
 SEED = 2024
 N = 6

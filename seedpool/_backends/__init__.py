@@ -15,8 +15,8 @@ eight for the PCG64 behind ``seedpool.rng()``. A backend declares:
 Everything that seeds -- ``seed_everything``, ``isolate``, the task protocol
 (:mod:`seedpool._task`), pool workers, loaders, forked children -- walks this registry;
 no other module names a backend. A new backend (numba, cupy, JAX...) is one module here
-that calls :func:`register_backend`, plus its name in the import list at the bottom; it
-is eager unless it comes with a hook. The lazy ones are the three that have hooks: ``python`` and ``numpy``
+defining a :class:`Backend` record, plus its name in the list at the bottom (or a call to
+:func:`register_backend`); it is eager unless it comes with a hook. The lazy ones are the three that have hooks: ``python`` and ``numpy``
 (:mod:`seedpool._lazy`) and ``rng`` (the task's own Generator, built on first use).
 
 TensorFlow and torch are looked up lazily: asking which backends are installed, or
@@ -30,8 +30,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -39,15 +40,15 @@ from .._errors import BackendUnavailableError
 from .._tree import SeedTree, words_to_int
 
 __all__ = [
-    "Backend",
     "BACKENDS",
-    "register_backend",
-    "resolve_backends",
+    "Backend",
     "available_backends",
+    "delegate",
     "eager_backends",
     "fork_backend_names",
+    "register_backend",
+    "resolve_backends",
     "words_to_int",
-    "delegate",
 ]
 
 
@@ -95,7 +96,7 @@ class Backend:
     seed_words: Callable[[np.ndarray], None]
     get_state: Callable[[], Any]
     set_state: Callable[[Any], None]
-    seed_node: Optional[Callable[[SeedTree], None]] = None
+    seed_node: Callable[[SeedTree], None] | None = None
     n_words: int = 4
     lazy: bool = False
     side_effects: bool = False
@@ -205,7 +206,11 @@ def resolve_backends(backends: Iterable[str] | str | None) -> tuple[Backend, ...
     return tuple(b for b in BACKENDS.values() if b in chosen)
 
 
+# The built-in backends (imported here, after Backend exists; each module defines one).
 # Order matters: Keras' seeding also reseeds `random` and numpy, so the deep-learning
 # backends go first and the plain ones overwrite with their own streams afterwards.
-# (Imported here, after Backend and register_backend exist: each module registers one.)
-from . import _tensorflow, _torch, _python, _numpy, _rng  # noqa: E402,F401  (registration)
+from . import _numpy, _python, _rng, _tensorflow, _torch
+
+for _module in (_tensorflow, _torch, _python, _numpy, _rng):
+    register_backend(_module.BACKEND)
+del _module

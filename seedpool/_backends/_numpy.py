@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._keys import NUMPY
-from . import Backend, register_backend
+from . import Backend
 
 
 def seed_words(words: np.ndarray) -> None:
@@ -23,5 +23,5 @@ def set_state(state: Any) -> None:
     np.random.set_state(state)
 
 
-BACKEND = register_backend(Backend(NUMPY, "numpy", seed_words, get_state, set_state, lazy=True,
-                                   after_fork=True))
+BACKEND = Backend(NUMPY, "numpy", seed_words, get_state, set_state, lazy=True,
+                                   after_fork=True)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._keys import PYTHON
 from .._tree import words_to_int
-from . import Backend, register_backend
+from . import Backend
 
 
 def seed_words(words: np.ndarray) -> None:
@@ -30,5 +30,5 @@ def set_state(state: Any) -> None:
     random.setstate(state)
 
 
-BACKEND = register_backend(Backend(PYTHON, "random", seed_words, get_state, set_state, lazy=True,
-                                   after_fork=True))
+BACKEND = Backend(PYTHON, "random", seed_words, get_state, set_state, lazy=True,
+                                   after_fork=True)

@@ -16,7 +16,7 @@ from numpy.random.bit_generator import ISeedSequence
 from .. import _context
 from .._keys import RNG
 from .._tree import SeedTree, words_to_int
-from . import Backend, register_backend
+from . import Backend
 
 N_WORDS = 8
 
@@ -35,7 +35,7 @@ class _SeedWords(ISeedSequence):
 
 def generator_from_words(words: np.ndarray) -> np.random.Generator:
     """``node.child("rng").generator()``, given that child's first 8 words."""
-    return np.random.Generator(np.random.PCG64(_SeedWords(words)))
+    return np.random.Generator(np.random.PCG64(_SeedWords(words)))  # type: ignore[arg-type]  # any ISeedSequence
 
 
 def seed_node(node: SeedTree) -> None:
@@ -56,5 +56,5 @@ def set_state(state: Any) -> None:
     _context.rng().bit_generator.state = state
 
 
-BACKEND = register_backend(Backend(RNG, "seedpool", seed_words, get_state, set_state, seed_node,
-                                   n_words=N_WORDS, lazy=True, after_fork=True))
+BACKEND = Backend(RNG, "seedpool", seed_words, get_state, set_state, seed_node,
+                                   n_words=N_WORDS, lazy=True, after_fork=True)

@@ -8,10 +8,10 @@ imported on first use. Keras' seeding also calls ``random.seed`` / ``np.random.s
 from __future__ import annotations
 
 from .._keys import TENSORFLOW
-from . import Backend, delegate, register_backend
+from . import Backend, delegate
 
 _IMPL = "seedpool._tf_seed"
 
-BACKEND = register_backend(Backend(TENSORFLOW, "tensorflow", delegate(_IMPL, "seed_words"),
+BACKEND = Backend(TENSORFLOW, "tensorflow", delegate(_IMPL, "seed_words"),
                                    delegate(_IMPL, "get_state"), delegate(_IMPL, "set_state"),
-                                   side_effects=True))
+                                   side_effects=True)

@@ -7,9 +7,9 @@ imported on first use, so the registry never loads torch (nor ``seedpool.torch``
 from __future__ import annotations
 
 from .._keys import TORCH
-from . import Backend, delegate, register_backend
+from . import Backend, delegate
 
 _IMPL = "seedpool._backends._torch_rng"
 
-BACKEND = register_backend(Backend(TORCH, "torch", delegate(_IMPL, "seed_words"), delegate(_IMPL, "get_state"),
-                                   delegate(_IMPL, "set_state")))
+BACKEND = Backend(TORCH, "torch", delegate(_IMPL, "seed_words"), delegate(_IMPL, "get_state"),
+                                   delegate(_IMPL, "set_state"))

@@ -12,7 +12,7 @@ import torch
 
 from .._tree import words_to_int
 
-__all__ = ["seed_words", "get_state", "set_state"]
+__all__ = ["get_state", "seed_words", "set_state"]
 
 _M64 = 2**64 - 1
 

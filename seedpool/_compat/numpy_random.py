@@ -8,13 +8,18 @@ holding its ``MT19937``; ``get_bit_generator`` / ``set_bit_generator`` exist fro
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from numpy.random import mtrand
 
-__all__ = ["global_randomstate", "set_global_randomstate", "bit_generator_of", "bit_generator_functions",
-           "MTRAND"]
+__all__ = [
+    "MTRAND",
+    "bit_generator_functions",
+    "bit_generator_of",
+    "global_randomstate",
+    "set_global_randomstate",
+]
 
 MTRAND = mtrand
 
@@ -42,7 +47,7 @@ def bit_generator_of(state: np.random.RandomState) -> Any:
     return _RS_BIT_GENERATOR.__get__(state)
 
 
-def bit_generator_functions() -> Optional[tuple]:
+def bit_generator_functions() -> tuple | None:
     """``(get_bit_generator, set_bit_generator)`` of ``numpy.random.mtrand`` (numpy >= 1.25), or None."""
     get = getattr(mtrand, "get_bit_generator", None)
     put = getattr(mtrand, "set_bit_generator", None)

@@ -6,12 +6,11 @@ Checked on CPython 3.9, 3.10, 3.11, 3.12 and 3.13 (``Lib/random.py`` and
 
 from __future__ import annotations
 
-import random
-from typing import Tuple
-
 import _random
+import random
+from typing import Any
 
-__all__ = ["global_random", "C_RANDOM", "c_level_methods"]
+__all__ = ["C_RANDOM", "c_level_methods", "global_random"]
 
 # ``random._inst``: the module-level ``Random()`` behind ``random.random()``,
 # ``random.seed()``, ``random.getstate()``... (``_inst = Random()`` near the end of
@@ -25,12 +24,12 @@ _INST: random.Random = random._inst  # type: ignore[attr-defined]
 C_RANDOM = _random.Random
 
 
-def global_random() -> random.Random:
+def global_random() -> Any:
     """``random._inst``, the generator behind the ``random`` module's functions."""
     return _INST
 
 
-def c_level_methods() -> Tuple[str, ...]:
+def c_level_methods() -> tuple[str, ...]:
     """The drawing methods implemented in C on this Python (3.9-3.13: ``random``,
     ``getrandbits``, and ``randbytes`` where it is C)."""
     return tuple(n for n in ("random", "getrandbits", "randbytes") if n in vars(C_RANDOM))
