@@ -209,7 +209,7 @@ def resolve_backends(backends: Iterable[str] | str | None) -> tuple[Backend, ...
 # The built-in backends (imported here, after Backend exists; each module defines one).
 # Order matters: Keras' seeding also reseeds `random` and numpy, so the deep-learning
 # backends go first and the plain ones overwrite with their own streams afterwards.
-from . import _numpy, _python, _rng, _tensorflow, _torch
+from . import _numpy, _python, _rng, _tensorflow, _torch  # noqa: E402  (they import Backend from here)
 
 for _module in (_tensorflow, _torch, _python, _numpy, _rng):
     register_backend(_module.BACKEND)
