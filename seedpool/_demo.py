@@ -13,6 +13,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._keys import DEMO_WORKER
+from ._tree import SeedTree
+
 __all__ = ["main"]
 
 WORKERS = 4
@@ -109,9 +112,6 @@ def _section_additive() -> list[str]:
 
 
 def _section_tree() -> list[str]:
-    from ._keys import DEMO_WORKER
-    from ._tree import SeedTree
-
     ctx = multiprocessing.get_context("spawn")
 
     def run(seed: int) -> list:

@@ -28,6 +28,7 @@ import numpy as np
 from ._backends import fork_backend_names
 from ._compat import numpy_random
 from ._keys import CHILD, GENERATOR
+from . import _root
 from ._root import default_tree
 from ._seeding import seed_everything
 from ._tree import SeedLike, SeedTree
@@ -236,8 +237,6 @@ def _after_fork_in_child() -> None:
 
 
 def _fresh_locks_in_child() -> None:
-    from . import _root
-
     _root._after_fork_in_child()
     record = sys.modules.get("seedpool._record")
     if record is not None:

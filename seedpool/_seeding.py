@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Optional
 
 from . import _root
 from ._backends import BACKENDS, resolve_backends
+from ._record import ENV_RECORD, check_target, record_root
 from ._root import ENV_SEED, current_root, default_tree, next_pool_root, tree_from_env, tree_to_env
 from ._task import current_task, pool_root_in_task
 from ._tree import SeedLike, SeedTree
@@ -103,8 +104,6 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     encoded = tree_to_env(root)
     target = None
     if record is not None or os.environ.get("SEEDPOOL_RECORD"):
-        from ._record import ENV_RECORD, check_target, record_root
-
         target = check_target(record) if record is not None else check_target(os.environ[ENV_RECORD], ENV_RECORD)
     for backend in chosen:
         backend.seed(root)
