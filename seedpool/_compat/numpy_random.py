@@ -1,6 +1,7 @@
 """numpy's legacy global random state: the private names seedpool's hooks rely on.
 
-Checked on numpy 1.26, 2.0 and 2.4.6 (``numpy/random/mtrand.pyx``): ``mtrand._rand`` is
+Checked on numpy 2.0.2 (CPython 3.9), 2.2.6 (3.10), 2.4.6 (3.11) and 2.5.5 (3.12, 3.13)
+(``numpy/random/mtrand.pyx``; the hooks installed and a task's draws keyed on each): ``mtrand._rand`` is
 the ``RandomState`` behind ``np.random.*`` and scipy / scikit-learn's
 ``random_state=None``; ``RandomState._bit_generator`` is a ``cdef public`` attribute
 holding its ``MT19937``; ``get_bit_generator`` / ``set_bit_generator`` exist from 1.25.
