@@ -666,7 +666,8 @@ def record_root(root: SeedTree, path: Union[str, "os.PathLike[str]", None] = Non
     recorded run, or another process of the same launch), ``root`` is appended as a
     consumer; a missing file is created with the header (atomically, so that of many
     processes starting at once exactly one writes it); a record of another root is
-    replaced. A file that is not a seedpool record is never replaced. ``SEEDPOOL_RECORD`` is then set so that child processes and pool workers
+    replaced. A file that is not a seedpool record is never replaced.
+    ``SEEDPOOL_RECORD`` is then set so that child processes and pool workers
     append to the same file.
 
     Returns

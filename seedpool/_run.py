@@ -347,7 +347,7 @@ def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
              timeout: Optional[float]) -> None:
     """Run once, in its own session; stdout, stderr and output copies go to ``save_dir``."""
     os.makedirs(save_dir, exist_ok=True)
-    before = {}
+    before: Dict[str, Optional[Tuple[int, int, int]]] = {}
     for path in outputs:
         try:
             st = os.stat(path)

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 
 import seedpool
 from seedpool import SeedTree
-from seedpool._record import RecordError, SeedRecord, record_root
+from seedpool._record import RecordError, SeedRecord
 from seedpool._root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
 
 from conftest import REPO
@@ -469,7 +468,8 @@ def test_13_check_memory_does_not_grow_with_output_or_runs():
 # -- 14. a timeout kills the run's whole process group ---------------------------------------------------
 def test_14_timeout_kills_grandchildren(tmp_path):
     pidfile = tmp_path / "pid"
-    code = (f"import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+    code = ("import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
             f" open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(60)")
     proc = _cli("check", "--seed", "1", "--timeout", "3", "--", PY, "-c", code, timeout=60)
     assert proc.returncode == 3 and "timed out" in proc.stderr, proc.stderr
