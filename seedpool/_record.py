@@ -618,6 +618,9 @@ class Recorder:
         data = line.encode("utf-8")
         with self._lock:
             if self._fd is None or self._pid != os.getpid():
+                # Never append to a file that is not a seedpool record (SEEDPOOL_RECORD
+                # pointing at someone's results): RecordError, the file untouched.
+                _read_header(self.path)
                 # After a fork the inherited descriptor is still valid, but reopening keeps
                 # each process's O_APPEND writes independent of its parent's file offset.
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -315,6 +315,12 @@ def _kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
 def _wait_unreaped(proc: subprocess.Popen, deadline: Optional[float]) -> bool:
     """Wait for ``proc`` to exit *without reaping it* (so its pid, and so its process
     group id, cannot be reused yet); False at ``deadline``."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13: reap, then kill the group
+        try:
+            proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
     delay = 0.001
     while True:
         try:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import seedpool
 from seedpool import SeedTree
-from seedpool._record import RecordError, SeedRecord
+from seedpool._record import RecordError, SeedRecord, record_consumer
 from seedpool._root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
 
 from conftest import REPO
@@ -353,6 +353,8 @@ def test_10_foreign_files_are_never_replaced(tmp_path, monkeypatch):
     monkeypatch.setenv("SEEDPOOL_RECORD", str(csv))
     with pytest.raises(RecordError, match="refusing to replace"):
         seedpool.seed_everything(1)
+    with pytest.raises(RecordError, match="not a seedpool record"):
+        record_consumer(SeedTree(1).child("tasks", 0, 0))  # what a pool worker does
     assert csv.read_text() == "a,b\n1,2\n"
     proc = _cli("run", "--seed", "1", "--record", str(csv), "--", PY, "-c", "pass")
     assert proc.returncode == 2 and "refusing to replace" in proc.stderr
