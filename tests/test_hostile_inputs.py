@@ -157,9 +157,10 @@ def test_02_os_system_leaves_parent_environ_and_never_blocks_spawn(tmp_path):
 # -- 3. concurrent writers of one record all land in it ---------------------------------------------
 WRITER = """
 import os, sys, time
-go = sys.argv[1]
+go, ready = sys.argv[1], sys.argv[2]
 import seedpool
 from seedpool._record import record_consumer
+open(ready, "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
 root = seedpool.seed_everything(7)
@@ -170,10 +171,13 @@ for i in range(199):
 
 def test_03_concurrent_writers_append_to_one_record(tmp_path):
     record, go = tmp_path / "run.seeds", tmp_path / "go"
-    procs = [subprocess.Popen([PY, "-c", WRITER, str(go)], env=_env(SEEDPOOL_RECORD=str(record)),
-                              cwd=str(REPO), stderr=subprocess.PIPE) for _ in range(8)]
-    time.sleep(1.0)  # let all eight import seedpool, then release them together
-    go.touch()
+    ready = [tmp_path / f"ready{i}" for i in range(8)]
+    procs = [subprocess.Popen([PY, "-c", WRITER, str(go), str(r)], env=_env(SEEDPOOL_RECORD=str(record)),
+                              cwd=str(REPO), stderr=subprocess.PIPE) for r in ready]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # all eight have imported seedpool: release them together
     for p in procs:
         assert p.wait(timeout=60) == 0, p.stderr.read() if p.stderr else ""
     loaded = SeedRecord.load(record)
