@@ -618,6 +618,9 @@ class Recorder:
         data = line.encode("utf-8")
         with self._lock:
             if self._fd is None or self._pid != os.getpid():
+                # Never append to a file that is not a seedpool record (SEEDPOOL_RECORD
+                # pointing at someone's results): RecordError, the file untouched.
+                _read_header(self.path)
                 # After a fork the inherited descriptor is still valid, but reopening keeps
                 # each process's O_APPEND writes independent of its parent's file offset.
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -666,7 +669,8 @@ def record_root(root: SeedTree, path: Union[str, "os.PathLike[str]", None] = Non
     recorded run, or another process of the same launch), ``root`` is appended as a
     consumer; a missing file is created with the header (atomically, so that of many
     processes starting at once exactly one writes it); a record of another root is
-    replaced. A file that is not a seedpool record is never replaced. ``SEEDPOOL_RECORD`` is then set so that child processes and pool workers
+    replaced. A file that is not a seedpool record is never replaced.
+    ``SEEDPOOL_RECORD`` is then set so that child processes and pool workers
     append to the same file.
 
     Returns

@@ -315,6 +315,12 @@ def _kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
 def _wait_unreaped(proc: subprocess.Popen, deadline: Optional[float]) -> bool:
     """Wait for ``proc`` to exit *without reaping it* (so its pid, and so its process
     group id, cannot be reused yet); False at ``deadline``."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13: reap, then kill the group
+        try:
+            proc.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
     delay = 0.001
     while True:
         try:
@@ -347,7 +353,7 @@ def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
              timeout: Optional[float]) -> None:
     """Run once, in its own session; stdout, stderr and output copies go to ``save_dir``."""
     os.makedirs(save_dir, exist_ok=True)
-    before = {}
+    before: Dict[str, Optional[Tuple[int, int, int]]] = {}
     for path in outputs:
         try:
             st = os.stat(path)

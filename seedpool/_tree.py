@@ -23,17 +23,18 @@ Strings are hashed as UTF-8 with ``surrogatepass``, so a lone surrogate (as
 ``os.fsdecode`` and ``sys.argv`` produce for undecodable bytes) hashes like any other
 character; every other string hashes exactly as plain UTF-8.
 
-Which roots give the same streams (and so compare equal): the injectivity above is about *paths under one root*.  numpy hashes the root entropy
-and the path as one word array: the entropy's 32-bit words (an int split
-little-endian, a sequence item by item), padded with zeros to 4 words when a path
-follows, then the path's words; a missing one of the first 4 words is hashed as 0.  So
-two different roots give identical streams exactly when those arrays, padded with zeros
-to 4 words, are equal.  This happens only for roots over 128 bits or multi-word
-sequences: ``SeedTree(1 + (7 << 128)) == SeedTree(1).child(7)`` and
-``SeedTree(5) == SeedTree([5, 0])``.  ``==`` and ``hash`` compare exactly those
-arrays, so equal nodes are the nodes that give equal streams.  Roots of at most 128
-bits (every str, bytes or ``None`` seed, and ints below ``2**128``) never meet another
-root this way.
+Which roots give the same streams (and so compare equal): the injectivity above is
+about *paths under one root*.  numpy hashes the root entropy and the path as one word
+array: the entropy's 32-bit words (an int split little-endian, a sequence item by
+item), padded with zeros to 4 words when a path follows, then the path's words; a
+missing one of the first 4 words is hashed as 0.  So two nodes give identical streams
+exactly when those arrays, padded with zeros to 4 words, are equal.  Distinct roots
+that are ints below ``2**128`` (every str, bytes and ``None`` seed is one) never do;
+a root over 128 bits or a multi-word sequence can coincide with another root or with
+a child: ``SeedTree(1 + (7 << 128)) == SeedTree(1).child(7)``,
+``SeedTree(5) == SeedTree([5, 0])``, ``SeedTree(2**32) == SeedTree([0, 1])``.
+``==`` and ``hash`` compare exactly those arrays, so equal nodes are the nodes that
+give equal streams.
 """
 
 from __future__ import annotations
@@ -260,6 +261,10 @@ class SeedTree:
     """
 
     __slots__ = ("_entropy", "_path", "_words", "_n_spawned", "_seed_sequence", "__weakref__")
+    _entropy: int | tuple[int, ...]
+    _path: tuple[Key, ...]
+    _words: tuple[int, ...]
+    _n_spawned: int
 
     def __init__(self, seed: SeedLike = None) -> None:
         path: tuple[Key, ...] = ()
@@ -336,7 +341,8 @@ class SeedTree:
         if isinstance(self._entropy, int):
             entropy = int_text(self._entropy)
         else:
-            entropy = "(" + ", ".join(int_text(e) for e in self._entropy) + ("," if len(self._entropy) == 1 else "") + ")"
+            items = [int_text(e) for e in self._entropy]
+            entropy = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
         return f"SeedTree(entropy={entropy}, path={self._path!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -538,7 +544,7 @@ def _mix_column(vpool: list[np.ndarray], const: int, column: Any) -> int:
         c_before = const
         const = (const * _MULT_A) & _M32
         if isinstance(column, np.ndarray):
-            hashed = np.bitwise_xor(column, u32(c_before))
+            hashed: Any = np.bitwise_xor(column, u32(c_before))
             np.multiply(hashed, u32(const), out=hashed)
             np.bitwise_xor(hashed, hashed >> u32(_XSHIFT), out=hashed)
             np.multiply(hashed, u32(_MIX_MULT_R), out=hashed)

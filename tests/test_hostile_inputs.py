@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 
 import seedpool
 from seedpool import SeedTree
-from seedpool._record import RecordError, SeedRecord, record_root
+from seedpool._record import RecordError, SeedRecord, record_consumer
 from seedpool._root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
 
 from conftest import REPO
@@ -158,9 +157,10 @@ def test_02_os_system_leaves_parent_environ_and_never_blocks_spawn(tmp_path):
 # -- 3. concurrent writers of one record all land in it ---------------------------------------------
 WRITER = """
 import os, sys, time
-go = sys.argv[1]
+go, ready = sys.argv[1], sys.argv[2]
 import seedpool
 from seedpool._record import record_consumer
+open(ready, "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
 root = seedpool.seed_everything(7)
@@ -171,10 +171,13 @@ for i in range(199):
 
 def test_03_concurrent_writers_append_to_one_record(tmp_path):
     record, go = tmp_path / "run.seeds", tmp_path / "go"
-    procs = [subprocess.Popen([PY, "-c", WRITER, str(go)], env=_env(SEEDPOOL_RECORD=str(record)),
-                              cwd=str(REPO), stderr=subprocess.PIPE) for _ in range(8)]
-    time.sleep(1.0)  # let all eight import seedpool, then release them together
-    go.touch()
+    ready = [tmp_path / f"ready{i}" for i in range(8)]
+    procs = [subprocess.Popen([PY, "-c", WRITER, str(go), str(r)], env=_env(SEEDPOOL_RECORD=str(record)),
+                              cwd=str(REPO), stderr=subprocess.PIPE) for r in ready]
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # all eight have imported seedpool: release them together
     for p in procs:
         assert p.wait(timeout=60) == 0, p.stderr.read() if p.stderr else ""
     loaded = SeedRecord.load(record)
@@ -354,6 +357,8 @@ def test_10_foreign_files_are_never_replaced(tmp_path, monkeypatch):
     monkeypatch.setenv("SEEDPOOL_RECORD", str(csv))
     with pytest.raises(RecordError, match="refusing to replace"):
         seedpool.seed_everything(1)
+    with pytest.raises(RecordError, match="not a seedpool record"):
+        record_consumer(SeedTree(1).child("tasks", 0, 0))  # what a pool worker does
     assert csv.read_text() == "a,b\n1,2\n"
     proc = _cli("run", "--seed", "1", "--record", str(csv), "--", PY, "-c", "pass")
     assert proc.returncode == 2 and "refusing to replace" in proc.stderr
@@ -469,7 +474,8 @@ def test_13_check_memory_does_not_grow_with_output_or_runs():
 # -- 14. a timeout kills the run's whole process group ---------------------------------------------------
 def test_14_timeout_kills_grandchildren(tmp_path):
     pidfile = tmp_path / "pid"
-    code = (f"import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+    code = ("import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
             f" open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(60)")
     proc = _cli("check", "--seed", "1", "--timeout", "3", "--", PY, "-c", code, timeout=60)
     assert proc.returncode == 3 and "timed out" in proc.stderr, proc.stderr

@@ -55,7 +55,7 @@ import inspect
 import os
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 __all__ = ["ENV_RUN", "ENV_POOLS", "BOOTSTRAP_DIR", "activate", "child_env"]
 
@@ -73,7 +73,7 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"seedpool run: {message}\n")
 
 
-def child_env(base: Dict[str, str], *, seed_env: str, pools: bool = False,
+def child_env(base: Mapping[str, str], *, seed_env: str, pools: bool = False,
               record: Optional[str] = None, hash_seed: Optional[str] = None) -> Dict[str, str]:
     """The environment for a process started under ``seedpool run``.
 
