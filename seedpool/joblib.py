@@ -211,12 +211,16 @@ class Parallel(_JoblibParallel):
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root (see :class:`seedpool.SeedTree`). ``None``: the k-th pool of a process
         whose root was set (``seed_everything``, ``SEEDPOOL_SEED`` or ``seedpool run``)
-        uses ``root.child("pools", k)``; otherwise fresh entropy.
+        uses ``root.child("pools", k)``; otherwise fresh entropy. Made inside a
+        :func:`seeded` block or inside a keyed task, ``None`` means: numbered with the
+        plain ``joblib.Parallel`` calls there (so ``seedpool run --pools``, which
+        swaps ``joblib.Parallel`` for this class, keys nested calls under their task).
 
     Attributes
     ----------
-    seed_tree : SeedTree
-        The root every task of this object derives from.
+    seed_tree : SeedTree or None
+        The root every task of this object derives from (None while it follows an
+        enclosing block or task).
 
     Notes
     -----
@@ -236,13 +240,23 @@ class Parallel(_JoblibParallel):
     """
 
     def __init__(self, n_jobs: Any = None, *args: Any, seed: SeedLike = None, **kwargs: Any) -> None:
-        root = _resolve_seed(seed)  # a bad seed fails before joblib sets anything up
+        keying: Optional[_Keying] = None
+        if seed is not None or _active.get() is None:
+            keying = _Keying(_resolve_seed(seed))  # a bad seed fails before joblib sets up
         super().__init__(n_jobs, *args, **kwargs)
-        self.seed_tree = root
-        self._seedpool_keying = _Keying(root)
+        self._seedpool_keying = keying
+        self.seed_tree: Optional[SeedTree] = None if keying is None else keying.node
 
     def __call__(self, iterable: Iterable[Any]) -> Any:
-        return _plain_call(self, _keyed(self._seedpool_keying.next_parent(), iterable))
+        keying = self._seedpool_keying
+        if keying is None:
+            # Made with seed=None in a seeded block or a keyed task: its calls are
+            # numbered with the plain joblib calls made there (where it is called).
+            keying = _active.get()
+            if keying is None:  # called outside any: from here on, its own root
+                keying = self._seedpool_keying = _Keying(_resolve_seed(None))
+                self.seed_tree = keying.node
+        return _plain_call(self, _keyed(keying.next_parent(), iterable))
 
     __call__.__doc__ = (_plain_call.__doc__ or "").rstrip() + (
         "\n\n        Seeding: each delayed call is keyed by (this call's number on the object, "
@@ -300,3 +314,9 @@ def seeded(seed: SeedLike = None) -> Iterator[SeedTree]:
         yield root
     finally:
         _active.reset(token)
+
+
+if os.environ.get("SEEDPOOL_RUN") == "1" and os.environ.get("SEEDPOOL_POOLS") == "1":
+    # Under ``seedpool run --pools`` the bootstrap swaps joblib.Parallel for this class
+    # when joblib is imported -- unless that import came from this module, mid-import.
+    joblib.Parallel = joblib.parallel.Parallel = Parallel  # type: ignore[misc]

@@ -30,7 +30,8 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 4. with ``SEEDPOOL_POOLS=1``, replaces ``multiprocessing.pool.Pool`` (so also
    ``multiprocessing.Pool`` and ``ctx.Pool``) and
    ``concurrent.futures.ProcessPoolExecutor`` by subclasses of ``seedpool.Pool`` and
-   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node.
+   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node, and
+   ``joblib.Parallel`` (once joblib is imported) by ``seedpool.joblib.Parallel``.
 
 Children started by ``os.posix_spawn``/``os.spawn*`` are not numbered: they inherit
 the parent's node.
@@ -387,4 +388,24 @@ def _replace_pools() -> None:
     multiprocessing.pool.Pool = pool
     concurrent.futures.process.ProcessPoolExecutor = executor
     concurrent.futures.ProcessPoolExecutor = executor
+    _replace_joblib_parallel()
+
+
+def _replace_joblib_parallel() -> None:
+    """``--pools``: make ``joblib.Parallel`` ``seedpool.joblib.Parallel`` right after joblib
+    is imported (never importing it here), so every call -- scikit-learn's too, whose
+    ``Parallel`` subclasses ``joblib.Parallel`` when sklearn is imported -- is keyed by
+    (call, position); ``seed=None`` is the k-th pool's node of this process."""
+
+    def swap(module: Any) -> None:
+        import joblib.parallel
+
+        ours = sys.modules.get("seedpool.joblib")
+        if ours is not None and not hasattr(ours, "Parallel"):
+            return  # seedpool.joblib is importing joblib: it swaps when it is done
+        from ..joblib import Parallel
+
+        module.Parallel = joblib.parallel.Parallel = Parallel
+
+    when_imported("joblib", swap)
 
