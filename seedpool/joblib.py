@@ -46,9 +46,10 @@ import os
 import threading
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-import joblib
-import joblib.parallel
+import joblib  # type: ignore[import-untyped]
+import joblib.parallel  # type: ignore[import-untyped]
 
+from . import _lazy
 from ._keys import TASKS
 from ._task import task_scope
 from ._tree import SeedLike, SeedTree
@@ -57,6 +58,13 @@ from ._words import BlockWords
 __all__ = ["Parallel", "seeded", "delayed"]
 
 delayed = joblib.delayed
+
+# The lazy per-task hooks go in when this module is imported -- in a worker, that is
+# when the first keyed batch is unpickled, *before* the task's own module is imported,
+# so a ``from random import random`` there binds the hook (a pool does this in its
+# worker initializer; joblib's reusable loky workers have none to offer). Outside a
+# task the hooks only pass draws through to the process's own generators.
+_lazy.install()
 
 # joblib's own class and its __call__ as defined by joblib, captured before seedpool
 # wraps it (see _install_call_hook) or ``seedpool run --pools`` swaps joblib.Parallel.
@@ -141,6 +149,7 @@ def _keyed(parent: SeedTree, iterable: Iterable[Any]) -> _Keyed:
 # Per thread: the words of the call this thread ran last. Items of one batch share one
 # unpickled ``parent`` (pickle's memo), so the identity check almost always answers.
 _local = threading.local()
+_MAX_INDEX = 2**31  # SeedTree's int keys are below this; larger ones go through child()
 
 
 def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Callable[..., Any],
@@ -150,7 +159,10 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
     words = getattr(_local, "words", None)
     if words is None or (words.parent is not parent and words.parent != parent):
         words = _local.words = BlockWords(parent)
-    node = parent.child(index)
+    # parent.child(index), without re-validating a key enumerate() made (an int key is
+    # its own path word): a third of this function's cost otherwise.
+    node = SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,)) \
+        if index < _MAX_INDEX else parent.child(index)
     if record:
         from ._record import record_consumer
 
@@ -190,7 +202,7 @@ def _install_call_hook() -> None:
         _hooked = True
 
 
-class Parallel(_JoblibParallel):
+class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base)
     """Parallel(n_jobs=None, *args, seed=None, **kwargs)
 
     A ``joblib.Parallel`` whose random results do not depend on how the work is run.

@@ -50,6 +50,8 @@ for n_jobs in (1, 2, 4):
             for return_as in ("list", "generator", "generator_unordered"):
                 if (pre_dispatch == "all" or return_as != "list") and batch_size == 1:
                     continue  # keep the matrix affordable: the other sizes cover these
+                if return_as != "list" and BACKEND == "multiprocessing":
+                    continue  # joblib: "does not support return_as=generator"
                 # One object, two calls: the call counter keys the second call as call 1.
                 with Parallel(n_jobs=n_jobs, backend=BACKEND, batch_size=batch_size,
                               pre_dispatch=pre_dispatch, return_as=return_as, seed={seed}) as p:
@@ -66,7 +68,7 @@ print(json.dumps(out))
 def test_same_results_for_every_n_jobs_batch_size_pre_dispatch_and_return_as(backend):
     got = run_json(MATRIX.format(backend=backend, seed=SEED), timeout=600)
     ref = got["ref"]
-    assert len(got["runs"]) >= 20
+    assert len(got["runs"]) >= 15
     batched = False
     for key, (first, second, batches) in got["runs"].items():
         if key.endswith("generator_unordered"):
@@ -162,7 +164,7 @@ print(json.dumps(rows))
 
 
 SKLEARN = """
-import json, sys, numpy as np, seedpool, seedpool.joblib
+import json, random, sys, numpy as np, seedpool, seedpool.joblib
 import joblib_tasks as T
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -172,7 +174,7 @@ X, y = make_classification(120, 5, random_state=0)
 seeded = {seeded}
 out = {{}}
 for k in (1, 2, 4):
-    np.random.seed(123)  # the caller's own state: the same for every k
+    random.seed(123); np.random.seed(123)  # the caller's own state: the same for every k
     ctx = seedpool.joblib.seeded({seed}) if seeded else seedpool.isolate()
     with ctx:
         r = {{}}
@@ -214,15 +216,17 @@ def test_control_cross_val_score_depends_on_n_jobs_without_seedpool():
 
 
 # -- nesting, executor reuse, the caller's state ------------------------------------------------
-def test_nested_plain_calls_are_keyed_under_their_task():
+@pytest.mark.parametrize("inner", [(1, "loky"), (2, "threading")])
+def test_nested_plain_calls_are_keyed_under_their_task(inner):
     code = """
+inner = {inner!r}
 import json, seedpool.joblib
 import joblib_tasks as T
 from seedpool.joblib import Parallel, delayed
-rows = [Parallel(n_jobs=n, backend=b, seed={seed})(delayed(T.nested)(x) for x in range(4))
+rows = [Parallel(n_jobs=n, backend=b, seed={seed})(delayed(T.nested)(x, *inner) for x in range(4))
         for n, b in ((1, "loky"), (2, "loky"), (2, "multiprocessing"))]
 print(json.dumps(rows))
-""".format(seed=SEED)
+""".format(seed=SEED, inner=inner)
     rows = run_json(code)
     assert rows[0] == rows[1] == rows[2]
     import numpy as np
@@ -234,9 +238,9 @@ print(json.dumps(rows))
 
     # inner task j of outer task i: root.child("tasks", 0, i, "tasks", 0, j)
     for i, row in enumerate(rows[0]):
-        for j, inner in enumerate(row[2:]):
+        for j, got in enumerate(row[2:]):
             with task_scope(SeedTree(SEED).child(TASKS, 0, i, TASKS, 0, j), restore=True):
-                assert inner == T.draw(j)
+                assert got == T.draw(j)
     np.random.seed(0)
 
 
