@@ -180,11 +180,15 @@ class KeyedTasks:
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any]) -> WorkerConfig:
         self._seedpool_dill = is_dill_context(context)
-        self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
+        self._init_calls()
         return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs))
+
+    def _init_calls(self) -> None:
+        """Start numbering calls at 0 (the thread pools call only this)."""
+        self._calls = itertools.count()
+        self._calls_lock = threading.Lock()
 
     def _next_call(self) -> int:
         with self._calls_lock:
