@@ -27,7 +27,7 @@ Two ways in:
   those made inside libraries (scikit-learn's ``cross_val_score``, ``GridSearchCV``...),
   are keyed by (the k-th call in the block, position). It works by wrapping
   ``joblib.Parallel.__call__`` once; outside any block the wrapper only reads one
-  context variable.
+  thread-local attribute.
 
 A plain ``joblib.Parallel`` call made *inside* a keyed task (scikit-learn nests them:
 a forest's ``n_jobs`` inside ``cross_val_score``) is keyed under that task:
@@ -39,7 +39,6 @@ worker, outside it) would number the calls differently.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import itertools
 import os
@@ -92,11 +91,18 @@ class _Keying:
         return self.node.child(TASKS, next(calls))
 
 
-# The keying that applies to a plain joblib.Parallel call made here: a seeded block's,
-# or the running keyed task's. Per thread and per asyncio task (joblib's threading
-# backend runs each task in a pool thread, which sees only what the task set).
-_active: contextvars.ContextVar[Optional[_Keying]] = contextvars.ContextVar("seedpool_joblib_keying",
-                                                                            default=None)
+class _ThreadState(threading.local):
+    """Per thread: the keying that applies to a plain ``joblib.Parallel`` call made here
+    (a seeded block's, or the running keyed task's), and the words of the call this
+    thread ran a task of last. A ``threading.local``, not a ContextVar (which
+    free-threaded builds copy into new threads): joblib's threading backend runs each
+    task in a pool thread, which must see only what that task set."""
+
+    keying: Optional[_Keying] = None
+    words: Optional[BlockWords] = None
+
+
+_here = _ThreadState()
 
 
 def _resolve_seed(seed: Any) -> SeedTree:
@@ -146,9 +152,6 @@ def _keyed(parent: SeedTree, iterable: Iterable[Any]) -> _Keyed:
     return cls(parent, iterable)
 
 
-# Per thread: the words of the call this thread ran last. Items of one batch share one
-# unpickled ``parent`` (pickle's memo), so the identity check almost always answers.
-_local = threading.local()
 _MAX_INDEX = 2**31  # SeedTree's int keys are below this; larger ones go through child()
 
 
@@ -156,9 +159,12 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
                args: tuple, kwargs: dict) -> Any:
     """Run one delayed call under ``parent.child(index)`` -- in a worker, a thread or
     the caller (``n_jobs=1``)."""
-    words = getattr(_local, "words", None)
+    here = _here
+    words = here.words
+    # Items of one batch share one unpickled ``parent`` (pickle's memo): the identity
+    # check almost always answers.
     if words is None or (words.parent is not parent and words.parent != parent):
-        words = _local.words = BlockWords(parent)
+        words = here.words = BlockWords(parent)
     # parent.child(index), without re-validating a key enumerate() made (an int key is
     # its own path word): a third of this function's cost otherwise.
     node = SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,)) \
@@ -169,14 +175,14 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
         record_consumer(node, kind="task", task=index)
     if not _hooked:
         _install_call_hook()  # so a plain Parallel call inside the task is keyed under it
-    token = _active.set(_Keying(node))
+    outer, here.keying = here.keying, _Keying(node)
     try:
         # In the caller's own process (n_jobs=1, threads) the task draws from spare
         # generators: the caller's random / np.random are left as n_jobs=2 leaves them.
         with task_scope(node, restore=caller == os.getpid(), words=functools.partial(words.get, index)):
             return func(*args, **kwargs)
     finally:
-        _active.reset(token)
+        here.keying = outer
 
 
 _hooked = False
@@ -193,7 +199,7 @@ def _install_call_hook() -> None:
 
         @functools.wraps(_plain_call)
         def __call__(self: Any, iterable: Iterable[Any]) -> Any:
-            keying = _active.get()
+            keying = _here.keying
             if keying is None or isinstance(self, Parallel):
                 return _plain_call(self, iterable)
             return _plain_call(self, _keyed(keying.next_parent(), iterable))
@@ -253,7 +259,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
 
     def __init__(self, n_jobs: Any = None, *args: Any, seed: SeedLike = None, **kwargs: Any) -> None:
         keying: Optional[_Keying] = None
-        if seed is not None or _active.get() is None:
+        if seed is not None or _here.keying is None:
             keying = _Keying(_resolve_seed(seed))  # a bad seed fails before joblib sets up
         super().__init__(n_jobs, *args, **kwargs)
         self._seedpool_keying = keying
@@ -264,7 +270,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
         if keying is None:
             # Made with seed=None in a seeded block or a keyed task: its calls are
             # numbered with the plain joblib calls made there (where it is called).
-            keying = _active.get()
+            keying = _here.keying
             if keying is None:  # called outside any: from here on, its own root
                 keying = self._seedpool_keying = _Keying(_resolve_seed(None))
                 self.seed_tree = keying.node
@@ -321,11 +327,12 @@ def seeded(seed: SeedLike = None) -> Iterator[SeedTree]:
     """
     root = _resolve_seed(seed)
     _install_call_hook()
-    token = _active.set(_Keying(root))
+    here = _here
+    outer, here.keying = here.keying, _Keying(root)
     try:
         yield root
     finally:
-        _active.reset(token)
+        here.keying = outer
 
 
 if os.environ.get("SEEDPOOL_RUN") == "1" and os.environ.get("SEEDPOOL_POOLS") == "1":

@@ -53,8 +53,8 @@ def probe(_=None):
     from seedpool import _context, _lazy
 
     joblib_mod = __import__("sys").modules.get("seedpool.joblib")
-    active = None if joblib_mod is None else joblib_mod._active.get()
-    return [os.getpid(), _lazy._scope is None, _context._task_provider is None, active is None]
+    active = None if joblib_mod is None else joblib_mod._here.keying
+    return [os.getpid(), _lazy.current_scope() is None, _context.local.state.provider is None, active is None]
 
 
 def caller_pid(_=None):
