@@ -251,7 +251,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
     >>> import numpy as np
     >>> from seedpool.joblib import Parallel, delayed
     >>> a = Parallel(n_jobs=1, seed=7)(delayed(np.random.rand)() for _ in range(3))
-    >>> b = Parallel(n_jobs=2, batch_size=2, seed=7)(
+    >>> b = Parallel(n_jobs=2, backend="threading", batch_size=2, seed=7)(
     ...     delayed(np.random.rand)() for _ in range(3))
     >>> a == b
     True
@@ -321,7 +321,7 @@ def seeded(seed: SeedLike = None) -> Iterator[SeedTree]:
     >>> with seedpool.joblib.seeded(3):
     ...     a = Parallel(n_jobs=1)(delayed(random.random)() for _ in range(4))
     >>> with seedpool.joblib.seeded(3):
-    ...     b = Parallel(n_jobs=2, batch_size=3)(delayed(random.random)() for _ in range(4))
+    ...     b = Parallel(n_jobs=2, backend="threading")(delayed(random.random)() for _ in range(4))
     >>> a == b
     True
     """
