@@ -422,7 +422,7 @@ def _replace_joblib_parallel() -> None:
     (call, position); ``seed=None`` is the k-th pool's node of this process."""
 
     def swap(module: Any) -> None:
-        import joblib.parallel
+        import joblib.parallel  # type: ignore[import-untyped]
 
         ours = sys.modules.get("seedpool.joblib")
         if ours is not None and not hasattr(ours, "Parallel"):
