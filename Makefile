@@ -16,7 +16,7 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) -e '.[test,tensorflow]' '$(TORCH_PIN)'
+	$(PIP) -e '.[test,tensorflow,joblib]' '$(TORCH_PIN)'
 	touch $@
 
 demo: $(VENV)/.base

@@ -33,10 +33,11 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 4. with ``SEEDPOOL_POOLS=1``, replaces ``multiprocessing.pool.Pool`` (so also
    ``multiprocessing.Pool`` and ``ctx.Pool``) and
    ``concurrent.futures.ProcessPoolExecutor`` by subclasses of ``seedpool.Pool`` and
-   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node, and the
+   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node, the
    thread pools (``multiprocessing.pool.ThreadPool``, ``multiprocessing.dummy.Pool``,
    ``concurrent.futures.ThreadPoolExecutor``) by ``seedpool.ThreadPool`` /
-   ``seedpool.ThreadPoolExecutor``.
+   ``seedpool.ThreadPoolExecutor``, and ``joblib.Parallel`` (once joblib is imported)
+   by ``seedpool.joblib.Parallel``.
 
 Children started by ``os.posix_spawn``/``os.spawn*`` are not numbered: they inherit
 the parent's node.
@@ -391,6 +392,7 @@ def _replace_pools() -> None:
     concurrent.futures.process.ProcessPoolExecutor = executor
     concurrent.futures.ProcessPoolExecutor = executor
     _replace_thread_pools()
+    _replace_joblib_parallel()
 
 
 def _replace_thread_pools() -> None:
@@ -411,3 +413,22 @@ def _replace_thread_pools() -> None:
     multiprocessing.pool.ThreadPool = pool
     concurrent.futures.thread.ThreadPoolExecutor = executor
     concurrent.futures.ThreadPoolExecutor = executor
+
+
+def _replace_joblib_parallel() -> None:
+    """``--pools``: make ``joblib.Parallel`` ``seedpool.joblib.Parallel`` right after joblib
+    is imported (never importing it here), so every call -- scikit-learn's too, whose
+    ``Parallel`` subclasses ``joblib.Parallel`` when sklearn is imported -- is keyed by
+    (call, position); ``seed=None`` is the k-th pool's node of this process."""
+
+    def swap(module: Any) -> None:
+        import joblib.parallel  # type: ignore[import-untyped]
+
+        ours = sys.modules.get("seedpool.joblib")
+        if ours is not None and not hasattr(ours, "Parallel"):
+            return  # seedpool.joblib is importing joblib: it swaps when it is done
+        from ..joblib import Parallel
+
+        module.Parallel = joblib.parallel.Parallel = Parallel
+
+    when_imported("joblib", swap)
