@@ -37,6 +37,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from . import _strict
+
 __all__ = ["install", "begin", "end", "scratch"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
@@ -145,12 +147,14 @@ def end(token: Optional[_Scope] = None) -> None:
 def _route_python(scope: _Scope) -> None:
     global _py_target
     if scope.restore and scope.py_spare is None:
-        scope.py_spare = _py_spares.pop() if _py_spares else _random_module.Random()
+        scope.py_spare = _py_spares.pop() if _py_spares else _random_module.Random(0)
         _py_target = scope.py_spare
 
 
 def _seed_python() -> None:
     scope = _scope
+    if _strict.active:
+        _strict.note_reseed("python")
     scope.python_stale = False  # type: ignore[union-attr]
     _route_python(scope)  # type: ignore[arg-type]
     from ._backends import words_to_int
@@ -184,10 +188,13 @@ def _install_python() -> None:
             # The task chose its own state: don't overwrite it on the next draw.
             scope = _scope
             if scope is not None:
+                if _strict.active and scope.python_stale:
+                    _strict.note_reseed("python")
                 scope.python_stale = False
                 _route_python(scope)
                 inst.gauss_next = None
-            return method(_py_target, *args, **kwargs)
+            # Looked up per call (seeding is rare): strict mode wraps Random.seed.
+            return getattr(cls, name)(_py_target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -210,12 +217,14 @@ def _install_python() -> None:
 def _route_numpy(scope: _Scope) -> None:
     global _np_target
     if scope.restore and scope.np_spare is None:
-        scope.np_spare = _np_spares.pop() if _np_spares else np.random.RandomState()
+        scope.np_spare = _np_spares.pop() if _np_spares else np.random.RandomState(0)
         _np_target = scope.np_spare
 
 
 def _seed_numpy() -> None:
     scope = _scope
+    if _strict.active:
+        _strict.note_reseed("numpy")
     scope.numpy_stale = False  # type: ignore[union-attr]
     _route_numpy(scope)  # type: ignore[arg-type]
     np.random.RandomState.seed(_np_target, scope.words("numpy")[:4])  # type: ignore[union-attr]
@@ -238,6 +247,8 @@ def _make_lazy_randomstate_class() -> type:
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
             scope = _scope
             if scope is not None:
+                if _strict.active and scope.numpy_stale:
+                    _strict.note_reseed("numpy")
                 scope.numpy_stale = False
                 _route_numpy(scope)
             return method(_np_target, *args, **kwargs)
@@ -293,6 +304,8 @@ def _install_bit_generator_access(mtrand: Any) -> None:
         global _np_target
         scope = _scope
         if scope is not None:
+            if _strict.active and scope.numpy_stale:
+                _strict.note_reseed("numpy")
             scope.numpy_stale = False
             _route_numpy(scope)
         if _np_target is _lazy_numpy:

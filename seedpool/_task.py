@@ -11,7 +11,7 @@ import contextlib
 import sys
 from typing import Iterator, Optional
 
-from . import _context, _lazy
+from . import _context, _lazy, _strict
 from ._backends import BACKENDS
 from ._tree import SeedTree
 from ._words import TaskRNG, WordsFn, node_words
@@ -66,12 +66,18 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
     if words is None:
         words = node_words(node)
     token = _lazy.begin(words, restore=restore)
+    checking = _strict.task_begin(node, shared_streams=not restore) if _strict.active else None
     saved: list = []
     previous_provider = _context.set_task_provider(TaskRNG(words))
     try:
         seed_frameworks(words, saved if restore else None)
         yield node
+        if checking is not None:
+            _strict.task_end(checking)
+            checking = None
     finally:
+        if checking is not None:  # the block raised: its own error wins
+            _strict.drop(checking)
         _context.set_task_provider(previous_provider)
         _lazy.end(token)
         for backend, state in saved:

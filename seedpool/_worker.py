@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _context, _lazy
+from . import _context, _lazy, _strict
 from ._backends import BACKENDS
 from ._tree import SeedTree
 from ._task import seed_frameworks
@@ -218,11 +218,18 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
 
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     token = _lazy.begin(state.words)
+    checking = _strict.task_begin(state.task_node(), func) if _strict.active else None
     try:
         seed_frameworks(state.words)
         _context.set_task_provider(TaskRNG(state.words))
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        if checking is not None:
+            _strict.task_end(checking)
+            checking = None
+        return result
     finally:
+        if checking is not None:  # the task raised: its own error wins
+            _strict.drop(checking)
         _context.set_task_provider(None)
         _lazy.end(token)
         state.call = state.task_index = None

@@ -1,0 +1,1 @@
+"""One module per foreign package whose private internals seedpool touches."""
