@@ -273,7 +273,7 @@ def _report_unseeded(what: str, depth: int = 3) -> None:
     where = _blame(depth)
     if where is None:
         return
-    key = list(task.node.path)
+    key = _task_key(task)
     _emit(f"{what}{where[3]} inside seedpool task {key} draws fresh OS entropy, so the task's "
           f"result differs on every run; {_USE_INSTEAD}", where, key)
 
@@ -412,92 +412,95 @@ def _uninstall() -> None:
 
 
 # -- escaped draws --------------------------------------------------------------------------
-class _Task:
-    """One running task, as strict mode sees it."""
-
-    __slots__ = ("node", "func", "probes", "start", "checked")
-
-    def __init__(self, node: Any, func: Any, probes: Any) -> None:
-        self.node = node
-        self.func = func
-        self.probes = probes  # {"python": c_uint64, "numpy": c_uint64} or None
-        self.start = {name: p.value for name, p in probes.items()} if probes else None
-        self.checked: set[str] = set()
+# A running task is a list, for speed (one is made per task while strict mode is on):
+# [key, func, python word at start or None once checked, numpy word ... or None].
+_KEY, _FUNC, _PYTHON, _NUMPY = range(4)
+_SLOT = {"python": _PYTHON, "numpy": _NUMPY}
+_py_word: Any = None  # ctypes words over the process generators' positions (see _probes)
+_np_word: Any = None
+_probed = False
 
 
-_probes: Optional[dict[str, Any]] = None
+def _probe() -> None:
+    """Probes on the process's own generators (the unkeyed streams a bypass draws from);
+    a generator this Python's layout hides stays unprobed (never reported)."""
+    global _py_word, _np_word, _probed
+    from numpy.random import mtrand
+
+    from ._compat import generator_probes
+
+    _py_word = generator_probes.python_probe(random._inst)  # type: ignore[attr-defined]
+    _np_word = generator_probes.numpy_probe(mtrand._rand._bit_generator)  # type: ignore[attr-defined]
+    _probed = True
 
 
-def _process_probes() -> dict[str, Any]:
-    """Probes on the process's own generators (the unkeyed streams a bypass draws from)."""
-    global _probes
-    if _probes is None:
-        from numpy.random import mtrand
-
-        from ._compat import generator_probes
-
-        probes = {}
-        py = generator_probes.python_probe(random._inst)  # type: ignore[attr-defined]
-        if py is not None:
-            probes["python"] = py
-        np_probe = generator_probes.numpy_probe(mtrand._rand._bit_generator)  # type: ignore[attr-defined]
-        if np_probe is not None:
-            probes["numpy"] = np_probe
-        _probes = probes
-    return _probes
-
-
-def task_begin(node: Any, func: Any = None, *, shared_streams: bool = True) -> _Task:
+def task_begin(key: Any, func: Any = None, *, shared_streams: bool = True) -> list:
     """A task starts (called by the task protocol only while :data:`active`).
 
-    ``shared_streams``: the task's draws go to the process's own generators (a process
-    pool task), so a move of those before the task seeds them is a bypass. False where
-    other threads legitimately draw from them meanwhile (thread tasks): then only
-    unseeded creations are reported.
+    ``key`` is the task's key path (or its node). ``shared_streams``: the task's draws
+    go to the process's own generators (a process-pool task), so a move of those before
+    the task seeds them is a bypass. False where other threads may draw from them
+    meanwhile (thread tasks): then only unseeded creations are reported.
     """
-    _install_torch()  # torch may have been imported since strict mode was switched on
-    task = _Task(node, func, _process_probes() if shared_streams else None)
-    tasks = getattr(_local, "tasks", None)
-    if tasks is None:
-        tasks = _local.tasks = []
-    tasks.append(task)
+    if "torch" in sys.modules and "torch.seed" not in _originals:
+        _install_torch()  # torch imported since strict mode was switched on
+    if shared_streams:
+        if not _probed:
+            _probe()
+        task = [key, func, _py_word.value if _py_word is not None else None,
+                _np_word.value if _np_word is not None else None]
+    else:
+        task = [key, func, None, None]
+    try:
+        _local.tasks.append(task)
+    except AttributeError:
+        _local.tasks = [task]
     return task
 
 
 def note_reseed(backend: str) -> None:
-    """The running task is about to seed ``backend`` ("python"/"numpy") on its first
-    draw: anything that moved that generator since the task began went around the hooks."""
+    """The running task is about to seed ``backend`` ("python"/"numpy") itself (its
+    first draw, or its own ``seed``): anything that moved that generator since the task
+    began went around the hooks."""
     task = _current_task()
-    if task is not None and task.start is not None and backend not in task.checked:
-        task.checked.add(backend)
-        _check_moved(task, backend)
+    if task is not None:
+        slot = _SLOT[backend]
+        start = task[slot]
+        if start is not None:
+            task[slot] = None
+            _check_moved(task, backend, start)
 
 
-def task_end(task: _Task) -> None:
+def task_end(task: list) -> None:
     """The task is over: check the generators it never seeded, and pop it."""
     try:
-        if task.start is not None:
-            for backend in task.start:
-                if backend not in task.checked:
-                    task.checked.add(backend)
-                    _check_moved(task, backend)
+        if task[_PYTHON] is not None:
+            start, task[_PYTHON] = task[_PYTHON], None
+            _check_moved(task, "python", start)
+        if task[_NUMPY] is not None:
+            start, task[_NUMPY] = task[_NUMPY], None
+            _check_moved(task, "numpy", start)
     finally:
-        tasks = _local.tasks
-        if tasks and tasks[-1] is task:
-            tasks.pop()
+        drop(task)
 
 
-def drop(task: _Task) -> None:
-    """Pop a task that raised, without checking it (its own error is the one to see)."""
+def drop(task: list) -> None:
+    """Pop a task without checking it (one that raised: its own error is the one to see)."""
     tasks = getattr(_local, "tasks", None)
     if tasks and tasks[-1] is task:
         tasks.pop()
 
 
-def _check_moved(task: _Task, backend: str) -> None:
-    if task.probes[backend].value == task.start[backend]:
+def _task_key(task: list) -> list:
+    key = task[_KEY]
+    return list(getattr(key, "path", key))
+
+
+def _check_moved(task: list, backend: str, start: int) -> None:
+    word = _py_word if backend == "python" else _np_word
+    if word.value == start:
         return
-    key = list(task.node.path)
+    key = _task_key(task)
     holders = _holders(backend)
     what = "Python's random" if backend == "python" else "numpy's global MT19937"
     via = ("a name bound to it before the hooks"
@@ -508,7 +511,7 @@ def _check_moved(task: _Task, backend: str) -> None:
                f"draw came from the worker's leftover stream, so the result depends on the "
                f"schedule; look the name up at call time (np.random.rand, not `from numpy.random "
                f"import rand`), or pass random_state=seedpool.rng()")
-    func = task.func
+    func = task[_FUNC]
     code = getattr(func, "__code__", None)
     if code is not None:
         where = (code.co_filename, code.co_firstlineno, getattr(func, "__module__", "") or "", "")

@@ -218,7 +218,7 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
 
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     token = _lazy.begin(state.words)
-    checking = _strict.task_begin(state.task_node(), func) if _strict.active else None
+    checking = _strict.task_begin((TASKS, call, index), func) if _strict.active else None
     try:
         seed_frameworks(state.words)
         _context.set_task_provider(TaskRNG(state.words))
