@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 from typing import Iterator, List, Optional
 
@@ -100,7 +101,7 @@ def reseed_after_fork(seed: SeedLike = None) -> SeedTree:
     """
     global _registered, _enabled, _node, _counter
     if seed is None:
-        from ._seeding import default_tree
+        from ._root import default_tree
 
         node = default_tree()
     else:
@@ -223,10 +224,28 @@ def _after_fork_in_child() -> None:
     _local.suppress = False
     if key is None or _node is None:
         return
+    # Seeding below takes other locks another parent thread may hold at fork time (the
+    # stdlib's own after-fork reseed of `random` never blocks, nor may this): the
+    # process root's, the record's, and numpy's global RandomState's (any thread
+    # drawing from np.random holds it). Replace them, never wait on them.
+    _fresh_locks_in_child()
     child = _node.child(CHILD, key)
     _node = child
     _counter = itertools.count()
     seed_process(child)
+
+
+def _fresh_locks_in_child() -> None:
+    from . import _root
+
+    _root._after_fork_in_child()
+    record = sys.modules.get("seedpool._record")
+    if record is not None:
+        record._after_fork_in_child()
+    # RandomState's lock is its bit generator's and is read-only; re-running __init__
+    # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
+    # object) keep working. The state is thrown away: seed_process reseeds it next.
+    np.random.mtrand._rand.__init__(np.random.MT19937(0))  # type: ignore[misc]
 
 
 def seed_process(node: SeedTree) -> None:

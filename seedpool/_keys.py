@@ -18,6 +18,7 @@ pool worker (worker scope, initializer)     ``root.child("workers", slot, incarn
 the k-th pool under a process root          ``root.child("pools", k)``
 a forked / ``seedpool run`` child           ``node.child("child", k)``
 a registered Generator of a child           ``child_node.child("generator", i)``
+``PYTHONHASHSEED`` of a ``seedpool run``    ``root.child("pythonhashseed").uint32()``
 torch per-sample item                       ``root.child("samples", epoch, position)``
 torch DataLoader worker                     ``root.child("dataloader-workers", rank, epoch,
                                             worker)``
@@ -43,7 +44,7 @@ from typing import NamedTuple
 
 __all__ = [
     "PYTHON", "NUMPY", "RNG", "TORCH", "TENSORFLOW", "BACKEND_KEYS",
-    "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR",
+    "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR", "HASH_SEED",
     "SAMPLES", "LOADER_WORKERS", "SAMPLER", "LOADER_GENERATOR", "ATTR", "BATCHES", "DROPOUT",
     "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP",
     "Key", "LAYOUT",
@@ -65,6 +66,7 @@ POOLS = "pools"
 # -- processes -----------------------------------------------------------------------------
 CHILD = "child"
 GENERATOR = "generator"
+HASH_SEED = "pythonhashseed"
 
 # -- data loaders ----------------------------------------------------------------------------
 SAMPLES = "samples"
@@ -100,6 +102,7 @@ LAYOUT: tuple[Key, ...] = (
     Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._seeding"),
     Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._fork"),
     Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._fork"),
+    Key("PYTHONHASHSEED of a seedpool run", 'root.child("pythonhashseed").uint32()', "seedpool._run"),
     Key("torch per-sample item", 'root.child("samples", epoch, position)', "seedpool.torch"),
     Key("torch DataLoader worker", 'root.child("dataloader-workers", rank, epoch, worker)',
         "seedpool.torch"),

@@ -51,13 +51,9 @@ def default_processes() -> int:
     process may run on (its affinity), not the machine's total."""
     env = os.environ.get(ENV_WORKERS)
     if env:
-        try:
-            value = int(env)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise ValueError(f"{ENV_WORKERS} must be a positive int (got {env!r}); unset it or fix it")
-        return value
+        from ._root import workers_from_env
+
+        return workers_from_env(env)  # ASCII digits, 1..65536, else a ValueError naming it
     try:
         import psutil
 
