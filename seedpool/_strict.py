@@ -247,12 +247,14 @@ def _current_task() -> Any:
     return tasks[-1] if tasks else None
 
 
-def _emit(message: str, where: tuple[str, int, str, str], key: Any) -> None:
+def _emit(message: str, where: tuple[str, int, str, str], key: Any, summary: str) -> None:
+    """Warn or raise with ``message`` at ``where``; log ``summary`` (the message without
+    the task's key, so ``seedpool check --strict`` can count reports per place)."""
     filename, lineno, module, _ = where
     log = os.environ.get(ENV_STRICT_LOG)
     if log:
-        line = json.dumps({"file": filename, "line": lineno, "what": message, "task": key,
-                           "pid": os.getpid()}, default=str)
+        line = json.dumps({"file": filename, "line": lineno, "what": summary, "task": key,
+                           "message": message, "pid": os.getpid()}, default=str)
         # One write of one line with O_APPEND: lines from many processes never interleave.
         fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -275,7 +277,7 @@ def _report_unseeded(what: str, depth: int = 3) -> None:
         return
     key = _task_key(task)
     _emit(f"{what}{where[3]} inside seedpool task {key} draws fresh OS entropy, so the task's "
-          f"result differs on every run; {_USE_INSTEAD}", where, key)
+          f"result differs on every run; {_USE_INSTEAD}", where, key, f"unseeded: {what}{where[3]}")
 
 
 # -- creation hooks ---------------------------------------------------------------------
@@ -517,7 +519,7 @@ def _check_moved(task: list, backend: str, start: int) -> None:
         where = (code.co_filename, code.co_firstlineno, getattr(func, "__module__", "") or "", "")
     else:
         where = ("<task " + ",".join(map(str, key)) + ">", 0, "", "")
-    _emit(message, where, key)
+    _emit(message, where, key, f"escaped draw: {what} drawn around the hooks ({via})")
 
 
 def _holders(backend: str) -> list[str]:

@@ -201,3 +201,47 @@ def test_torch_generator_seed_is_reported():
         print(sorted(w.lineno for w in caught if w.category is seedpool.UnseededRandomnessWarning))
     """)
     assert run_python(code, timeout=180).strip() == "[11, 12]"
+
+
+SCRIPT = os.path.join(os.path.dirname(STRICT_TASKS), "scripts", "strict_script.py")
+
+
+def _cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    for name in ("SEEDPOOL_SEED", "SEEDPOOL_STRICT", "SEEDPOOL_STRICT_LOG", "SEEDPOOL_RECORD"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "seedpool", *args], capture_output=True, text=True,
+                          env=env, timeout=240, cwd=str(REPO))
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_check_strict_exit_codes_and_report(start_method):
+    import sys
+
+    clean = _cli("check", "--strict", "--seed", "3", "--", sys.executable, SCRIPT, "clean", start_method)
+    assert clean.returncode == 0, clean.stderr
+    assert "no randomness escaped" in clean.stderr and "OK" in clean.stdout
+    dirty = _cli("check", "--strict", "--seed", "3", "--", sys.executable, SCRIPT, "dirty", start_method)
+    assert dirty.returncode == 1, dirty.stderr
+    lines = [line for line in dirty.stdout.splitlines() if line.startswith(SCRIPT + ":")]
+    # two places (default_rng and random.Random), six tasks each, from both workers
+    assert len(lines) == 2, dirty.stdout
+    assert all("[6 task(s)" in line for line in lines), lines
+    assert "unseeded" in lines[0] and "seedpool check --strict: 12 report(s) at 2 place(s)" in dirty.stdout
+
+
+def test_run_strict_sets_the_mode_for_the_program():
+    import sys
+
+    code = "import os, seedpool._strict as s; print(os.environ['SEEDPOOL_STRICT'], s.strict_mode())"
+    proc = _cli("run", "--strict", "error", "--seed", "1", "--", sys.executable, "-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["error", "error"]
+    proc = _cli("run", "--strict", "loud", "--", sys.executable, "-c", code)
+    assert proc.returncode == 2 and "loud" in proc.stderr
