@@ -23,11 +23,14 @@ from ._fork import unregister_generator as unregister_generator
 from ._record import RecordError as RecordError
 from ._record import SeedRecord as SeedRecord
 from ._errors import SeedpoolError as SeedpoolError
+from ._errors import UnseededRandomnessError as UnseededRandomnessError
+from ._errors import UnseededRandomnessWarning as UnseededRandomnessWarning
 from ._seeding import RNGState as RNGState
 from ._seeding import get_state as get_state
 from ._seeding import isolate as isolate
 from ._seeding import seed_everything as seed_everything
 from ._seeding import set_state as set_state
+from ._strict import strict as strict
 from ._tree import SeedTree as SeedTree
 from ._worker import WorkerInfo as WorkerInfo
 from ._worker import worker_info as worker_info
@@ -56,18 +59,22 @@ __all__ = (
     "stop_reseed_after_fork",
     "register_generator",
     "unregister_generator",
+    "strict",
     # Errors
     "TimeoutError",
     "RecordError",
     "WorkerLostError",
     "SeedpoolError",
     "BackendUnavailableError",
+    "UnseededRandomnessError",
+    # Warnings
+    "UnseededRandomnessWarning",
 )
 
 for _obj in (SeedTree, RNGState, seed_everything, rng, get_state, set_state, isolate,
              available_backends, SeedpoolError, BackendUnavailableError, WorkerInfo, worker_info,
              reseed_after_fork, stop_reseed_after_fork, register_generator, unregister_generator,
-             RecordError, SeedRecord):
+             RecordError, SeedRecord, strict, UnseededRandomnessError, UnseededRandomnessWarning):
     _obj.__module__ = "seedpool"
 del _obj
 

@@ -2,11 +2,13 @@
 
     SeedpoolError(Exception)
      +-- BackendUnavailableError(SeedpoolError, ImportError)
+     +-- UnseededRandomnessError(SeedpoolError, RuntimeError)
+    UnseededRandomnessWarning(UserWarning)
 """
 
 from __future__ import annotations
 
-__all__ = ["SeedpoolError", "BackendUnavailableError"]
+__all__ = ["SeedpoolError", "BackendUnavailableError", "UnseededRandomnessError", "UnseededRandomnessWarning"]
 
 
 class SeedpoolError(Exception):
@@ -15,3 +17,11 @@ class SeedpoolError(Exception):
 
 class BackendUnavailableError(SeedpoolError, ImportError):
     """A backend was asked for by name, but its library is not installed."""
+
+
+class UnseededRandomnessWarning(UserWarning):
+    """Strict mode (``"warn"``): randomness inside a task escaped its keyed streams."""
+
+
+class UnseededRandomnessError(SeedpoolError, RuntimeError):
+    """Strict mode (``"error"``): randomness inside a task escaped its keyed streams."""

@@ -55,6 +55,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from . import _strict
 from ._compat import numpy_random as _np_compat
 from ._compat.stdlib_random import c_level_methods, global_random
 from ._context import local, thread_state
@@ -259,11 +260,15 @@ def _route_python(scope: _Scope) -> Any:
     target = scope.py
     if target is None:  # a spare-routed scope's first use
         spares = local.state.py_spares
-        target = scope.py = spares.pop() if spares else _random_module.Random()
+        # Seeded: a spare's first state is never seen (it is seeded, or set, before any
+        # draw), and strict mode must not take it for an unseeded generator.
+        target = scope.py = spares.pop() if spares else _random_module.Random(0)
     return target
 
 
 def _seed_python(scope: _Scope) -> Any:
+    if _strict.active:
+        _strict.note_reseed(PYTHON)
     scope.python_stale = False
     target = _route_python(scope)
     # Random.seed also clears the target's gauss_next.
@@ -335,11 +340,14 @@ def _install_python() -> None:
             if scope is None:
                 return method(inst, *args, **kwargs)
             # The task chose its own state: don't overwrite it on the next draw.
+            if _strict.active and scope.python_stale:
+                _strict.note_reseed(PYTHON)
             scope.python_stale = False
             target = _route_python(scope)
             if not scope.private:
                 inst.gauss_next = None
-            return method(target, *args, **kwargs)
+            # Looked up per call (seeding is rare): strict mode wraps Random.seed.
+            return getattr(cls, name)(target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -363,11 +371,13 @@ def _route_numpy(scope: _Scope) -> Any:
     target = scope.np
     if target is None:
         spares = local.state.np_spares
-        target = scope.np = spares.pop() if spares else np.random.RandomState()
+        target = scope.np = spares.pop() if spares else np.random.RandomState(0)  # as above
     return target
 
 
 def _seed_numpy(scope: _Scope) -> Any:
+    if _strict.active:
+        _strict.note_reseed(NUMPY)
     scope.numpy_stale = False
     target = _route_numpy(scope)
     # Also clears the target's cached second normal (has_gauss).
@@ -409,6 +419,8 @@ def _make_lazy_randomstate_class() -> type:
             scope = tls.state.scope if active else None
             if scope is None:
                 return method(own, *args, **kwargs)
+            if _strict.active and scope.numpy_stale:
+                _strict.note_reseed(NUMPY)
             scope.numpy_stale = False
             return method(_route_numpy(scope), *args, **kwargs)
 
@@ -478,6 +490,8 @@ def _install_bit_generator_access(mtrand: Any) -> None:
     def set_bit_generator(bitgen: Any) -> None:
         scope = tls.state.scope if _P.active else None
         if scope is not None:
+            if _strict.active and scope.numpy_stale:
+                _strict.note_reseed(NUMPY)
             scope.numpy_stale = False
             target = _route_numpy(scope)
         else:

@@ -1,6 +1,6 @@
 """``seedpool run`` and ``seedpool check``: seed an unmodified program, and test it.
 
-``seedpool run [--seed S] [--record FILE] [--replay FILE] [--pools] -- CMD ...``
+``seedpool run [--seed S] [--record FILE] [--replay FILE] [--pools] [--strict [warn|error]] -- CMD ...``
     Replaces itself (``exec``) by ``CMD`` with the environment of
     :func:`seedpool._bootstrap.child_env`: every Python process of the program is
     seeded at start-up from its own node -- the program itself from the root, the k-th
@@ -10,14 +10,16 @@
     2 a usage error (bad option, seed, record or replay file), 126 ``CMD`` is not
     executable, 127 ``CMD`` was not found.
 
-``seedpool check [--seed S] [--runs N] [--vary-workers 1,4] [--outputs PATH ...] -- CMD ...``
+``seedpool check [--seed S] [--runs N] [--vary-workers 1,4] [--outputs PATH ...] [--strict] -- CMD ...``
     Runs ``CMD`` that way N times (plus once per worker count, with
     ``SEEDPOOL_WORKERS`` set), compares stdout and the output files by SHA-256, and
     prints the first difference. Each run is its own session (process group): on a
     timeout or Ctrl-C the whole group is killed, and whatever a run leaves behind is
     killed when it ends. Output goes to files, never to memory: memory use does not
-    grow with ``--runs`` or the output's size. Exit status: 0 every run matched, 1 a
-    difference, 2 a usage error, 3 a run failed (non-zero exit, timeout, or ``CMD``
+    grow with ``--runs`` or the output's size. With ``--strict``, one run in strict mode
+    comes first: its reports, from every process, are listed as ``file:line: what`` with
+    a count, and any report ends the check with status 1. Exit status: 0 every run
+    matched, 1 a difference (or a strict-mode report), 2 a usage error, 3 a run failed (non-zero exit, timeout, or ``CMD``
     cannot be started), 130 interrupted.
 """
 
@@ -35,6 +37,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
+
+from ._strict import ENV_STRICT, ENV_STRICT_LOG
 
 __all__ = ["main_run", "main_check", "first_difference"]
 
@@ -76,6 +80,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--pools", action="store_true",
                    help="replace multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor "
                         "by seedpool's task-keyed pools")
+    p.add_argument("--strict", nargs="?", const="warn", choices=("warn", "error"),
+                   help="strict mode for every process of the run (SEEDPOOL_STRICT): report "
+                        "(warn, the default) or raise at (error) randomness that escapes the tasks' keys")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the program, after --")
     return p
 
@@ -117,6 +124,8 @@ def main_run(argv: Sequence[str]) -> int:
         print(f"seedpool run: seed {tree_to_env(root)} (pass --seed to fix it)", file=sys.stderr)
     env = child_env(os.environ, seed_env=tree_to_env(root), pools=args.pools, record=record,
                     hash_seed=_hash_seed(root))
+    if args.strict:
+        env[ENV_STRICT] = args.strict
     if record:
         try:
             Recorder(record).start(root, argv=command, environ=env)
@@ -255,7 +264,7 @@ def _check_parser() -> argparse.ArgumentParser:
         prog="seedpool check",
         description="Run a program several times under seedpool run and check that its stdout "
                     "and output files are identical every time.",
-        epilog="exit status: 0 all runs matched, 1 they differ, 2 usage error, 3 a run failed, "
+        epilog="exit status: 0 all runs matched, 1 they differ (or --strict found reports), 2 usage error, 3 a run failed, "
                "130 interrupted. "
                "example: seedpool check --runs 2 --vary-workers 1,4 --outputs out.csv -- python sim.py",
     )
@@ -268,6 +277,9 @@ def _check_parser() -> argparse.ArgumentParser:
                    help="files the program writes, compared by content")
     p.add_argument("--pools", action="store_true", help="as for seedpool run")
     p.add_argument("--timeout", type=_seconds, default=None, help="seconds allowed per run (> 0)")
+    p.add_argument("--strict", action="store_true",
+                   help="first run the program once in strict mode (SEEDPOOL_STRICT=warn), list every "
+                        "report from every process as file:line: what, and exit 1 if there is any")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the program, after --")
     return p
 
@@ -458,10 +470,50 @@ def main_check(argv: Sequence[str]) -> int:
               "multiprocessing and concurrent.futures pools ignore it unless --pools makes them "
               "seedpool's", file=err)
     try:
+        if args.strict:
+            status = _strict_run(dict(base), command, args.timeout)
+            if status:
+                return status
         return _check_runs(runs, command, args.outputs, args.timeout, bool(counts and not args.pools))
     except KeyboardInterrupt:
         err.write("\nseedpool check: interrupted; the running program and its children were stopped\n")
         return 130
+
+
+def _strict_run(env: Dict[str, str], command: List[str], timeout: Optional[float]) -> int:
+    """One run with ``SEEDPOOL_STRICT=warn``; every process appends its reports to one
+    log. Prints them counted by place; 0 if there were none, 1 if any, 3 if the run failed."""
+    import json
+
+    err = sys.stderr
+    with tempfile.TemporaryDirectory(prefix="seedpool-strict-") as tmp:
+        log = os.path.join(tmp, "reports.jsonl")
+        run = _Run("strict run", dict(env, **{ENV_STRICT: "warn", ENV_STRICT_LOG: log}))
+        _execute(run, command, [], os.path.join(tmp, "run"), timeout)
+        if run.returncode != 0:
+            err.write(f"  [strict] {run.label}  FAILED\n")
+            print(_describe_failure(run), file=err)
+            return 3
+        places: Dict[Tuple[str, int, str], List[Any]] = {}
+        try:
+            with open(log, encoding="utf-8", errors="surrogateescape") as fh:
+                for line in fh:
+                    try:
+                        r = json.loads(line)
+                        place = (str(r["file"]), int(r["line"]), str(r["what"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a killed process
+                    places.setdefault(place, []).append(r.get("task"))
+        except FileNotFoundError:
+            pass
+    if not places:
+        err.write(f"  [strict] {run.label}  {run.seconds:6.2f}s  no randomness escaped the tasks' keys\n")
+        return 0
+    total = sum(len(tasks) for tasks in places.values())
+    print(f"seedpool check --strict: {total} report(s) at {len(places)} place(s):")
+    for (filename, lineno, what), tasks in sorted(places.items()):
+        print(f"{filename}:{lineno}: {what} [{len(tasks)} task(s), e.g. {tasks[0]}]")
+    return 1
 
 
 def _check_runs(runs: List[_Run], command: List[str], outputs: List[str], timeout: Optional[float],

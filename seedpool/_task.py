@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import _backends as _registry
-from . import _context, _lazy
+from . import _context, _lazy, _strict
 from ._backends._rng import generator_from_words
 from ._keys import POOLS, RNG
 from ._tree import SeedTree
@@ -64,12 +64,13 @@ class Task:
 
     # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
     # _pools and _saved are only set when used.
-    __slots__ = ("_node", "_pools", "_previous", "_saved", "_token", "generator", "restore", "words")
+    __slots__ = ("_node", "_pools", "_previous", "_saved", "_strict", "_token", "generator", "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
     _pools: Iterator[int]
     _saved: list
+    _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
         self.words = words
@@ -111,12 +112,19 @@ class Task:
     def __enter__(self) -> Task:
         self._token = _lazy.begin(self.words, self.restore, self.private)
         self._previous = _context.set_task_provider(self)
+        if _strict.active:
+            # Escaped draws are only seen where the task's draws go to the process's
+            # own generators (not a thread's or a restoring scope's private ones).
+            scope: Any = _lazy.current_scope()
+            self._strict = _strict.task_begin(
+                self.node, shared_streams=not scope.private and not self.restore,
+                python_stale=scope.python_stale, numpy_stale=scope.numpy_stale)
         eager = _registry._eager
         if eager:
             try:
                 self._seed_eager(eager)
             except BaseException:
-                self.__exit__(None, None, None)
+                self.__exit__(BaseException, None, None)  # no strict check: the error wins
                 raise
         return self
 
@@ -146,6 +154,20 @@ class Task:
                     backend.seed_words(self.words(backend.name)[: backend.n_words])
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        checking = getattr(self, "_strict", None)
+        if checking is not None:
+            del self._strict
+            if exc_type is None:
+                try:
+                    _strict.task_end(checking)  # may raise UnseededRandomnessError
+                except BaseException:
+                    self._exit()
+                    raise
+            else:  # the task's own error is the one to see
+                _strict.drop(checking)
+        self._exit()
+
+    def _exit(self) -> None:
         _context.set_task_provider(self._previous)
         _lazy.end(self._token)
         if self.restore:

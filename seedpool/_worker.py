@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _context, _lazy
+from . import _context, _lazy, _strict
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
@@ -219,6 +219,8 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     try:
         with Task(state.words, state.task_node):
+            if _strict.active:
+                _strict.set_function(func)  # escaped draws are reported at its definition
             return func(*args, **kwargs)
     finally:
         state.call = state.task_index = None
