@@ -110,7 +110,13 @@ def get_state() -> dict:
 
 
 def set_state(state: dict) -> None:
-    """Restore a state captured by :func:`get_state`."""
+    """Restore a state captured by :func:`get_state`.
+
+    Parameters
+    ----------
+    state : dict
+        The dict returned by :func:`get_state`.
+    """
     if not isinstance(state, dict) or "cpu" not in state:
         raise TypeError(
             f"state must be the dict returned by seedpool.torch.get_state() (got {type(state).__name__})"
@@ -285,7 +291,15 @@ def worker_init_fn(
 ) -> WorkerSeeder:
     """Return a :class:`WorkerSeeder`: the ``worker_init_fn`` (with ``.generator``).
 
-    Same parameters as :class:`WorkerSeeder`.
+    Parameters
+    ----------
+    seed, rank, epoch, generators, init_fn
+        As for :class:`WorkerSeeder`.
+
+    Returns
+    -------
+    WorkerSeeder
+        Pass it as ``worker_init_fn=`` and its ``.generator`` as ``generator=``.
 
     Examples
     --------
