@@ -208,8 +208,14 @@ def _section_tf_dropout() -> list[str]:
     def masks(make: Callable[[], Any]) -> list[str]:
         with strategy.scope():
             layer = make()
-        # In a tf.function, as in training (eager strategy.run only adds overhead warnings).
-        out = tf.function(lambda: strategy.run(lambda: layer(tf.ones([16]), training=True)))()
+        def replica_step() -> Any:
+            return layer(tf.ones([16]), training=True)
+
+        @tf.function  # as in training (an eager strategy.run only adds overhead warnings)
+        def step() -> Any:
+            return strategy.run(replica_step)
+
+        out = step()
         return ["".join("1" if v else "0" for v in t.numpy()) for t in strategy.experimental_local_results(out)]
 
     plain = masks(lambda: keras.layers.Dropout(0.5, seed=TF_SEED))
