@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import runpy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,8 +181,12 @@ def _stdlib_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any,
 
 def _make_figures(app: Sphinx) -> None:
     GENERATED.mkdir(exist_ok=True)
+    # Imported as real modules (not run as scripts): their pools pickle module functions.
+    figures = str(DOCS / "figures")
+    if figures not in sys.path:
+        sys.path.insert(0, figures)
     for script in sorted((DOCS / "figures").glob("*.py")):
-        runpy.run_path(str(script), run_name="__docs__")["main"](GENERATED)
+        importlib.import_module(script.stem).main(GENERATED)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
