@@ -265,7 +265,7 @@ def _section_tf_data() -> list[str]:
         )
         seeded.append(digest(ds))
     return [
-        f"8. tf.data: map(x + random noise, num_parallel_calls=4) over 200 elements, built 3 times (hash of the values)",
+        "8. tf.data: map(x + random noise, num_parallel_calls=4) over 200 elements, built 3 times (hash of the values)",
         f"   tf.random.set_seed({TF_SEED}) + tf.random.uniform:  " + "  ".join(stateful),
         "   " + _verdict(len(set(stateful)) == 1, "stateful map identical",
                          f"{len(set(stateful))} different results: the parallel calls race for the op's state"),
