@@ -177,7 +177,7 @@ def _section_tf_op_order() -> list[str]:
     run2 = tf.random.uniform([3]).numpy()
     moved = bool((run1 != run2).any())
 
-    seed = SeedTree(TF_SEED).child("noise").tf_seed()
+    seed = SeedTree(TF_SEED).tf_seed()  # int64 [2]: the root's own stateless seed
     fix1 = tf.random.stateless_uniform([3], seed=seed).numpy()
     tf.random.normal([1])
     fix2 = tf.random.stateless_uniform([3], seed=seed).numpy()
@@ -187,7 +187,7 @@ def _section_tf_op_order() -> list[str]:
         f"   run 1: {_tf_values(run1)}",
         f"   run 2: {_tf_values(run2)}",
         "   " + _verdict(not moved, "unchanged", "the seeded values moved: op seeds follow op-creation order"),
-        f"   stateless_uniform([3], seed=SeedTree({TF_SEED}).child('noise').tf_seed())",
+        f"   tf.random.stateless_uniform([3], seed=SeedTree({TF_SEED}).tf_seed())",
         f"   run 1: {_tf_values(fix1)}",
         f"   run 2: {_tf_values(fix2)}",
         "   " + _verdict(same, "identical: a stateless op's values depend only on its seed", "stateless values moved"),
