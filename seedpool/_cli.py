@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 __all__ = ["main"]
 
 _COMMANDS = {
-    "demo": ("seedpool._demo", "main", "show the fork/seed bugs and the fix with real worker processes"),
+    "demo": ("seedpool._demo", "main", "show the fork/seed bugs and the fix with real worker processes (--tensorflow: TF too)"),
     "run": ("seedpool._run", "main_run", "run a script with every RNG seeded and the seed propagated to child processes"),
     "check": ("seedpool._run", "main_check", "run a script several times and report whether its outputs match"),
 }

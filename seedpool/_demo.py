@@ -156,10 +156,158 @@ def _section_schedule() -> list[str]:
     ]
 
 
+# -- TensorFlow (``seedpool demo --tensorflow``) ------------------------------------------
+# TensorFlow is imported inside these functions only: ``seedpool demo`` and pytest's
+# doctest collection of this module must not pay its import (seconds, ~500 MiB).
+TF_SEED = 1234
+
+
+def _tf_values(values: Any) -> str:
+    return "  ".join(f"{float(v):.6f}" for v in values)
+
+
+def _section_tf_op_order() -> list[str]:
+    import tensorflow as tf
+
+    from ._tree import SeedTree
+
+    tf.random.set_seed(TF_SEED)
+    run1 = tf.random.uniform([3]).numpy()
+    tf.random.set_seed(TF_SEED)
+    tf.random.normal([1])  # one extra random op, created before: e.g. a new augmentation
+    run2 = tf.random.uniform([3]).numpy()
+    moved = bool((run1 != run2).any())
+
+    seed = SeedTree(TF_SEED).tf_seed()  # int64 [2]: the root's own stateless seed
+    fix1 = tf.random.stateless_uniform([3], seed=seed).numpy()
+    tf.random.normal([1])
+    fix2 = tf.random.stateless_uniform([3], seed=seed).numpy()
+    same = bool((fix1 == fix2).all())
+    return [
+        f"6. tf.random.set_seed({TF_SEED}) then tf.random.uniform([3]); run 2 creates one extra random op first",
+        f"   run 1: {_tf_values(run1)}",
+        f"   run 2: {_tf_values(run2)}",
+        "   " + _verdict(not moved, "unchanged", "the seeded values moved: op seeds follow op-creation order"),
+        f"   tf.random.stateless_uniform([3], seed=SeedTree({TF_SEED}).tf_seed())",
+        f"   run 1: {_tf_values(fix1)}",
+        f"   run 2: {_tf_values(fix2)}",
+        "   " + _verdict(same, "identical: a stateless op's values depend only on its seed", "stateless values moved"),
+    ]
+
+
+def _section_tf_dropout() -> list[str]:
+    import keras
+    import tensorflow as tf
+
+    from seedpool.tensorflow import ReplicaDropout
+
+    from ._tree import SeedTree
+
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
+    strategy = tf.distribute.MirroredStrategy(devices=devices)
+
+    def masks(make: Callable[[], Any]) -> list[str]:
+        with strategy.scope():
+            layer = make()
+        def replica_step() -> Any:
+            return layer(tf.ones([16]), training=True)
+
+        @tf.function  # as in training (an eager strategy.run only adds overhead warnings)
+        def step() -> Any:
+            return strategy.run(replica_step)
+
+        out = step()
+        return ["".join("1" if v else "0" for v in t.numpy()) for t in strategy.experimental_local_results(out)]
+
+    plain = masks(lambda: keras.layers.Dropout(0.5, seed=TF_SEED))
+    ours1 = masks(lambda: ReplicaDropout(0.5, seed=SeedTree(TF_SEED)))
+    ours2 = masks(lambda: ReplicaDropout(0.5, seed=SeedTree(TF_SEED)))
+    ok = len(set(ours1)) == len(ours1) and ours1 == ours2
+
+    def row(label: str, m: list[str]) -> str:
+        return f"   {label:<29}" + "  ".join(f"replica {r}: {mask}" for r, mask in enumerate(m))
+
+    return [
+        f"7. Dropout(0.5) under MirroredStrategy on {len(devices)} logical CPU devices (1 = unit kept)",
+        row("keras.layers.Dropout", plain),
+        "   " + _verdict(len(set(plain)) == len(plain), "distinct masks",
+                         "every replica drops the same units: the layer's seed is a mirrored variable"),
+        row("ReplicaDropout", ours1),
+        row("ReplicaDropout, built again", ours2),
+        "   " + _verdict(ok, "a different mask per replica, the same every time it is built with the seed",
+                         "unexpected"),
+    ]
+
+
+def _section_tf_data() -> list[str]:
+    import tensorflow as tf
+
+    from seedpool.tensorflow import seeded_map
+
+    from ._tree import SeedTree
+
+    def digest(ds: Any) -> str:
+        return _digest([round(float(x), 6) for x in ds.as_numpy_iterator()])
+
+    stateful = []
+    for _ in range(3):
+        tf.random.set_seed(TF_SEED)
+        ds = tf.data.Dataset.range(200).map(
+            lambda x: tf.cast(x, tf.float32) + tf.random.uniform([]), num_parallel_calls=4, deterministic=True
+        )
+        stateful.append(digest(ds))
+    seeded = []
+    for _ in range(3):
+        ds = seeded_map(
+            tf.data.Dataset.range(200),
+            lambda x, seed: tf.cast(x, tf.float32) + tf.random.stateless_uniform([], seed=seed),
+            SeedTree(TF_SEED),
+            num_parallel_calls=4,
+        )
+        seeded.append(digest(ds))
+    return [
+        "8. tf.data: map(x + random noise, num_parallel_calls=4) over 200 elements, built 3 times (hash of the values)",
+        f"   tf.random.set_seed({TF_SEED}) + tf.random.uniform:  " + "  ".join(stateful),
+        "   " + _verdict(len(set(stateful)) == 1, "stateful map identical",
+                         f"{len(set(stateful))} different results: the parallel calls race for the op's state"),
+        "   seedpool.tensorflow.seeded_map + stateless op: " + "  ".join(seeded),
+        "   " + _verdict(len(set(seeded)) == 1, "identical every time, and the map stays parallel",
+                         "seeded_map differed"),
+    ]
+
+
+def _tensorflow_sections() -> list[Callable[[], list[str]]]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    # Two logical CPU devices for MirroredStrategy; must happen before TF's first op.
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    print(f"TensorFlow {tf.__version__}: randomness in ops, replicas and input pipelines\n")
+    return [_section_tf_op_order, _section_tf_dropout, _section_tf_data]
+
+
+def _tensorflow_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+USAGE = "usage: seedpool demo [--tensorflow]"
+
+
 def main(argv: Sequence[str] = ()) -> int:
-    """Run every section and print the table; returns 0."""
-    if argv:
-        print("usage: seedpool demo", file=sys.stderr)
+    """Run every section and print the table; returns the exit code.
+
+    ``--tensorflow`` adds TensorFlow's half of the story (sections 6-8).
+    """
+    args = list(argv)
+    with_tf = "--tensorflow" in args
+    if [a for a in args if a != "--tensorflow"]:
+        print(USAGE, file=sys.stderr)
+        return 2
+    if with_tf and not _tensorflow_installed():
+        print("seedpool demo --tensorflow needs TensorFlow: pip install 'seedpool[tensorflow]'", file=sys.stderr)
         return 2
     print("seedpool demo: randomness in worker processes (each value drawn in a real worker)\n")
     sections = [_section_fork, _section_spawn_top_level_seed, _section_additive, _section_tree, _section_schedule]
@@ -168,4 +316,14 @@ def main(argv: Sequence[str] = ()) -> int:
             continue
         print("\n".join(section()))
         print()
+    if with_tf:
+        # After the numpy sections: their pools fork, and a forked TensorFlow is unsafe.
+        for section in _tensorflow_sections():
+            print("\n".join(section()), flush=True)
+            print()
+    elif _tensorflow_installed():
+        print("TensorFlow's half (op seeds, replicas, tf.data): seedpool demo --tensorflow")
+    else:
+        print("TensorFlow's half (op seeds, replicas, tf.data): pip install 'seedpool[tensorflow]', "
+              "then seedpool demo --tensorflow")
     return 0

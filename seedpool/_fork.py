@@ -192,6 +192,11 @@ def unregister_generator(generator: np.random.Generator) -> None:
     """Stop reseeding ``generator`` in children (a no-op if it was not registered).
 
     The indices of Generators registered after it shift down by one.
+
+    Parameters
+    ----------
+    generator : numpy.random.Generator
+        A Generator passed to :func:`register_generator` before.
     """
     with _lock:
         _generators[:] = [g for g in _generators if g is not generator]

@@ -20,7 +20,7 @@ over 2048 bits is stored as ``"0x..."`` hex (decimal conversion of such ints is 
 by ``sys.set_int_max_str_digits``).
 
 Loading reads the header first and then one line at a time (each at most
-:data:`MAX_LINE` bytes), only from a regular file, and validates every line before
+``MAX_LINE`` bytes), only from a regular file, and validates every line before
 returning anything; a malformed, foreign or newer-version file raises
 :class:`RecordError` (a ``ValueError``) that names the file, the line and what was wrong.
 """
@@ -397,7 +397,7 @@ class SeedRecord:
             ``path`` is not a str, bytes or path-like object.
         RecordError
             The file is not a valid seedpool record of a supported version, or not a
-            regular file, or has a line over :data:`MAX_LINE` bytes.
+            regular file, or has a line over ``MAX_LINE`` bytes.
         OSError
             The file cannot be opened.
         """

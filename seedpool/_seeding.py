@@ -122,6 +122,12 @@ class RNGState(dict):
 def get_state(backends: Iterable[str] | str | None = None) -> RNGState:
     """Capture the state of the given backends (default: every one in use).
 
+    Parameters
+    ----------
+    backends : str, iterable of str or None
+        Backend names (``"python"``, ``"numpy"``, ``"rng"``, ``"tensorflow"``,
+        ``"torch"``); ``None`` takes every backend in use.
+
     Returns
     -------
     RNGState
@@ -132,6 +138,11 @@ def get_state(backends: Iterable[str] | str | None = None) -> RNGState:
 
 def set_state(state: RNGState) -> None:
     """Restore a snapshot taken by :func:`get_state`.
+
+    Parameters
+    ----------
+    state : RNGState
+        The snapshot returned by :func:`get_state`.
 
     Raises
     ------
@@ -172,6 +183,19 @@ def isolate(seed: SeedLike = None, *, backends: Iterable[str] | str | None = Non
     The state of every backend in use is captured on entry and restored on exit (also
     on an exception). With ``seed``, the backends are seeded from it inside the block
     (without changing the process's default root or ``SEEDPOOL_SEED``).
+
+    Parameters
+    ----------
+    seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
+        Seed the backends from this root inside the block; ``None`` leaves them as they
+        are (the block only gets its state restored afterwards).
+    backends : str, iterable of str or None
+        Backend names to capture, restore and seed; ``None`` takes every one in use.
+
+    Yields
+    ------
+    SeedTree or None
+        The node the block was seeded from, or ``None`` without ``seed``.
 
     Examples
     --------

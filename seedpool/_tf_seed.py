@@ -52,7 +52,13 @@ def _keras_global_state() -> Any:
 
 
 def seed_words(words: np.ndarray) -> None:
-    """Seed TensorFlow and Keras from four uint32 words (the ``"tensorflow"`` backend)."""
+    """Seed TensorFlow and Keras from four uint32 words (the ``"tensorflow"`` backend).
+
+    Parameters
+    ----------
+    words : numpy.ndarray
+        Four uint32 words, e.g. ``node.generate_state(4)``.
+    """
     global _global_seed
     w = [int(x) for x in np.asarray(words, dtype=np.uint32).ravel()]
     if len(w) != 4:
@@ -142,7 +148,13 @@ def get_state() -> dict:
 
 
 def set_state(state: dict) -> None:
-    """Restore a snapshot taken by :func:`get_state`."""
+    """Restore a snapshot taken by :func:`get_state`.
+
+    Parameters
+    ----------
+    state : dict
+        The dict returned by :func:`get_state`.
+    """
     global _global_seed
     if not isinstance(state, dict) or "op_seed_rng" not in state:
         raise TypeError(

@@ -239,7 +239,15 @@ def worker_init_fn(
 ) -> WorkerSeeder:
     """Return a :class:`WorkerSeeder`: the ``worker_init_fn`` (with ``.generator``).
 
-    Same parameters as :class:`WorkerSeeder`.
+    Parameters
+    ----------
+    seed, rank, epoch, generators, init_fn
+        As for :class:`WorkerSeeder`.
+
+    Returns
+    -------
+    WorkerSeeder
+        Pass it as ``worker_init_fn=`` and its ``.generator`` as ``generator=``.
 
     Examples
     --------

@@ -48,7 +48,13 @@ def get_state() -> dict:
 
 
 def set_state(state: dict) -> None:
-    """Restore a state captured by :func:`get_state`."""
+    """Restore a state captured by :func:`get_state`.
+
+    Parameters
+    ----------
+    state : dict
+        The dict returned by :func:`get_state`.
+    """
     if not isinstance(state, dict) or "cpu" not in state:
         raise TypeError(
             f"state must be the dict returned by seedpool.torch.get_state() (got {type(state).__name__})"

@@ -1,0 +1,199 @@
+"""Sphinx extension for seedpool's site: pages generated from the code, so they cannot drift.
+
+Directives (usable from MyST as ```` ```{seedpool-key-layout} ```` etc.):
+
+``seedpool-key-layout``
+    The key-layout table, one row per :data:`seedpool._keys.LAYOUT` entry.
+``seedpool-key-constants``
+    Every key constant of :mod:`seedpool._keys` with its value.
+``seedpool-api``
+    The API reference: for each public module that can be imported, an autosummary
+    table and the autodoc entry of every name in its ``__all__``. A name added to an
+    ``__all__`` (or a new public module listed in :data:`PUBLIC_MODULES`) appears with
+    no edit to the pages.
+
+On ``builder-inited`` the figure scripts in ``docs/figures/`` run and write their PNGs
+into ``docs/_generated/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+__all__ = ["PUBLIC_MODULES", "available_modules", "public_names", "api_rst", "layout_rst", "setup"]
+
+#: Every public module, in the order the API page shows them. Modules not yet present
+#: (or whose framework is not installed) are skipped, so later engines slot in.
+PUBLIC_MODULES = (
+    "seedpool",
+    "seedpool.torch",
+    "seedpool.keras",
+    "seedpool.tensorflow",
+    "seedpool.joblib",
+    "seedpool.dask",
+    "seedpool.ray",
+)
+
+DOCS = Path(__file__).resolve().parent.parent
+GENERATED = DOCS / "_generated"
+
+
+def available_modules() -> list[str]:
+    """The public modules that exist in this checkout and import here."""
+    found = []
+    for name in PUBLIC_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(name)
+    return found
+
+
+def public_names(module: str) -> list[str]:
+    """The names of ``module.__all__``, in its order."""
+    return list(importlib.import_module(module).__all__)
+
+
+def _kind(obj: Any) -> str:
+    if inspect.isclass(obj):
+        return "exception" if issubclass(obj, BaseException) else "class"
+    if callable(obj):
+        return "function"
+    return "data"
+
+
+def api_rst(module: str) -> list[str]:
+    """reST for one module's section of the API reference."""
+    mod = importlib.import_module(module)
+    names = public_names(module)
+    title = f"``{module}``"
+    lines = [title, "-" * len(title), "", f".. currentmodule:: {module}", ""]
+    summary = (mod.__doc__ or "").strip().split("\n\n")[0]
+    if summary:
+        lines += [summary, ""]
+    lines += [".. autosummary::", "    :nosignatures:", ""]
+    lines += [f"    {name}" for name in names]
+    lines.append("")
+    for name in names:
+        kind = _kind(getattr(mod, name))
+        directive = {"class": "autoclass", "exception": "autoexception", "function": "autofunction",
+                     "data": "autodata"}[kind]
+        lines += [f".. {directive}:: {name}"]
+        if kind == "class":
+            lines += ["    :members:"]
+        lines.append("")
+    return lines
+
+
+def layout_rst() -> list[str]:
+    """reST list-table of :data:`seedpool._keys.LAYOUT`."""
+    from seedpool import _keys
+
+    lines = [".. list-table::", "    :header-rows: 1", "    :widths: 35 45 20", "",
+             "    * - component", "      - key path", "      - derived in"]
+    for key in _keys.LAYOUT:
+        lines += [f"    * - {key.component}", f"      - ``{key.path}``", f"      - ``{key.module}``"]
+    return lines + [""]
+
+
+def _constants_rst() -> list[str]:
+    from seedpool import _keys
+
+    lines = [".. list-table::", "    :header-rows: 1", "", "    * - constant", "      - key"]
+    for name in _keys.__all__:
+        value = getattr(_keys, name)
+        if isinstance(value, str):
+            lines += [f"    * - ``{name}``", f"      - ``{value!r}``"]
+    return lines + [""]
+
+
+class _GeneratedRst(SphinxDirective):
+    has_content = False
+
+    def lines(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        container = nodes.container()
+        source = self.get_source_info()[0]
+        content = StringList(self.lines(), source=f"{source} (generated)")
+        self.state.nested_parse(content, self.content_offset, container, match_titles=True)
+        return container.children
+
+
+class KeyLayout(_GeneratedRst):
+    def lines(self) -> list[str]:
+        self.env.note_dependency(str(DOCS.parent / "seedpool" / "_keys.py"))
+        return layout_rst()
+
+
+class KeyConstants(_GeneratedRst):
+    def lines(self) -> list[str]:
+        self.env.note_dependency(str(DOCS.parent / "seedpool" / "_keys.py"))
+        return _constants_rst()
+
+
+class Api(_GeneratedRst):
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for module in available_modules():
+            out += api_rst(module)
+        return out
+
+
+def _stdlib_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Show a docstring borrowed from the standard library verbatim.
+
+    The drop-ins borrow the stdlib's docstrings (``submit.__doc__ =
+    Executor.submit.__doc__``); those are Google-style text, not reST, and would not
+    parse. They are replaced by a pointer to the stdlib method.
+    """
+    if what != "method" or not lines:
+        return
+    owner_name, _, attr = name.rpartition(".")
+    try:
+        owner = importlib.import_module(owner_name.rpartition(".")[0])
+        owner = getattr(owner, owner_name.rpartition(".")[2])
+    except (ImportError, AttributeError):
+        return
+    for base in inspect.getmro(owner)[1:]:
+        if base.__module__.split(".")[0] in ("concurrent", "multiprocessing", "multiprocess"):
+            theirs = getattr(base, attr, None)
+            if theirs is not None and inspect.getdoc(theirs) == inspect.getdoc(obj):
+                where = f"{base.__module__}.{base.__qualname__}.{attr}"
+                lines[:] = [f"The standard library's ``{where}`` (same signature, result and "
+                            "exceptions), with each task seeded as described for the class.", ""]
+                return
+
+
+def _make_figures(app: Sphinx) -> None:
+    GENERATED.mkdir(exist_ok=True)
+    # Imported as real modules (not run as scripts): their pools pickle module functions.
+    figures = str(DOCS / "figures")
+    if figures not in sys.path:
+        sys.path.insert(0, figures)
+    for script in sorted((DOCS / "figures").glob("*.py")):
+        importlib.import_module(script.stem).main(GENERATED)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("seedpool-key-layout", KeyLayout)
+    app.add_directive("seedpool-key-constants", KeyConstants)
+    app.add_directive("seedpool-api", Api)
+    app.connect("builder-inited", _make_figures)
+    # Before numpydoc (priority 500) parses the docstring.
+    app.connect("autodoc-process-docstring", _stdlib_docstring, priority=100)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
