@@ -180,11 +180,16 @@ class KeyedTasks:
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any]) -> WorkerConfig:
         self._seedpool_dill = is_dill_context(context)
-        self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
+        self._start_numbering()
         return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs))
+
+    def _start_numbering(self) -> None:
+        """Start the call counter (alone, for engines whose workers are not ours:
+        ``seedpool.dask``, ``seedpool.ray``)."""
+        self._calls = itertools.count()
+        self._calls_lock = threading.Lock()
 
     def _next_call(self) -> int:
         with self._calls_lock:
