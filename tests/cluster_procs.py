@@ -48,8 +48,11 @@ def kill_marked(tag: str) -> int:
     return len(left)
 
 
-def run_cluster_script(script: str, *args: str, env: Optional[dict] = None, timeout: float = 300) -> Any:
-    """Run ``tests/scripts/<script>`` with ``args``; return the JSON its last stdout line holds."""
+def run_cluster_script(script: Any, *args: str, env: Optional[dict] = None, timeout: float = 300,
+                       parse_json: bool = True) -> Any:
+    """Run ``tests/scripts/<script>`` (or the path ``script``) with ``args``; return the JSON
+    its last stdout line holds, or its whole stdout with ``parse_json=False``."""
+    path = Path(script) if isinstance(script, Path) else TESTS / "scripts" / script
     tag = uuid.uuid4().hex
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(REPO), full_env.get("PYTHONPATH", "")])
@@ -59,7 +62,7 @@ def run_cluster_script(script: str, *args: str, env: Optional[dict] = None, time
     full_env[MARKER] = tag
     if env:
         full_env.update(env)
-    proc = subprocess.Popen([sys.executable, str(TESTS / "scripts" / script), *args], env=full_env,
+    proc = subprocess.Popen([sys.executable, str(path), *args], env=full_env,
                             cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -77,5 +80,7 @@ def run_cluster_script(script: str, *args: str, env: Optional[dict] = None, time
         kill_marked(tag)
     if proc.returncode != 0:
         raise AssertionError(f"{script} {' '.join(args)} failed ({proc.returncode}):\n{err[-6000:]}")
+    if not parse_json:
+        return out
     lines = [line for line in out.splitlines() if line.strip()]
     return json.loads(lines[-1])

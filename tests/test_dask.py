@@ -109,3 +109,13 @@ def test_engines_import_only_their_own_engine():
     assert out.split() == ["[]", "False"]
     out = run_python("import sys, seedpool.ray; print('distributed' in sys.modules)")
     assert out.split() == ["False"]
+
+
+def test_example_prints_equal_hashes_for_pool_and_cluster():
+    from cluster_procs import REPO
+
+    out = run_cluster_script(REPO / "examples" / "dask_cluster.py", "--tasks", "24", "--points", "5000",
+                             "--threads", "2", parse_json=False)
+    hashes = [line.split("sha256 ")[1] for line in out.splitlines() if "sha256" in line]
+    assert len(hashes) == 2 and hashes[0] == hashes[1], out
+    assert out.splitlines()[-1] == "identical"
