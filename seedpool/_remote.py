@@ -100,21 +100,26 @@ class KeyedCall:
 
     def node(self, index: int) -> SeedTree:
         """The node task ``index`` of this call is seeded from."""
-        return self.root.child(TASKS, self.call, index)
+        return self._words().parent.child(index)
 
-    def _run(self, index: int, args: Any, kwargs: Any) -> Any:
-        if self.record:
-            record_node(self.record, self.node(index), "task", task=index)
+    def _words(self) -> BlockWords:
         block = self._block
         if block is None:
             # One object per unpickled call: a Ray batch shares it, so consecutive items
             # derive their words a block at a time, as in a local pool worker.
             block = self._block = BlockWords(self.root.child(TASKS, self.call))
+        return block
+
+    def _run(self, index: int, args: Any, kwargs: Any) -> Any:
+        block = self._words()
+        node = block.parent.child(index)
+        if self.record:
+            record_node(self.record, node, "task", task=index)
 
         def words(name: str) -> np.ndarray:
-            return block.get(index, name)  # type: ignore[union-attr]
+            return block.get(index, name)
 
-        with task_scope(self.node(index), words=words):
+        with task_scope(node, words=words):
             return self.func(*args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -43,16 +43,21 @@ _PLUGIN_NAME = "seedpool"
 class _DaskCall(KeyedCall):
     """A :class:`KeyedCall` Dask can name and tokenize without pickling it."""
 
-    __slots__ = ()
+    __slots__ = ("_token",)
 
     @property
     def __name__(self) -> str:  # Dask names a task's key after its function
         return getattr(self.func, "__name__", type(self.func).__name__)
 
     def __dask_tokenize__(self) -> Any:
-        from dask.base import tokenize
+        # Called once per item by client.map: tokenize the function once.
+        token = getattr(self, "_token", None)
+        if token is None:
+            from dask.base import tokenize
 
-        return ("seedpool", tokenize(self.func), self.root.entropy, self.root.path, self.call, self.mode)
+            token = self._token = ("seedpool", tokenize(self.func), self.root.entropy, self.root.path,
+                                   self.call, self.mode)
+        return token
 
 
 class SeedpoolWorkerPlugin(WorkerPlugin):
