@@ -23,10 +23,15 @@ Imports ``distributed`` (and dask) when imported itself; ``import seedpool`` doe
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures as cf
 import os
-from typing import Any, Callable, Optional
+import time
+from typing import Any, Callable, Iterator, Optional
 
-from distributed import Client
+from dask.utils import parse_timedelta
+from distributed import Client, wait
+from distributed.utils import TimeoutError as _DaskTimeout  # asyncio's: the builtin one from 3.11
 from distributed.cfexecutor import ClientExecutor
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -38,6 +43,8 @@ from ._tree import SeedLike, SeedTree
 __all__ = ["Executor", "keyed"]
 
 _PLUGIN_NAME = "seedpool"
+_MAX_BATCH = 1024
+
 
 
 class _DaskCall(KeyedCall):
@@ -166,11 +173,39 @@ class Executor(KeyedTasks, ClientExecutor):
     def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
+        end = None if timeout is None else time.monotonic() + parse_timedelta(timeout)
         task = self._call(fn, "indexed")
         # Like the stdlib, consume the iterables now; the position goes first.
         columns = [list(it) for it in iterables]
         n = min((len(c) for c in columns), default=0)
-        return super().map(task, range(n), *(c[:n] for c in columns), timeout=timeout)
+        futures = self._client.map(task, range(n), *(c[:n] for c in columns), **self._kwargs)
+        self._futures.update(futures)
+        return self._results(futures, end)
+
+    def _results(self, futures: list, end: Optional[float]) -> Iterator[Any]:
+        """Results in order, as ``ClientExecutor.map`` yields them, but fetched a batch
+        at a time: ``future.result()`` is one round trip to the client's event loop per
+        task, which costs more than a no-op task itself; one ``gather`` per batch does not."""
+        pending = collections.deque(futures)
+        size = 1
+        try:
+            while pending:
+                batch = [pending.popleft() for _ in range(min(size, len(pending)))]
+                size = min(2 * size, _MAX_BATCH)
+                try:
+                    wait(batch, timeout=None if end is None else max(0.0, end - time.monotonic()))
+                except (TimeoutError, _DaskTimeout):
+                    pending.extendleft(reversed(batch))
+                    raise cf.TimeoutError() from None
+                if all(f.status == "finished" for f in batch):
+                    yield from self._client.gather(batch)
+                else:  # raise the first failure in item order, after the results before it
+                    for f in batch:
+                        yield f.result()
+        finally:
+            # As ClientExecutor.map: closing the iterator early cancels what is left.
+            if pending:
+                self._client.cancel(list(pending))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if cancel_futures and not self._shutdown:

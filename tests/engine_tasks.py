@@ -53,3 +53,14 @@ def remember_init():
 
 def init_draw(_=None):
     return (INIT_DRAW[0], INIT_DRAW[1], os.getpid())
+
+
+def fail_at(x):
+    if x == 25:
+        raise ValueError(f"bad item {x}")
+    return x
+
+
+def sleep(t):
+    time.sleep(t)
+    return t

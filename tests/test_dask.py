@@ -47,6 +47,16 @@ def test_results_equal_the_local_executor_for_any_cluster_shape(workers, threads
     assert len({tuple(v) for v in got[0][:3]}) == 3
 
 
+def test_map_keeps_the_concurrent_futures_behaviour():
+    got = run_cluster_script("dask_checks.py", "semantics")
+    assert got["before_error"] == list(range(25)) and got["error"] == "bad item 25"
+    assert got["timeout"] is True
+    assert got["empty"] == []
+    assert got["two_iterables"] == as_json([(1, 4) + expected_draw(D.SEED, 3, 0)[1:3],
+                                            (2, 5) + expected_draw(D.SEED, 3, 1)[1:3]])
+    assert got["after_shutdown"] == "cannot schedule new futures after shutdown"
+
+
 def test_a_task_rerun_after_its_worker_died_gives_the_same_value(tmp_path):
     got = run_cluster_script("dask_checks.py", "kill", str(tmp_path))
     assert got["died"], "the worker was never killed: the test did not test anything"

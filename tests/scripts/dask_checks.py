@@ -41,6 +41,34 @@ def identity(workers: str, threads: str) -> list:
             return workload(ex)
 
 
+def semantics() -> dict:
+    """Executor.map's concurrent.futures behaviour: order, errors in item order, timeout."""
+    import concurrent.futures as cf
+
+    out = {}
+    with cluster(2, 1) as c, Client(c) as client:
+        with seedpool.dask.Executor(client, seed=SEED) as ex:
+            it = ex.map(E.fail_at, range(40))
+            got = []
+            try:
+                for v in it:
+                    got.append(v)
+            except ValueError as exc:
+                out["error"] = str(exc)
+            out["before_error"] = got
+            try:
+                list(ex.map(E.sleep, [0.0, 5.0], timeout=0.5))
+            except cf.TimeoutError:
+                out["timeout"] = True
+            out["empty"] = list(ex.map(T.draw, []))
+            out["two_iterables"] = list(ex.map(T.draw_star, [1, 2, 3], [4, 5]))
+        try:
+            ex.submit(T.draw, 1)
+        except RuntimeError as exc:
+            out["after_shutdown"] = str(exc)
+    return out
+
+
 def kill(marker_dir: str) -> dict:
     with cluster(2, 1) as c, Client(c) as client:
         with seedpool.dask.Executor(client, seed=SEED) as ex:
