@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # torch would pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-ray bench clean
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,13 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) -e '.[test,tensorflow]' '$(TORCH_PIN)'
+	$(PIP) -e '.[test,tensorflow,dask]' '$(TORCH_PIN)'
+	touch $@
+
+# Ray (~240 MB installed, ~730 MiB and 3-8 s to start) is not in `make test`'s venv, so
+# tests/test_ray.py skips there; this installs it and runs the Ray tests alone.
+$(VENV)/.ray: $(VENV)/.test
+	$(PIP) -e '.[ray]'
 	touch $@
 
 demo: $(VENV)/.base
@@ -25,7 +31,10 @@ demo: $(VENV)/.base
 test: $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.test
+test-ray: $(VENV)/.ray
+	$(PY) -m pytest tests/test_ray.py $(PYTEST_ARGS)
+
+bench: $(VENV)/.ray
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
