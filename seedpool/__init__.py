@@ -40,6 +40,8 @@ __all__ = (
     "RNGState",
     "Pool",
     "ProcessPoolExecutor",
+    "ThreadPool",
+    "ThreadPoolExecutor",
     "WorkerInfo",
     "SeedRecord",
     # Functions
@@ -75,6 +77,8 @@ _LAZY: dict[str, str] = {
     "TimeoutError": "._pool",
     "WorkerLostError": "._watchdog",
     "ProcessPoolExecutor": "._executor",
+    "ThreadPool": "._threads",
+    "ThreadPoolExecutor": "._threads",
 }
 
 

@@ -1,4 +1,4 @@
-"""Lazy per-task seeding of Python's ``random`` and numpy's legacy global state.
+"""Lazy per-task seeding of Python's ``random`` and numpy's legacy global state, per thread.
 
 Reseeding both generators eagerly costs 8-25 us per task (``random.seed`` ~5 us,
 ``np.random.seed`` with 128 bits ~18 us) -- more than a chunked no-op task costs to
@@ -7,88 +7,178 @@ first time the task actually draws from it: a task that draws nothing pays nothi
 
 Where the hooks sit, and why that covers the usual ways in:
 
-* Python ``random``: ``random.random`` and ``random.getrandbits`` (the module's C-level
-  entry points) are replaced, and the same hooks are set as *instance* attributes of
-  ``random._inst``. Every Python-level method (``randint``, ``choice``, ``shuffle``,
-  ``gauss``...) reaches the C generator through ``self.random`` / ``self.getrandbits``,
-  so it hits the hook even when bound before the worker started
-  (``from random import randint``). ``gauss_next`` (a cached second normal) is cleared at
-  every task start, or a task could return its predecessor's cached value.
+* Python ``random``: ``random.random``, ``random.getrandbits`` (the module's C-level
+  entry points) and ``random.gauss`` are replaced, and the same hooks are set as
+  *instance* attributes of ``random._inst``. Every other Python-level method
+  (``randint``, ``choice``, ``shuffle``...) reaches the C generator through
+  ``self.random`` / ``self.getrandbits``, so it hits the hook even when bound before the
+  hooks were installed (``from random import randint``). ``gauss`` is hooked itself
+  because it caches a second normal (``gauss_next``) on the instance it runs on.
 * numpy: ``numpy.random.mtrand._rand`` -- the object ``np.random.*`` functions and
   scipy/sklearn's ``random_state=None`` paths use -- is replaced by a ``RandomState``
   subclass sharing the same ``MT19937`` whose every public method seeds first;
   ``np.random.get_bit_generator()`` seeds first too.
 
-Every hook draws from a *target* generator: normally the process's own, but a restoring
-scope routes draws to a spare (so the outside state is left alone, never copied), and
-:func:`scratch` routes framework seeding side effects (Keras' ``random.seed``) to a
-throwaway one. The scope is process-wide, not per thread.
+Routing is per thread. Each thread has its own *scope* (``threading.local``; never a
+``ContextVar``, which free-threaded 3.14 builds copy into new threads): outside any scope
+a hook draws from the process's own generators, inside one from the scope's *targets*:
+
+* a task in a process-pool worker (the worker's main thread): the process's own
+  generators, reseeded lazily -- the pools' exact streams and speed;
+* a *private* scope -- any scope opened on a thread other than the main thread (a thread
+  pool's task, a thread-based data loader), or asked for -- and a *restoring* scope: spare
+  generators owned by that thread, seeded with the same words. So a thread task never
+  touches an object another thread draws from, and the process's own state is left alone,
+  never copied;
+* :func:`scratch`: throwaway generators for framework seeding side effects (Keras'
+  ``random.seed``).
+
+Nothing here is shared mutable state except the one-time installation (under a lock):
+scopes, spares and scratch generators all live in the thread's own ``threading.local``.
+That is what free-threaded CPython needs; it is not installed on this machine, so that
+build is designed for, not tested.
 
 Not covered, documented: a C-level entry point bound *before* the hooks were installed
 (``from random import random`` or ``from numpy.random import rand`` at import time in a
-module the parent had already imported under fork) draws from the unseeded stream.
+module the parent had already imported under fork) draws from the unrouted stream; a
+``gauss`` bound before installation caches its second normal on ``random._inst``, which
+every thread shares.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import random as _random_module
+import threading
 from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-__all__ = ["install", "begin", "end", "scratch"]
+from ._context import local, thread_state
+
+__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
 
+
 class _Scope:
-    """One task's view: where its words come from, what is still stale, and -- with
-    ``restore`` -- the spare generators its draws are routed to."""
+    """One task's view on one thread: where its words come from, what is still stale,
+    and which generators its draws go to (``py`` / ``np``; None until a spare is taken)."""
 
-    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "py_spare", "np_spare",
-                 "prev_py", "prev_np", "gauss_next")
+    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "spare", "private", "py", "np",
+                 "gauss_next", "np_borrowed", "parent")
 
-    def __init__(self, words: WordsFn, restore: bool) -> None:
+    def __init__(self, words: Optional[WordsFn], restore: bool, private: bool, py: Any, np_: Any,
+                 parent: Optional[_Scope]) -> None:
         self.words = words
-        self.python_stale = self.numpy_stale = True
+        self.python_stale = self.numpy_stale = words is not None
         self.restore = restore
-        self.py_spare: Any = None
-        self.np_spare: Any = None
-        self.prev_py: Any = None
-        self.prev_np: Any = None
+        # Never touch the process's own generator objects (other threads draw from them).
+        self.private = private
+        # Draws go to spare generators this thread owns (py / np None until first use).
+        self.spare = py is None
+        self.py = py
+        self.np = np_
         self.gauss_next: Any = None
+        # set_bit_generator gave the scope a RandomState around the user's bit generator:
+        # never hand that out as a spare (reseeding it would reseed the user's object).
+        self.np_borrowed = False
+        self.parent = parent
 
 
-_scope: Optional[_Scope] = None
-_installed = False
-_lazy_numpy: Any = None
-# Where draws go. Normally the process's own generators; a restoring scope routes them
-# to a spare generator instead, so the outside state is never copied, only left alone.
-_py_target: Any = None
-_np_target: Any = None
-_py_spares: list = []
-_np_spares: list = []
-_scratch: list = []
+class _ProcessState:
+    """This process's hook state, in one object.
+
+    Both holders pickle as a reference to the unpickling process's own object: dill
+    pickles a module that is not installed in site-packages (an editable checkout) by
+    value, and a by-value copy replacing these in a worker would split the hooks from
+    the state they route by.
+    """
+
+    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade")
+
+    def __init__(self) -> None:
+        # Every scope open on any thread. Hooks first test it for emptiness, so a draw
+        # while no task runs anywhere costs a function call more than without seedpool,
+        # not a thread-local lookup. (set.add / discard are atomic under the GIL and
+        # internally locked on free-threaded builds; a thread only adds and removes its
+        # own scopes.)
+        self.active: set = set()
+        self.lock = threading.Lock()  # installation
+        self.installed = False
+        self.inst: Any = None      # random._inst, the process's own Random
+        self.np_own: Any = None    # the process's own RandomState (numpy's original global one)
+        self.facade: Any = None    # the routing facade that replaced it in numpy.random.mtrand._rand
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_live_process_state, ())
 
 
-def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
-    """A task starts: both generators are stale until first used.
+_P = _ProcessState()
+
+
+def _live_process_state() -> _ProcessState:
+    return _P
+
+
+def _after_fork_in_child() -> None:
+    # The forking thread is the child's main thread: its scopes may use the process's
+    # own generators again.
+    state = thread_state()
+    state.off_main = False
+    # A process started from a thread pool's thread is not that pool's worker.
+    state.worker = None
+    # Scopes of threads that did not survive the fork: only the forking thread's remain.
+    _P.active.clear()
+    scope = state.scope
+    while scope is not None:
+        _P.active.add(scope)
+        scope = scope.parent
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def current_scope() -> Optional[_Scope]:
+    """The calling thread's innermost scope, or None outside any."""
+    return local.state.scope  # type: ignore[no-any-return]
+
+
+def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None) -> Optional[_Scope]:
+    """A task starts on this thread: both generators are stale until first used.
 
     With ``restore`` (or inside a restoring scope), the task's draws go to spare
     generators and :func:`end` leaves the process's own generators exactly as they were.
-    Returns a token for :func:`end`; scopes nest.
+    ``private`` (default: whether this is not the main thread; inherited by nested scopes)
+    also routes to spares, and never touches an object other threads use -- not even
+    ``random._inst.gauss_next``. Returns a token for :func:`end`; scopes nest.
     """
-    global _scope
-    previous = _scope
-    scope = _Scope(words, restore or (previous is not None and previous.restore))
-    scope.prev_py, scope.prev_np = _py_target, _np_target
-    inst = _random_module._inst
-    # A cached second normal from before the task must not leak into it (gauss() reads
-    # it before drawing anything); it is put back if the task never used `random`.
-    scope.gauss_next = inst.gauss_next
-    inst.gauss_next = None
-    _scope = scope
+    st = local.state
+    if not st.own:
+        st = thread_state()
+    previous = st.scope
+    if previous is not None and previous.words is not None:
+        restore = restore or previous.restore
+        private = private or previous.private
+    if private is None:
+        private = st.off_main
+    if restore or private:
+        scope = _Scope(words, restore, private, None, None, previous)
+    else:
+        P = _P
+        scope = _Scope(words, False, False, P.inst, P.np_own, previous)
+    if not private:
+        # A cached second normal from before the task must not leak into it (an early
+        # bound gauss() reads it before drawing anything); it is put back if the task
+        # never used `random`.
+        inst: Any = _random_module._inst
+        scope.gauss_next = inst.gauss_next
+        inst.gauss_next = None
+    _P.active.add(scope)
+    st.scope = scope
     return previous
 
 
@@ -97,22 +187,25 @@ def scratch() -> Iterator[None]:
     """Send draws and seeding to throwaway generators for the block, then mark both
     stale. For seeding code that also reseeds ``random`` / numpy as a side effect
     (Keras' ``set_random_seed``): neither the task's streams nor the process's own
-    generators are touched by it."""
-    global _py_target, _np_target, _scope
-    if not _installed:
+    generators are touched by it. Per thread."""
+    if not _P.installed:
         yield
         return
-    saved = _py_target, _np_target, _scope
-    if not _scratch:
-        _scratch.extend([_random_module.Random(0), np.random.RandomState(0)])
-    # No scope while inside: the hooks must not count this as the task seeding itself
-    # (nor route it to the task's spares).
-    _py_target, _np_target = _scratch
-    _scope = None
+    st = thread_state()
+    saved = st.scope
+    if st.scratch is None:
+        st.scratch = (_random_module.Random(0), np.random.RandomState(0))
+    py, np_ = st.scratch
+    # A scope without words: never stale, so the hooks do not count this as the task
+    # seeding itself (nor route it to the task's spares).
+    scope = _Scope(None, False, True, py, np_, saved)
+    _P.active.add(scope)
+    st.scope = scope
     try:
         yield
     finally:
-        _py_target, _np_target, _scope = saved
+        st.scope = saved
+        _P.active.discard(scope)
         mark_stale()
 
 
@@ -120,58 +213,101 @@ def mark_stale() -> None:
     """Mark both generators stale again (after seeding code such as Keras' that also
     calls ``random.seed`` / ``np.random.seed``, which must not count as the task's own
     choice)."""
-    scope = _scope
-    if scope is not None:
+    scope = local.state.scope
+    if scope is not None and scope.words is not None:
         scope.python_stale = scope.numpy_stale = True
 
 
 def end(token: Optional[_Scope] = None) -> None:
-    """The task is over: route draws back, and go back to the enclosing scope (if any)."""
-    global _scope, _py_target, _np_target
-    scope = _scope
+    """The task is over: go back to the enclosing scope (if any) on this thread."""
+    st = local.state
+    if not st.own:
+        st = thread_state()
+    scope = st.scope
     if scope is not None:
-        _py_target, _np_target = scope.prev_py, scope.prev_np
-        if scope.restore or scope.python_stale:
-            _random_module._inst.gauss_next = scope.gauss_next
-        if scope.restore:
-            if scope.py_spare is not None:
-                _py_spares.append(scope.py_spare)
-            if scope.np_spare is not None:
-                _np_spares.append(scope.np_spare)
-    _scope = token
+        if not scope.private and (scope.restore or scope.python_stale):
+            _random_module._inst.gauss_next = scope.gauss_next  # type: ignore[attr-defined]
+        if scope.spare:
+            if scope.py is not None:
+                st.py_spares.append(scope.py)
+            if scope.np is not None and not scope.np_borrowed:
+                st.np_spares.append(scope.np)
+        st.scope = token
+        _P.active.discard(scope)
+    else:
+        st.scope = token
 
 
 # -- Python random -------------------------------------------------------------------
-def _route_python(scope: _Scope) -> None:
-    global _py_target
-    if scope.restore and scope.py_spare is None:
-        scope.py_spare = _py_spares.pop() if _py_spares else _random_module.Random()
-        _py_target = scope.py_spare
+def _route_python(scope: _Scope) -> Any:
+    target = scope.py
+    if target is None:  # a spare-routed scope's first use
+        spares = local.state.py_spares
+        target = scope.py = spares.pop() if spares else _random_module.Random()
+    return target
 
 
-def _seed_python() -> None:
-    scope = _scope
-    scope.python_stale = False  # type: ignore[union-attr]
-    _route_python(scope)  # type: ignore[arg-type]
+def _seed_python(scope: _Scope) -> Any:
+    scope.python_stale = False
+    target = _route_python(scope)
     from ._backends import words_to_int
 
-    _random_module.Random.seed(_py_target, words_to_int(scope.words("python")[:4]))  # type: ignore[union-attr]
+    # Random.seed also clears the target's gauss_next.
+    _random_module.Random.seed(target, words_to_int(scope.words("python")[:4]))  # type: ignore[misc]
+    return target
 
 
 def _install_python() -> None:
-    global _py_target
-    inst = _random_module._inst
+    inst: Any = _random_module._inst
+    _P.inst = inst
     cls = type(inst)
-    _py_target = inst
+    tls = local
+    active = _P.active
 
     def drawing(name: str) -> Callable[..., Any]:
         method = getattr(cls, name)
-
-        def hook(*args: Any, **kwargs: Any) -> Any:
-            scope = _scope
-            if scope is not None and scope.python_stale:
-                _seed_python()
-            return method(_py_target, *args, **kwargs)
+        # The common entry points get their exact signatures: packing *args / **kwargs
+        # would double the cost of a draw outside any task.
+        if name == "random":
+            def hook() -> Any:
+                if not active:
+                    return method(inst)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst)
+                if scope.python_stale:
+                    return method(_seed_python(scope))
+                return method(scope.py)
+        elif name in ("getrandbits", "randbytes"):
+            def hook(n: Any) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, n)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, n)
+                if scope.python_stale:
+                    return method(_seed_python(scope), n)
+                return method(scope.py, n)
+        elif name == "gauss":
+            def hook(mu: Any = 0.0, sigma: Any = 1.0) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, mu, sigma)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, mu, sigma)
+                if scope.python_stale:
+                    return method(_seed_python(scope), mu, sigma)
+                return method(scope.py, mu, sigma)
+        else:
+            def hook(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, *args, **kwargs)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, *args, **kwargs)
+                if scope.python_stale:
+                    return method(_seed_python(scope), *args, **kwargs)
+                return method(scope.py, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -181,13 +317,15 @@ def _install_python() -> None:
         method = getattr(cls, name)
 
         def hook(*args: Any, **kwargs: Any) -> Any:
+            scope = tls.state.scope if active else None
+            if scope is None:
+                return method(inst, *args, **kwargs)
             # The task chose its own state: don't overwrite it on the next draw.
-            scope = _scope
-            if scope is not None:
-                scope.python_stale = False
-                _route_python(scope)
+            scope.python_stale = False
+            target = _route_python(scope)
+            if not scope.private:
                 inst.gauss_next = None
-            return method(_py_target, *args, **kwargs)
+            return method(target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -196,7 +334,9 @@ def _install_python() -> None:
     import _random
 
     c_level = [n for n in ("random", "getrandbits", "randbytes") if n in vars(_random.Random)]
-    for name in c_level + ["getstate"]:
+    # gauss keeps a cached second normal on the instance it runs on: route the call, so
+    # the cache is the target's (a thread task's own), not random._inst's.
+    for name in c_level + ["getstate", "gauss"]:
         hook = drawing(name)
         setattr(inst, name, hook)
         setattr(_random_module, name, hook)
@@ -207,40 +347,58 @@ def _install_python() -> None:
 
 
 # -- numpy legacy global state -------------------------------------------------------
-def _route_numpy(scope: _Scope) -> None:
-    global _np_target
-    if scope.restore and scope.np_spare is None:
-        scope.np_spare = _np_spares.pop() if _np_spares else np.random.RandomState()
-        _np_target = scope.np_spare
+def _route_numpy(scope: _Scope) -> Any:
+    target = scope.np
+    if target is None:
+        spares = local.state.np_spares
+        target = scope.np = spares.pop() if spares else np.random.RandomState()
+    return target
 
 
-def _seed_numpy() -> None:
-    scope = _scope
-    scope.numpy_stale = False  # type: ignore[union-attr]
-    _route_numpy(scope)  # type: ignore[arg-type]
-    np.random.RandomState.seed(_np_target, scope.words("numpy")[:4])  # type: ignore[union-attr]
+def _seed_numpy(scope: _Scope) -> Any:
+    scope.numpy_stale = False
+    target = _route_numpy(scope)
+    # Also clears the target's cached second normal (has_gauss).
+    np.random.RandomState.seed(target, scope.words("numpy")[:4])  # type: ignore[misc]
+    return target
 
 
 def _make_lazy_randomstate_class() -> type:
     base = np.random.RandomState
     namespace: dict[str, Any] = {"__slots__": (), "__doc__": "RandomState that seeds itself per task on first use."}
+    tls = local
+    active = _P.active
+    own = _P.np_own  # set before this is called; set_bit_generator keeps the object
 
+    # The hooks ignore ``self`` (the facade in numpy.random.mtrand._rand): outside any
+    # scope they draw from the process's own RandomState, inside one from the scope's.
+    # Keyword arguments are passed only when there are some: forwarding an empty
+    # **kwargs to a Cython method doubles the cost of a draw.
     def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-            scope = _scope
-            if scope is not None and scope.numpy_stale:
-                _seed_numpy()
-            return method(_np_target, *args, **kwargs)
+            if not active:
+                target = own
+            else:
+                scope = tls.state.scope
+                if scope is None:
+                    target = own
+                elif scope.numpy_stale:
+                    target = _seed_numpy(scope)
+                else:
+                    target = scope.np
+            if kwargs:
+                return method(target, *args, **kwargs)
+            return method(target, *args)
 
         return hook
 
     def setting(method: Callable[..., Any]) -> Callable[..., Any]:
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-            scope = _scope
-            if scope is not None:
-                scope.numpy_stale = False
-                _route_numpy(scope)
-            return method(_np_target, *args, **kwargs)
+            scope = tls.state.scope if active else None
+            if scope is None:
+                return method(own, *args, **kwargs)
+            scope.numpy_stale = False
+            return method(_route_numpy(scope), *args, **kwargs)
 
         return hook
 
@@ -259,15 +417,15 @@ def _make_lazy_randomstate_class() -> type:
 
 
 def _install_numpy() -> None:
-    global _lazy_numpy, _np_target
     from numpy.random import mtrand
 
-    original = mtrand._rand
+    # The original global RandomState stays the process's own generator (same object,
+    # same MT19937 and cached second normal, so no stream changes); a facade whose every
+    # public method routes takes its place in numpy.random.mtrand._rand and behind the
+    # np.random.* functions.
+    original = _P.np_own = mtrand._rand
     lazy = _make_lazy_randomstate_class()(original._bit_generator)
-    # Same MT19937; this also carries over the legacy cached second normal (has_gauss),
-    # which lives in the RandomState object, not in the bit generator.
-    np.random.RandomState.set_state(lazy, np.random.RandomState.get_state(original))
-    _lazy_numpy = _np_target = lazy
+    _P.facade = lazy
     for module in (mtrand, np.random):
         for name, value in list(vars(module).items()):
             if getattr(value, "__self__", None) is original:
@@ -282,23 +440,29 @@ def _install_bit_generator_access(mtrand: Any) -> None:
     original_set = getattr(mtrand, "set_bit_generator", None)
     if original_set is None or not hasattr(mtrand, "get_bit_generator"):
         return
+    tls = local
 
     def get_bit_generator() -> Any:
-        scope = _scope
-        if scope is not None and scope.numpy_stale:
-            _seed_numpy()
-        return _np_target._bit_generator
+        scope = tls.state.scope if _P.active else None
+        if scope is None:
+            return _P.np_own._bit_generator
+        if scope.numpy_stale:
+            return _seed_numpy(scope)._bit_generator
+        return scope.np._bit_generator
 
     def set_bit_generator(bitgen: Any) -> None:
-        global _np_target
-        scope = _scope
+        scope = tls.state.scope if _P.active else None
         if scope is not None:
             scope.numpy_stale = False
-            _route_numpy(scope)
-        if _np_target is _lazy_numpy:
-            original_set(bitgen)
-        else:  # a restoring scope's spare: give it the new bit generator
-            scope.np_spare = _np_target = np.random.RandomState(bitgen)  # type: ignore[union-attr]
+            target = _route_numpy(scope)
+        else:
+            target = _P.np_own
+        if target is _P.np_own:
+            original_set(bitgen)  # numpy re-initialises mtrand._rand, the facade ...
+            np.random.RandomState.__init__(_P.np_own, bitgen)  # ... and this is the generator
+        else:  # a spare (or scratch) generator: give the scope a new one around bitgen
+            scope.np = np.random.RandomState(bitgen)  # type: ignore[union-attr]
+            scope.np_borrowed = True  # type: ignore[union-attr]
 
     for fn, original in ((get_bit_generator, mtrand.get_bit_generator), (set_bit_generator, original_set)):
         fn.__doc__ = original.__doc__
@@ -308,10 +472,12 @@ def _install_bit_generator_access(mtrand: Any) -> None:
 
 
 def install() -> None:
-    """Install the hooks in this process (idempotent). Called once per worker."""
-    global _installed
-    if _installed:
+    """Install the hooks in this process (idempotent, thread-safe)."""
+    if _P.installed:
         return
-    _install_python()
-    _install_numpy()
-    _installed = True
+    with _P.lock:
+        if _P.installed:
+            return
+        _install_python()
+        _install_numpy()
+        _P.installed = True

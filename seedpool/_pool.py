@@ -180,14 +180,13 @@ class KeyedTasks:
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any]) -> WorkerConfig:
         self._seedpool_dill = is_dill_context(context)
-        self._start_numbering()
+        self._init_calls()
         return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs))
 
-    def _start_numbering(self) -> None:
-        """Start the call counter (alone, for engines whose workers are not ours:
-        ``seedpool.dask``, ``seedpool.ray``)."""
+    def _init_calls(self) -> None:
+        """Start numbering calls at 0 (the thread pools call only this)."""
         self._calls = itertools.count()
         self._calls_lock = threading.Lock()
 

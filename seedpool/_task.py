@@ -69,7 +69,10 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
     saved: list = []
     previous_provider = _context.set_task_provider(TaskRNG(words))
     try:
-        seed_frameworks(words, saved if restore else None)
+        # Off the main thread the scope is private to this thread; TensorFlow's and
+        # torch's global generators are process-wide, so they are left alone there.
+        if not _lazy.current_scope().private:  # type: ignore[union-attr]
+            seed_frameworks(words, saved if restore else None)
         yield node
     finally:
         _context.set_task_provider(previous_provider)

@@ -190,6 +190,9 @@ def worker_info() -> Optional[WorkerInfo]:
     >>> seedpool.worker_info() is None   # not in a worker
     True
     """
+    thread = _context.thread_worker()
+    if thread is not None:  # a thread pool's worker thread (see seedpool._threads)
+        return thread.info()  # type: ignore[no-any-return]
     state = _state
     if state is None:
         return None
@@ -238,6 +241,9 @@ class TaskCall:
     """
 
     __slots__ = ("func", "call", "mode")
+    # Runs one task (seeding around it): a process worker's; the thread pools' subclass
+    # swaps in the per-thread one.
+    _run = staticmethod(_run_task)
 
     def __init__(self, func: Callable[..., Any], call: int, mode: str) -> None:
         self.func = func
@@ -246,18 +252,19 @@ class TaskCall:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         mode = self.mode
+        run = self._run
         if mode == "item":
             index, x = args[0]
-            return _run_task(self.func, self.call, index, (x,), {})
+            return run(self.func, self.call, index, (x,), {})
         if mode == "star":
             index, xs = args[0]
-            return _run_task(self.func, self.call, index, xs, {})
+            return run(self.func, self.call, index, xs, {})
         if mode == "chunk":
             func, call = self.func, self.call
-            return [_run_task(func, call, index, (x,), {}) for index, x in args[0]]
+            return [run(func, call, index, (x,), {}) for index, x in args[0]]
         if mode == "indexed":
-            return _run_task(self.func, self.call, args[0], args[1:], kwargs)
-        return _run_task(self.func, self.call, 0, args, kwargs)
+            return run(self.func, self.call, args[0], args[1:], kwargs)
+        return run(self.func, self.call, 0, args, kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (TaskCall, (self.func, self.call, self.mode))

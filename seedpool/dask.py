@@ -155,7 +155,7 @@ class Executor(KeyedTasks, ClientExecutor):
             self._own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                              dashboard_address=None)
             client = Client(self._own_cluster)
-        self._start_numbering()
+        self._init_calls()
         # The record path travels with each task: a worker's environment is its own.
         self._record = os.environ.get(ENV_RECORD) or None
         super().__init__(client, **kwargs)

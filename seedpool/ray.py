@@ -116,7 +116,7 @@ class Pool(KeyedTasks, _raypool.Pool):
             processes = default_processes()
         if processes is not None and processes <= 0:
             raise ValueError("Processes in the pool must be >0.")
-        self._start_numbering()
+        self._init_calls()
         self._record = os.environ.get(ENV_RECORD) or None
         self._seedpool_init = (initializer, None if initargs is None else tuple(initargs))
         self._seedpool_started = 0  # actors created at start-up take slots 0, 1, ...

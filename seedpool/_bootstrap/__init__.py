@@ -30,7 +30,10 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 4. with ``SEEDPOOL_POOLS=1``, replaces ``multiprocessing.pool.Pool`` (so also
    ``multiprocessing.Pool`` and ``ctx.Pool``) and
    ``concurrent.futures.ProcessPoolExecutor`` by subclasses of ``seedpool.Pool`` and
-   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node.
+   ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node, and the
+   thread pools (``multiprocessing.pool.ThreadPool``, ``multiprocessing.dummy.Pool``,
+   ``concurrent.futures.ThreadPoolExecutor``) by ``seedpool.ThreadPool`` /
+   ``seedpool.ThreadPoolExecutor``.
 
 Children started by ``os.posix_spawn``/``os.spawn*`` are not numbered: they inherit
 the parent's node.
@@ -387,4 +390,24 @@ def _replace_pools() -> None:
     multiprocessing.pool.Pool = pool
     concurrent.futures.process.ProcessPoolExecutor = executor
     concurrent.futures.ProcessPoolExecutor = executor
+    _replace_thread_pools()
 
+
+def _replace_thread_pools() -> None:
+    """``--pools`` for threads: ``multiprocessing.pool.ThreadPool`` (so also
+    ``multiprocessing.dummy.Pool``, which looks it up at call time) and
+    ``concurrent.futures.ThreadPoolExecutor`` become the seeded thread pools."""
+    import concurrent.futures
+    import concurrent.futures.thread
+    import multiprocessing.pool
+
+    import seedpool
+
+    try:
+        pool, executor = seedpool.ThreadPool, seedpool.ThreadPoolExecutor
+    except AttributeError as exc:
+        _warn(f"--pools needs seedpool.ThreadPool and seedpool.ThreadPoolExecutor ({exc}); thread pools left as they are")
+        return
+    multiprocessing.pool.ThreadPool = pool
+    concurrent.futures.thread.ThreadPoolExecutor = executor
+    concurrent.futures.ThreadPoolExecutor = executor
