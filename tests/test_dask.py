@@ -14,7 +14,6 @@ import pytest
 
 pytest.importorskip("distributed")
 
-import engine_tasks as E  # noqa: E402
 import pool_tasks as T  # noqa: E402
 import seedpool  # noqa: E402
 from cluster_procs import run_cluster_script  # noqa: E402

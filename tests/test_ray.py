@@ -17,7 +17,6 @@ import pytest
 
 pytest.importorskip("ray")
 
-import engine_tasks as E  # noqa: E402
 import seedpool  # noqa: E402
 from cluster_procs import TESTS, run_cluster_script  # noqa: E402
 from seedpool._backends import words_to_int  # noqa: E402
