@@ -7,7 +7,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # torch would pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test bench docs wheel-check clean
+.PHONY: demo test test-ray bench docs wheel-check clean
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) -e '.[test,tensorflow,joblib]' '$(TORCH_PIN)'
+	$(PIP) -e '.[test,tensorflow,joblib,dask,ray]' '$(TORCH_PIN)'
+	touch $@
+
+# Ray is in the test venv (its tests run in `make test`); this target runs them alone.
+$(VENV)/.ray: $(VENV)/.test
 	touch $@
 
 demo: $(VENV)/.base
@@ -41,6 +45,9 @@ docs: $(VENV)/.docs
 wheel-check: $(VENV)/.base
 	$(PIP) 'build>=1' 'twine>=5'
 	.ci/wheel_check.sh $(PY)
+
+test-ray: $(VENV)/.ray
+	$(PY) -m pytest tests/test_ray.py $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -10,7 +10,7 @@ from conftest import run_python
 
 def test_all_matches_public_names():
     public = {n for n in dir(seedpool) if not n.startswith("_")}
-    modules = {"tensorflow", "torch", "keras", "joblib"}  # submodules, imported on demand
+    modules = {"tensorflow", "torch", "keras", "joblib", "dask", "ray"}  # submodules, imported on demand
     assert set(seedpool.__all__) == public - modules - {"annotations", "Any"}
     assert len(seedpool.__all__) == len(set(seedpool.__all__))
     for name in seedpool.__all__:

@@ -1,0 +1,66 @@
+"""Task functions for the Dask and Ray tests (importable by cluster workers)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+import numpy as np
+
+import seedpool
+from pool_tasks import draw
+
+INIT_DRAW: list = []
+
+
+def die_once(x, marker_dir):
+    """Draw, then -- the first time item 2 runs anywhere -- kill this worker process."""
+    value = draw(x)
+    marker = os.path.join(marker_dir, f"died-{x}")
+    if x == 2 and not os.path.exists(marker):
+        with open(marker, "w") as fh:
+            fh.write(str(os.getpid()))
+        os._exit(1)
+    return value
+
+
+def fail_once(x, marker_dir):
+    """Draw, then raise on the first attempt at each item; report where it ran."""
+    value = draw(x)
+    marker = os.path.join(marker_dir, f"failed-{x}")
+    if not os.path.exists(marker):
+        with open(marker, "w") as fh:
+            fh.write("1")
+        raise RuntimeError(f"first attempt at {x}")
+    from distributed import get_worker
+
+    return [list(value), get_worker().address]
+
+
+def jitter_draw(x):
+    """Draw in two steps around a sleep, so tasks on two threads interleave their draws."""
+    a = random.random()
+    time.sleep(0.005 * (x % 4))
+    b = float(np.random.random())
+    return (x, a, b, float(seedpool.rng().random()), random.random())
+
+
+def remember_init():
+    """Pool initializer: keep the first draw an actor makes (it runs after seeding)."""
+    INIT_DRAW[:] = [random.random(), float(np.random.random())]
+
+
+def init_draw(_=None):
+    return (INIT_DRAW[0], INIT_DRAW[1], os.getpid())
+
+
+def fail_at(x):
+    if x == 25:
+        raise ValueError(f"bad item {x}")
+    return x
+
+
+def sleep(t):
+    time.sleep(t)
+    return t
