@@ -151,7 +151,7 @@ def set_state(state: RNGState) -> None:
     # All or nothing: a bad entry must not leave the others restored. The backends
     # validate while they apply, so keep what was there and put it back on failure.
     before = {name: BACKENDS[name].get_state() for name in state}
-    done = []
+    done: list = []
     for name, value in state.items():
         try:
             BACKENDS[name].set_state(value)
