@@ -249,7 +249,7 @@ def _fresh_locks_in_child() -> None:
     # RandomState's lock is its bit generator's and is read-only; re-running __init__
     # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
     # object) keep working. The state is thrown away: seed_process reseeds it next.
-    numpy_random.global_randomstate().__init__(np.random.MT19937(0))
+    np.random.RandomState.__init__(numpy_random.global_randomstate(), np.random.MT19937(0))
 
 
 def seed_process(node: SeedTree) -> None:

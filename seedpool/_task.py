@@ -45,6 +45,10 @@ from ._words import WordsFn, node_words
 __all__ = ["Task", "ThreadTask", "current_task", "pool_root_in_task", "task_scope"]
 
 
+_modules_seen = -1
+_eager_loaded: tuple = ()
+
+
 class Task:
     """One task's seeding, as a context manager (``with Task(words, node): ...``).
 
@@ -62,8 +66,8 @@ class Task:
         Leave the process's own generators exactly as they were (see :func:`task_scope`).
     """
 
-    # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
-    # _pools and _saved are only set when used.
+    # The hot path (a pool task) sets three slots; generator, _pools, _saved and _strict
+    # are only set when used (an unset slot raises AttributeError, caught where read).
     __slots__ = ("_node", "_pools", "_previous", "_saved", "_strict", "_token", "generator", "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
@@ -74,16 +78,18 @@ class Task:
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
         self.words = words
-        self.generator: np.random.Generator | None = None
         self.restore = restore
         self._node = node
 
     # -- seedpool.rng() inside the task ------------------------------------------------
+    generator: np.random.Generator  # the task's, once built (or set by seed_everything / isolate)
+
     def __call__(self) -> np.random.Generator:
-        generator = self.generator
-        if generator is None:
+        try:
+            return self.generator
+        except AttributeError:
             generator = self.generator = generator_from_words(self.words(RNG))
-        return generator
+            return generator
 
     # -- the task's node, for what runs inside it ----------------------------------------
     def node(self) -> SeedTree | None:
@@ -119,7 +125,13 @@ class Task:
             self._strict = _strict.task_begin(
                 self.node, shared_streams=not scope.private and not self.restore,
                 python_stale=scope.python_stale, numpy_stale=scope.numpy_stale)
-        eager = _registry._eager
+        # The eager backends that are imported: recomputed only when sys.modules grew or
+        # shrank, so a task in a process without torch / TensorFlow pays one len().
+        global _modules_seen, _eager_loaded
+        if len(sys.modules) != _modules_seen:
+            _modules_seen = len(sys.modules)
+            _eager_loaded = tuple(b for b in _registry.eager_backends() if b.module in sys.modules)
+        eager = _eager_loaded
         if eager:
             try:
                 self._seed_eager(eager)
@@ -129,29 +141,24 @@ class Task:
         return self
 
     def _seed_eager(self, eager: tuple) -> None:
-        modules = sys.modules
-        private: bool | None = None
+        # Off the main thread the scope is private to its thread; TensorFlow's and torch's
+        # generators are process-wide, so they are left alone there.
+        if _lazy.current_scope().private:  # type: ignore[union-attr]
+            return
         for backend in eager:
-            if backend.module in modules:
-                if private is None:
-                    # Off the main thread the scope is private to its thread; TensorFlow's
-                    # and torch's generators are process-wide, so they are left alone there.
-                    private = _lazy.current_scope().private  # type: ignore[union-attr]
-                if private:
-                    return
-                if self.restore:
-                    try:
-                        saved = self._saved
-                    except AttributeError:
-                        saved = self._saved = []
-                    saved.append((backend, backend.get_state()))
-                if backend.side_effects:
-                    # Keras' seeding also calls random.seed / np.random.seed: keep that
-                    # away from both the task's streams and the process's own generators.
-                    with _lazy.scratch():
-                        backend.seed_words(self.words(backend.name)[: backend.n_words])
-                else:
+            if self.restore:
+                try:
+                    saved = self._saved
+                except AttributeError:
+                    saved = self._saved = []
+                saved.append((backend, backend.get_state()))
+            if backend.side_effects:
+                # Keras' seeding also calls random.seed / np.random.seed: keep that away
+                # from both the task's streams and the process's own generators.
+                with _lazy.scratch():
                     backend.seed_words(self.words(backend.name)[: backend.n_words])
+            else:
+                backend.seed_words(self.words(backend.name)[: backend.n_words])
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         checking = getattr(self, "_strict", None)
