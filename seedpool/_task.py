@@ -161,18 +161,22 @@ class Task:
                 backend.seed_words(self.words(backend.name)[: backend.n_words])
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if _strict.active:
+            try:
+                self._end_strict(exc_type)  # may raise UnseededRandomnessError
+            finally:
+                self._exit()
+        else:
+            self._exit()
+
+    def _end_strict(self, exc_type: Any) -> None:
         checking = getattr(self, "_strict", None)
         if checking is not None:
             del self._strict
             if exc_type is None:
-                try:
-                    _strict.task_end(checking)  # may raise UnseededRandomnessError
-                except BaseException:
-                    self._exit()
-                    raise
+                _strict.task_end(checking)
             else:  # the task's own error is the one to see
                 _strict.drop(checking)
-        self._exit()
 
     def _exit(self) -> None:
         _context.set_task_provider(self._previous)
