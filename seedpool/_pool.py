@@ -180,8 +180,13 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         context = context if context is not None else default_context()
         config = self._keyed_setup(processes, context, initializer, initargs, watched=True)
         self._seedpool_context = context
+        # Every worker the stdlib starts, for the watch: one that dies at once is replaced
+        # (and dropped from self._pool) before a periodic look could see it.
+        started: list = []
+        self.Process = _Recording(started)  # type: ignore[assignment]  # shadows the staticmethod
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
-        self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task")
+        self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task",
+                                           started=started)
 
     def _setup_queues(self) -> None:
         # The stdlib's queues, but a worker says where it is in them (see _watchdog).
@@ -300,6 +305,23 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
 
     def __repr__(self) -> str:
         return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+
+
+class _Recording:
+    """``Pool.Process`` (``ctx.Process(...)``) that also notes each process in a list.
+
+    Holds the list, never the pool (the worker-handler thread keeps ``pool.Process``, and
+    a pool must stay collectable)."""
+
+    __slots__ = ("started",)
+
+    def __init__(self, started: list) -> None:
+        self.started = started
+
+    def __call__(self, ctx: Any, *args: Any, **kwds: Any) -> Any:
+        process = ctx.Process(*args, **kwds)
+        self.started.append(process)
+        return process
 
 
 def _tolerant_get(get: Callable[[], Any], outqueue: Any) -> Callable[[], Any]:

@@ -76,11 +76,13 @@ _BROKEN = (" The pool can run no more tasks: every pending call fails and later 
 class WorkerWatch:
     """Watches one pool's workers from a daemon thread (holds no reference to the pool)."""
 
-    def __init__(self, pool: Any, slots: Any, num_workers: int, tasks_tracked: bool = True) -> None:
+    def __init__(self, pool: Any, slots: Any, num_workers: int, tasks_tracked: bool = True,
+                 started: Optional[list] = None) -> None:
         # In worker scope tasks go to the stdlib unwrapped: no worker says which task it
         # holds, so a death fails every pending call rather than leaving one to hang.
         self._tasks_tracked = tasks_tracked
         self._workers, self._cache, self._inqueue, self._outqueue, self._handler = _std.pool_parts(pool)
+        self._notifier = _std.change_notifier(pool)
         self._slots = slots.get_obj()
         self._n = num_workers
         # call -> (job id, chunksize). Not the result object: holding it would keep its
@@ -89,7 +91,12 @@ class WorkerWatch:
         self._tracked: dict[int, tuple[int, int]] = {}
         #: Why the pool can run no more tasks (None while it can).
         self.broken: Optional[str] = None
+        self._broken_error: Optional[WorkerLostError] = None
+        self._broken_direct = False
+        self._failed_jobs: set = set()
         self._seen: dict[int, Any] = {}
+        # Appended to as the pool starts each worker (see _pool._Recording).
+        self._started = started if started is not None else []
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._scan_lock = threading.Lock()
@@ -112,6 +119,11 @@ class WorkerWatch:
         """Look at the workers now (the thread does every ``_POLL`` s; ``terminate`` calls
         this first, so a lock a just-dead worker held is released before it is needed)."""
         with self._scan_lock:
+            started = self._started
+            while started:
+                process = started.pop(0)
+                if process.pid is not None:
+                    self._seen.setdefault(process.pid, process)
             for process in list(self._workers):
                 self._seen.setdefault(process.pid, process)
             for pid, process in list(self._seen.items()):
@@ -127,12 +139,15 @@ class WorkerWatch:
     def _run(self) -> None:
         while True:
             self.scan()
+            if self._broken_error is not None and self._cache:
+                # A call made just before the pool was marked broken: fail it too.
+                self._fail_all(self._broken_error, direct=self._broken_direct)
             with self._lock:
                 for call, (job, _) in list(self._tracked.items()):
                     if job not in self._cache:
                         del self._tracked[call]
-            if not self._handler.is_alive() and (
-                    not self._cache or _std.worker_handler_state(self._handler) == _std.TERMINATE):
+            if not self._handler.is_alive() and (not self._cache or (
+                    _std.worker_handler_state(self._handler) == _std.TERMINATE and self.broken is None)):
                 return
             if self._stop.wait(_POLL):
                 return
@@ -141,6 +156,14 @@ class WorkerWatch:
         n, slots = self._n, self._slots
         slot = next((k for k in range(n) if slots[k] == pid), None)
         if slot is None:
+            if exitcode > 0:
+                # Never claimed a slot and exited with an error: it failed before the
+                # pool's initializer ran (e.g. a spawned worker that cannot unpickle its
+                # start-up arguments). Each replacement would fail the same way.
+                self._break(f"seedpool.Pool worker (pid {pid}) {_describe_exit(exitcode)} while starting, "
+                            "before it could run the pool's initializer (its traceback, if any, is on "
+                            "stderr). The standard pool would start a replacement forever, so this pool "
+                            "starts no more workers.", -1, pid, exitcode)
             return  # released its slot (clean exit) or never claimed one: no task held
         call, index, where = slots[2 * n + slot], slots[3 * n + slot], slots[4 * n + slot]
         what = f"seedpool.Pool worker {slot} (pid {pid}) {_describe_exit(exitcode)}"
@@ -194,15 +217,25 @@ class WorkerWatch:
     def _break(self, message: str, slot: int, pid: int, exitcode: int, direct: bool = False) -> None:
         """The pool can run no more tasks: fail everything pending, stop new workers."""
         self.broken = message + _BROKEN
+        self._broken_error = WorkerLostError(self.broken, slot, pid, exitcode)
+        self._broken_direct = direct
         _std.set_worker_handler_state(self._handler, _std.TERMINATE)  # no more respawns
-        self._fail_all(WorkerLostError(self.broken, slot, pid, exitcode), direct=direct)
+        _std.wake_worker_handler(self._notifier)
+        self._fail_all(self._broken_error, direct=direct)
 
     def _fail_all(self, error: WorkerLostError, direct: bool = False) -> None:
         for job, result in list(self._cache.items()):
-            if direct:
-                self._fail_now(job, result, error)
-            else:
-                self._fail(job, _std.result_position(result), error)
+            if job in self._failed_jobs:
+                continue  # failed already; its answer may still be in the result queue
+            self._failed_jobs.add(job)
+            # Every part still outstanding (a map reports its error once all chunks are in).
+            for _ in range(_std.outstanding(result)):
+                if job not in self._cache:
+                    break
+                if direct:
+                    self._fail_now(job, result, error)
+                else:
+                    self._fail(job, _std.result_position(result), error)
 
     def _fail_now(self, job: int, result: Any, error: WorkerLostError) -> None:
         """Fail a result here, not through the result queue (it cannot carry it)."""
@@ -229,7 +262,10 @@ class WorkerWatch:
         if not self._put((job, position, (False, error))):
             # The write lock stayed held: treat the channel as lost (as for SENDING).
             self.broken = self.broken or (error.args[0] + _BROKEN)
-            self._fail_all(WorkerLostError(self.broken, error.worker, error.pid, error.exitcode), direct=True)
+            self._broken_error = WorkerLostError(self.broken, error.worker, error.pid, error.exitcode)
+            self._broken_direct = True
+            self._failed_jobs.discard(job)
+            self._fail_all(self._broken_error, direct=True)
 
     def _put(self, message: Any) -> bool:
         """``outqueue.put`` that gives up if the write lock stays held (by a dead worker)."""

@@ -34,6 +34,24 @@ def pool_parts(pool: Any) -> tuple[list, dict, Any, Any, Any]:
     return pool._pool, pool._cache, pool._inqueue, pool._outqueue, pool._worker_handler
 
 
+def change_notifier(pool: Any) -> Any:
+    """The queue that wakes the worker-handler thread (``_change_notifier``, 3.8+): checked
+    on 3.9-3.13."""
+    return pool._change_notifier
+
+
+def wake_worker_handler(notifier: Any) -> None:
+    """Make the worker handler re-read its state now (it sleeps until a worker exits or this
+    queue gets an item, what ``close``/``terminate`` put: ``None``): 3.9-3.13."""
+    notifier.put(None)
+
+
+def outstanding(result: Any) -> int:
+    """How many answers a result still waits for: a MapResult's ``_number_left`` (it reports
+    an error only once every chunk is answered), 1 for the others: 3.9-3.13."""
+    return max(1, getattr(result, "_number_left", 1))
+
+
 def worker_handler_state(handler: Any) -> int:
     """The pool's state as its handler threads see it (``thread._state``): 3.9-3.13."""
     return handler._state
@@ -186,16 +204,28 @@ WatchedSimpleQueue = watched_queue_class(multiprocessing.queues.SimpleQueue)  # 
 _by_base: dict[type, type] = {multiprocessing.queues.SimpleQueue: WatchedSimpleQueue}
 
 
+def _watched_multiprocess() -> type:
+    import multiprocess.queues
+
+    base = multiprocess.queues.SimpleQueue
+    if base not in _by_base:
+        cls = watched_queue_class(base)
+        cls.__qualname__ = cls.__name__ = "WatchedMultiprocessSimpleQueue"
+        _by_base[base] = cls
+    return _by_base[base]
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use (importing multiprocess imports dill); a spawned worker
+    # unpickles the class by this name.
+    if name == "WatchedMultiprocessSimpleQueue":
+        return _watched_multiprocess()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _watched_for(context: Any) -> type:
     if type(context).__module__.startswith("multiprocess."):
-        import multiprocess.queues
-
-        base = multiprocess.queues.SimpleQueue
-        if base not in _by_base:
-            cls = watched_queue_class(base)
-            cls.__qualname__ = cls.__name__ = "WatchedMultiprocessSimpleQueue"
-            globals()["WatchedMultiprocessSimpleQueue"] = _by_base[base] = cls
-        return _by_base[base]
+        return _watched_multiprocess()
     return WatchedSimpleQueue
 
 
