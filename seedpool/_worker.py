@@ -381,7 +381,10 @@ def _by_reference(obj: Any) -> bool:
     if isinstance(obj, functools.partial):
         return _by_reference(obj.func)
     if isinstance(obj, types.MethodType):
-        obj = obj.__func__  # its __self__ is pickled by value, as the stdlib does
+        # Pickled as getattr(__self__, name): a class goes by reference, an instance by
+        # value through its class.
+        owner = obj.__self__
+        return _by_reference(owner if isinstance(owner, type) else type(owner))
     if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
         return True
     if not isinstance(obj, (types.FunctionType, type)):
