@@ -191,10 +191,9 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     def _setup_queues(self) -> None:
         # The stdlib's queues, but a worker says where it is in them (see _watchdog).
         _std.use_watched_queues(self, self._seedpool_context)
-        self._quick_get = _tolerant_get(self._quick_get, self._outqueue)
 
     def _check_running(self) -> None:
-        super()._check_running()
+        super()._check_running()  # type: ignore[misc]  # private in typeshed, in the stdlib 3.8+
         watch = getattr(self, "_seedpool_watch", None)
         if watch is not None and watch.broken:
             raise WorkerLostError(watch.broken)
@@ -322,21 +321,3 @@ class _Recording:
         process = ctx.Process(*args, **kwds)
         self.started.append(process)
         return process
-
-
-def _tolerant_get(get: Callable[[], Any], outqueue: Any) -> Callable[[], Any]:
-    """The result handler's ``get``: once the watch has closed a broken result channel,
-    whatever is left in the pipe ends the handler (EOFError, which it expects) instead of
-    killing its thread with an unpickling error."""
-
-    def tolerant_get() -> Any:
-        try:
-            return get()
-        except (OSError, EOFError):
-            raise
-        except Exception:
-            if getattr(outqueue, "_seedpool_closed", False):
-                raise EOFError("seedpool: result channel closed") from None
-            raise
-
-    return tolerant_get

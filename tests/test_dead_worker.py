@@ -367,10 +367,14 @@ def test_idle_worker_death_fails_no_healthy_call():
 
 def test_executor_map_with_no_iterables_is_empty():
     out = run_scenario("""
-        with seedpool.ProcessPoolExecutor(1, seed=0) as ex:
+        with seedpool.ProcessPoolExecutor(1, seed=21) as ex:
             OUT["map"] = timed(lambda: list(ex.map(T.noop)))
+            OUT["next"] = ex.submit(T.draw, 5).result(30)  # the empty map used no call number
+            OUT["expected"] = (5,) + tuple(seedpool.SeedTree(21).child("tasks", 0, 0).child("rng").generator()
+                                            .random(1).tolist())
     """, timeout=30)
     assert out["map"][:2] == ["ok", "[]"]
+    assert out["next"][0] == 5 and out["next"][-1] == out["expected"][-1]
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])

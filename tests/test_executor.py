@@ -73,8 +73,3 @@ def test_map_passes_buffersize_on_as_this_python_does():
             ex.map(T.noop, range(3), buffersize=2)
     assert str(ours.value).split("()")[-1] == str(std.value).split("()")[-1]
 
-
-def test_map_with_no_iterables_is_empty_and_uses_no_call_number():
-    with seedpool.ProcessPoolExecutor(1, seed=21) as ex:
-        assert list(ex.map(T.noop)) == []
-        assert ex.submit(T.draw, 5).result(30) == (5,) + expected_draw(21, 0, 0)[1:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import multiprocessing
 import random
 import time
@@ -410,25 +411,43 @@ def _outcome(fn):
         return (type(exc), str(exc))
 
 
-@pytest.mark.parametrize("chunksize", [0, -1, 1.5, "2"])
-@pytest.mark.parametrize("method", ["map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"])
-def test_bad_chunksize_is_refused_for_every_method(method, chunksize):
+def test_bad_chunksize_is_refused_for_every_method():
     # The stdlib's map(chunksize=0) returns [None] * n and chunksize=1.5 hangs; seedpool
-    # refuses both, with the stdlib imap's own message for a number below 1.
-    items = [(1,), (2,)] if method.startswith("starmap") else [1, 2]
-    func = T.draw_star if method.startswith("starmap") else T.noop
-    with seedpool.Pool(1, seed=0) as pool:
-        exc_type = ValueError if isinstance(chunksize, int) else TypeError
-        with pytest.raises(exc_type) as info:
-            getattr(pool, method)(func, items, chunksize)
-        if exc_type is ValueError:
-            with multiprocessing.get_context("fork").Pool(1) as plain:
-                with pytest.raises(ValueError) as stdlib:
-                    plain.imap(abs, [1], chunksize)
-            assert str(info.value) == str(stdlib.value)
-        else:
-            assert "chunksize" in str(info.value) and repr(chunksize) in str(info.value)
-        assert pool.map(T.noop, [1, 2], np.int64(1)) == [1, 2]  # numpy ints are ints
+    # refuses both, with the stdlib imap's own message for a number below 1. In a fresh
+    # interpreter with a timeout: the regression this guards against is a hang.
+    out = run_python("""
+import json, multiprocessing, numpy as np, seedpool
+import pool_tasks as T
+out = {}
+with multiprocessing.get_context("fork").Pool(1) as plain:
+    for cs in (0, -1):
+        try:
+            plain.imap(abs, [1], cs)
+        except ValueError as exc:
+            out[f"stdlib {cs}"] = str(exc)
+with seedpool.Pool(1, seed=0) as pool:
+    for method in ("map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
+        items = [(1,), (2,)] if method.startswith("starmap") else [1, 2]
+        func = T.draw_star if method.startswith("starmap") else T.noop
+        for cs in (0, -1, 1.5, "2"):
+            try:
+                getattr(pool, method)(func, items, cs)
+                out[f"{method} {cs}"] = ["no error"]
+            except Exception as exc:
+                out[f"{method} {cs}"] = [type(exc).__name__, str(exc)]
+    out["numpy int"] = pool.map(T.noop, [1, 2], np.int64(1))
+print(json.dumps(out))
+""", timeout=60, env={"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}"})
+    import json
+
+    got = json.loads(out.strip().splitlines()[-1])
+    for method in ("map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
+        for cs in (0, -1):
+            assert got[f"{method} {cs}"] == ["ValueError", got[f"stdlib {cs}"]], (method, cs)
+        for cs in (1.5, "2"):
+            kind, message = got[f"{method} {cs}"]
+            assert kind == "TypeError" and "chunksize" in message and repr(cs) in message, (method, cs)
+    assert got["numpy int"] == [1, 2]
 
 
 @pytest.mark.parametrize("processes", [np.int64(2), np.int32(1), True])

@@ -20,9 +20,9 @@ __all__ = [
     "watched_queue_class", "use_watched_queues", "reinit_held_lock",
 ]
 
-# Module constants (3.9-3.13: RUN = 0, CLOSE = 1, TERMINATE = 2; multiprocess the same).
-RUN = multiprocessing.pool.RUN
-TERMINATE = multiprocessing.pool.TERMINATE
+# Module constants (3.9-3.13: the strings "RUN", "CLOSE", "TERMINATE"; multiprocess the same).
+RUN: Any = multiprocessing.pool.RUN
+TERMINATE: Any = multiprocessing.pool.TERMINATE
 
 
 def pool_parts(pool: Any) -> tuple[list, dict, Any, Any, Any]:
@@ -52,12 +52,12 @@ def outstanding(result: Any) -> int:
     return max(1, getattr(result, "_number_left", 1))
 
 
-def worker_handler_state(handler: Any) -> int:
+def worker_handler_state(handler: Any) -> Any:
     """The pool's state as its handler threads see it (``thread._state``): 3.9-3.13."""
     return handler._state
 
 
-def set_worker_handler_state(handler: Any, state: int) -> None:
+def set_worker_handler_state(handler: Any, state: Any) -> None:
     """Stop the worker handler from starting workers (``_handle_workers`` loops while its
     thread's ``_state`` is RUN, or CLOSE with jobs pending): 3.9-3.13."""
     handler._state = state
@@ -238,7 +238,25 @@ def use_watched_queues(pool: Any, context: Any) -> None:
     pool._inqueue = cls(ctx=ctx)
     pool._outqueue = cls(ctx=ctx)
     pool._quick_put = pool._inqueue._writer.send
-    pool._quick_get = pool._outqueue._reader.recv
+    pool._quick_get = _tolerant_get(pool._outqueue._reader.recv, pool._outqueue)
+
+
+def _tolerant_get(get: Callable[[], Any], outqueue: Any) -> Callable[[], Any]:
+    """The result handler's ``get``: once the watch has closed a broken result channel,
+    whatever is left in the pipe ends the handler (EOFError, which ``_handle_results``
+    expects: 3.9-3.13) instead of killing its thread with an unpickling error."""
+
+    def tolerant_get() -> Any:
+        try:
+            return get()
+        except (OSError, EOFError):
+            raise
+        except Exception:
+            if outqueue._seedpool_closed:
+                raise EOFError("seedpool: result channel closed") from None
+            raise
+
+    return tolerant_get
 
 
 def close_writer(queue: Any) -> None:
