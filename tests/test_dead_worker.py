@@ -135,7 +135,10 @@ import json, os, signal, sys, threading, time
 import numpy as np
 import seedpool, multiprocessing
 import pool_tasks as T
-from seedpool._compat import stdlib_pool as _std
+try:
+    from seedpool._compat import stdlib_pool as _std  # the queue-state values the workers write
+except ImportError:
+    _std = None
 OUT = {}
 def timed(fn, bound=%(bound)r):
     started = time.monotonic()
