@@ -164,9 +164,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
                  context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:
-        # As the stdlib does first: __del__ reads these even if __init__ raises below.
-        self._pool: list[Any] = []
-        self._state = multiprocessing.pool.INIT
+        _std.init_before_checks(self)  # __del__ reads these even if __init__ raises below
         # Validate everything before a single process starts.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
@@ -183,16 +181,18 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         # Every worker the stdlib starts, for the watch: one that dies at once is replaced
         # (and dropped from self._pool) before a periodic look could see it.
         started: list = []
-        self.Process = _Recording(started)  # type: ignore[assignment]  # shadows the staticmethod
+        _std.record_started_processes(self, _Recording(started))
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
         self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task",
                                            started=started)
 
     def _setup_queues(self) -> None:
-        # The stdlib's queues, but a worker says where it is in them (see _watchdog).
+        # Overrides the stdlib's private hook (called by Pool.__init__, 3.9-3.13): its
+        # queues, but a worker says where it is in them (see _watchdog).
         _std.use_watched_queues(self, self._seedpool_context)
 
     def _check_running(self) -> None:
+        # Overrides the stdlib's private check (every public method calls it, 3.8-3.13).
         super()._check_running()  # type: ignore[misc]  # private in typeshed, in the stdlib 3.8+
         watch = getattr(self, "_seedpool_watch", None)
         if watch is not None and watch.broken:
@@ -303,7 +303,8 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     del _name
 
     def __repr__(self) -> str:
-        return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+        state, size = _std.state_and_size(self)
+        return f"<seedpool.Pool state={state} pool_size={size} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
 
 
 class _Recording:

@@ -12,17 +12,41 @@ import multiprocessing.pool
 import multiprocessing.queues
 import select
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 __all__ = [
-    "RUN", "TERMINATE", "pool_parts", "worker_handler_state", "set_worker_handler_state", "result_job",
+    "RUN", "TERMINATE", "WAITING", "RECEIVING", "SENDING", "UNPICKLING", "pool_parts", "change_notifier",
+    "wake_worker_handler", "outstanding", "worker_handler_state", "set_worker_handler_state", "result_job",
     "result_position", "fail_result", "fail_iterator", "swap_result_class", "queue_locks", "queue_writer",
-    "watched_queue_class", "use_watched_queues", "reinit_held_lock",
+    "reinit_held_lock", "watched_queue_class", "use_watched_queues", "close_writer", "release_for_dead",
+    "init_before_checks", "state_and_size", "record_started_processes",
 ]
 
 # Module constants (3.9-3.13: the strings "RUN", "CLOSE", "TERMINATE"; multiprocess the same).
 RUN: Any = multiprocessing.pool.RUN
 TERMINATE: Any = multiprocessing.pool.TERMINATE
+
+
+def init_before_checks(pool: Any) -> None:
+    """What ``Pool.__init__`` sets first (``_pool = []``, ``_state = INIT``), so its
+    ``__del__`` works when the arguments are refused: 3.9-3.13."""
+    pool._pool = []
+    pool._state = multiprocessing.pool.INIT
+
+
+def state_and_size(pool: Any) -> tuple[Any, int]:
+    """(``_state``, ``len(_pool)``), as the stdlib's ``__repr__`` shows them: 3.9-3.13."""
+    return pool._state, len(pool._pool)
+
+
+def record_started_processes(pool: Any, factory: Any) -> None:
+    """Route the pool's process creation through ``factory(ctx, *args, **kwds)``.
+
+    The stdlib starts every worker as ``self.Process(ctx, ...)`` (a staticmethod, passed
+    to ``_repopulate_pool_static`` and to the worker-handler thread): 3.9-3.13. An instance
+    attribute shadows it.
+    """
+    pool.Process = factory
 
 
 def pool_parts(pool: Any) -> tuple[list, dict, Any, Any, Any]:
