@@ -353,9 +353,12 @@ def test_idle_worker_death_fails_no_healthy_call():
         with seedpool.Pool(3, context=ctx, seed=0) as pool:
             pool.map(T.noop, range(6))
             long = pool.apply_async(T.sleep, (1.5,))
-            time.sleep(0.3)
             watch = pool._seedpool_watch
-            busy = [watch._slots[k] for k in range(3) if watch._slots[2 * 3 + k] != -1]
+            deadline = time.monotonic() + 10
+            busy = []
+            while not busy and time.monotonic() < deadline:  # until a worker holds the task
+                busy = [watch._slots[k] for k in range(3) if watch._slots[2 * 3 + k] != -1]
+                time.sleep(0.01)
             idle = [watch._slots[k] for k in range(3) if watch._slots[k] and watch._slots[k] not in busy]
             OUT["idle"] = len(idle)
             for pid in idle:
