@@ -8,14 +8,15 @@ and passed through unwrapped, so nothing is seeded twice.
 
 from __future__ import annotations
 
-import concurrent.futures.process as _process
-import functools
 import itertools
 import sys
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
 from typing import Any, Callable, Iterable, Optional
 
-from ._pool import KeyedTasks, check_seed_args, default_context, default_processes
+from ._compat.stdlib_futures import is_stdlib_chunk, keep_alive_with_manager
+# Not ._pool: that imports multiprocess, hence dill, which the executor needs only for a
+# callable pickle cannot send (dill loaded at start-up breaks the stdlib's exit cleanup).
+from ._keyed import KeyedTasks, check_count, check_seed_args, default_context, default_processes
 from ._tree import SeedLike
 from ._worker import TaskCall, initialize_worker, wrap_callable
 
@@ -60,8 +61,8 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         self.scope = scope
         if max_workers is None:
             max_workers = default_processes()
-        elif max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
+        else:
+            max_workers = check_count(max_workers, "max_workers must be greater than 0", "<=")
         if mp_context is None:
             # As the stdlib: max_tasks_per_child needs a start method other than fork.
             mp_context = default_context()
@@ -72,19 +73,25 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         config = self._keyed_setup(max_workers, mp_context, initializer, initargs)
         kwargs = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
         super().__init__(max_workers, mp_context, initialize_worker, (config,), **kwargs)
+        self._seedpool_config = config
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        if not (isinstance(fn, functools.partial) and fn.func is _process._process_chunk
-                and isinstance(fn.args[0], TaskCall)):
+        if not is_stdlib_chunk(fn, TaskCall):
             fn = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "apply")
-        return super().submit(fn, *args, **kwargs)
+        future = super().submit(fn, *args, **kwargs)
+        # Workers started after this executor is dropped still open the slot array's lock.
+        keep_alive_with_manager(self, self._seedpool_config)
+        return future
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
+    def map(self, fn, *iterables, timeout=None, chunksize=1, **kwargs):  # type: ignore[override]
+        # **kwargs: what this Python's Executor.map takes besides (buffersize=, 3.14), passed on.
+        if not iterables:  # as the stdlib: zip() of nothing is empty
+            return super().map(fn, timeout=timeout, chunksize=chunksize, **kwargs)
         task = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "indexed")
         # Prepend each item's position; the stdlib zips, chunks and submits as usual.
-        return super().map(task, itertools.count(), *iterables, timeout=timeout, chunksize=chunksize)
+        return super().map(task, itertools.count(), *iterables, timeout=timeout, chunksize=chunksize, **kwargs)
 
     map.__doc__ = _StdExecutor.map.__doc__
 

@@ -26,79 +26,39 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.pool
-import os
-import threading
+import operator
 from typing import Any, Callable, Iterable, Optional
 
 import multiprocess
 
-from ._tree import SeedLike, SeedTree
-from ._watchdog import WorkerWatch
-from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
+from ._compat import stdlib_pool as _std
+from ._keyed import (ENV_WORKERS, KeyedTasks, check_count, check_seed_args, default_context,  # noqa: F401
+                     default_processes, is_dill_context, make_slots)
+from ._tree import SeedLike
+from ._watchdog import WorkerLostError, WorkerWatch
+from ._worker import TaskCall, initialize_worker, wrap_callable
 
 __all__ = ["Pool", "KeyedTasks", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
-
-ENV_WORKERS = "SEEDPOOL_WORKERS"
-_SCOPES = ("task", "worker")
 
 
 class TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError):  # noqa: A001
     """Raised by ``get``/``next`` on timeout; catchable as either library's TimeoutError."""
 
 
-def default_processes() -> int:
-    """Workers for ``processes=None``: ``SEEDPOOL_WORKERS`` if set, else the CPUs this
-    process may run on (its affinity), not the machine's total."""
-    env = os.environ.get(ENV_WORKERS)
-    if env:
-        from ._root import workers_from_env
-
-        return workers_from_env(env)  # ASCII digits, 1..65536, else a ValueError naming it
+def check_chunksize(chunksize: Any, allow_none: bool) -> Any:
+    """``chunksize`` as the stdlib's ``imap`` checks it (its message), for every method:
+    the stdlib's ``map(chunksize=0)`` returns ``[None] * n`` and ``chunksize=1.5`` hangs."""
+    if chunksize is None and allow_none:
+        return None
     try:
-        import psutil
-
-        return max(1, len(psutil.Process().cpu_affinity()))
-    except (AttributeError, NotImplementedError, OSError):  # no affinity API on this OS
-        return os.cpu_count() or 1
-
-
-def default_context() -> Any:
-    """The default start method's context, *without* fixing the global start method
-    (``multiprocessing.get_context()`` with no argument would)."""
-    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
-    return multiprocessing.get_context(method)
-
-
-def is_dill_context(context: Any) -> bool:
-    return type(context).__module__.startswith("multiprocess.")
-
-
-def check_seed_args(seed: Any, scope: Any) -> SeedTree:
-    """Validate ``scope`` and turn ``seed`` into the pool's root.
-
-    ``seed=None`` under a process root (``seed_everything`` or ``SEEDPOOL_SEED``) gives
-    the k-th pool created under that root ``root.child("pools", k)``, so a seeded script
-    that never passes ``seed=`` is still reproducible; with no process root it draws
-    fresh entropy.
-    """
-    if scope not in _SCOPES:
-        raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
-    if seed is None:
-        from ._seeding import pool_root
-
-        root = pool_root()
-        if root is not None:
-            return root
-    return SeedTree(seed)
-
-
-def make_slots(context: Any, processes: int) -> Any:
-    """Shared [pid * n, incarnation * n, call * n, index * n] array: workers claim a slot
-    in it and say which task they hold (see ``_worker.WorkerConfig``)."""
-    slots = context.Array("q", 4 * processes, lock=True)
-    for k in range(2 * processes, 4 * processes):
-        slots[k] = -1  # no task yet
-    return slots
+        value = operator.index(chunksize)
+    except TypeError:
+        raise TypeError(f"chunksize must be a positive int{' or None' if allow_none else ''} "
+                        f"(got {chunksize!r}, a {type(chunksize).__name__}): the number of items "
+                        "sent to a worker at once") from None
+    if value < 1:
+        raise ValueError("Chunksize must be 1+, not {0:n}".format(value))
+    return value
 
 
 class _TimeoutTranslating:
@@ -155,40 +115,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list]:
 
 
 def _translating(result: Any) -> Any:
-    # The stdlib builds these objects inside its methods; swapping the class (same
-    # layout, only ``get``/``next`` differ) is the one way to reach them without
-    # re-implementing those methods.
-    cls = _RESULT_CLASSES.get(type(result))
-    if cls is not None:
-        result.__class__ = cls
-    return result
-
-
-class KeyedTasks:
-    """What Pool and ProcessPoolExecutor share: the call counter and the worker config.
-
-    Expects ``seed_tree`` and ``scope`` to be set (validated) first.
-    """
-
-    seed_tree: SeedTree
-    scope: str
-
-    def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
-                     initargs: Iterable[Any]) -> WorkerConfig:
-        self._seedpool_dill = is_dill_context(context)
-        self._init_calls()
-        return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
-                            wrap_callable(initializer, self._seedpool_dill) if initializer else None,
-                            tuple(initargs))
-
-    def _init_calls(self) -> None:
-        """Start numbering calls at 0 (the thread pools call only this)."""
-        self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
-
-    def _next_call(self) -> int:
-        with self._calls_lock:
-            return next(self._calls)
+    return _std.swap_result_class(result, _RESULT_CLASSES)
 
 
 class Pool(KeyedTasks, multiprocessing.pool.Pool):
@@ -237,9 +164,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
                  context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:
-        # As the stdlib does first: __del__ reads these even if __init__ raises below.
-        self._pool: list[Any] = []
-        self._state = multiprocessing.pool.INIT
+        _std.init_before_checks(self)  # __del__ reads these even if __init__ raises below
         # Validate everything before a single process starts.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
@@ -247,14 +172,31 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self.scope = scope
         if processes is None:
             processes = default_processes()
-        if processes < 1:
-            raise ValueError("Number of processes must be at least 1")
+        processes = check_count(processes, "Number of processes must be at least 1")
         if maxtasksperchild is not None and (not isinstance(maxtasksperchild, int) or maxtasksperchild <= 0):
             raise ValueError("maxtasksperchild must be a positive int or None")
         context = context if context is not None else default_context()
-        config = self._keyed_setup(processes, context, initializer, initargs)
+        config = self._keyed_setup(processes, context, initializer, initargs, watched=True)
+        self._seedpool_context = context
+        # Every worker the stdlib starts, for the watch: one that dies at once is replaced
+        # (and dropped from self._pool) before a periodic look could see it.
+        started: list = []
+        _std.record_started_processes(self, _Recording(started))
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
-        self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task")
+        self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task",
+                                           started=started)
+
+    def _setup_queues(self) -> None:
+        # Overrides the stdlib's private hook (called by Pool.__init__, 3.9-3.13): its
+        # queues, but a worker says where it is in them (see _watchdog).
+        _std.use_watched_queues(self, self._seedpool_context)
+
+    def _check_running(self) -> None:
+        # Overrides the stdlib's private check (every public method calls it, 3.8-3.13).
+        super()._check_running()  # type: ignore[misc]  # private in typeshed, in the stdlib 3.8+
+        watch = getattr(self, "_seedpool_watch", None)
+        if watch is not None and watch.broken:
+            raise WorkerLostError(watch.broken)
 
     # -- the one layer where tasks are wrapped ------------------------------------------
 
@@ -296,6 +238,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
 
     def _map_indexed(self, func, iterable, mode, chunksize, callback, error_callback):
+        chunksize = check_chunksize(chunksize, allow_none=True)
         plain = self._plain(func)
         if plain is not None:
             stdlib = super().map_async if mode == "item" else super().starmap_async
@@ -314,12 +257,11 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         return self._imap(super().imap_unordered, func, iterable, chunksize)
 
     def _imap(self, stdlib_imap, func, iterable, chunksize):
+        chunksize = check_chunksize(chunksize, allow_none=False)
         plain = self._plain(func)
         if plain is not None:
             return _translating(stdlib_imap(plain, iterable, chunksize))
         self._check_running()
-        if chunksize < 1:
-            raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
         if chunksize == 1:
             task = self._task(func, "item")
             result = stdlib_imap(task, enumerate(iterable), 1)
@@ -333,7 +275,15 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         return (item for chunk in result for item in chunk)
 
     def terminate(self):
+        watch = getattr(self, "_seedpool_watch", None)
+        if watch is not None:
+            watch.scan()  # release what a just-dead worker held before the stdlib needs it
         super().terminate()
+        if watch is not None:
+            # A call another thread still waits on would wait forever (the stdlib leaves
+            # it pending): no handler is left to answer it.
+            watch.fail_pending(WorkerLostError(
+                "seedpool.Pool was terminated while this call was pending; its results are lost"))
         self._stop_watch()
 
     def join(self):
@@ -353,4 +303,22 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     del _name
 
     def __repr__(self) -> str:
-        return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+        state, size = _std.state_and_size(self)
+        return f"<seedpool.Pool state={state} pool_size={size} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+
+
+class _Recording:
+    """``Pool.Process`` (``ctx.Process(...)``) that also notes each process in a list.
+
+    Holds the list, never the pool (the worker-handler thread keeps ``pool.Process``, and
+    a pool must stay collectable)."""
+
+    __slots__ = ("started",)
+
+    def __init__(self, started: list) -> None:
+        self.started = started
+
+    def __call__(self, ctx: Any, *args: Any, **kwds: Any) -> Any:
+        process = ctx.Process(*args, **kwds)
+        self.started.append(process)
+        return process

@@ -14,11 +14,13 @@ A worker learns its slot by claiming a free one in a small shared array at start
 
 from __future__ import annotations
 
+import functools
 import os
-import pickle
-from collections import OrderedDict
 import sys
+import threading
 import time
+import types
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -35,6 +37,12 @@ from ._words import BlockWords
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
 _CLAIM_TIMEOUT = 60.0
+# The shared slot array has five rows of n (see WorkerConfig); the last one says where a
+# worker is: running its start-up, or inside the pool's queues (the values of
+# _compat.stdlib_pool: waiting for / receiving / unpickling a task, sending a result).
+QUEUE_ROWS = 5
+NO_TASK = -1
+IDLE, STARTING = 0, 5
 
 
 @dataclass(frozen=True)
@@ -74,20 +82,23 @@ class WorkerConfig:
     """Everything a worker needs, sent once through the pool's initializer."""
 
     def __init__(self, root: SeedTree, scope: str, num_workers: int, slots: Any,
-                 initializer: Optional[Callable[..., Any]], initargs: tuple) -> None:
+                 initializer: Optional[Callable[..., Any]], initargs: tuple, watched: bool = False) -> None:
         self.root = root
         self.scope = scope
         self.num_workers = num_workers
-        # Shared int64 array, four rows of n: pid, incarnation, and the (call, index) of
-        # the task each slot started last -- read by the parent when a worker dies.
+        # Shared int64 array, five rows of n: pid, incarnation, the (call, index) of the
+        # task each slot holds (-1: none) and its queue state -- read by the parent when
+        # a worker dies.
         self.slots = slots
         self.initializer = initializer
         self.initargs = initargs
+        # seedpool.Pool: its queues report where each worker is, and its watch reads it.
+        self.watched = watched
 
 
 class _WorkerState:
     __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache",
-                 "record", "marker", "marker_at")
+                 "record", "marker", "marker_at", "queue_at")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
         self.config = config
@@ -103,6 +114,7 @@ class _WorkerState:
         n = config.num_workers
         self.marker = config.slots.get_obj()  # raw ctypes array: no lock per task
         self.marker_at = (2 * n + index, 3 * n + index)
+        self.queue_at = 4 * n + index
 
     def words(self, backend: str) -> np.ndarray:
         """Words of ``task_node.child(backend)`` for the running task (a block at a time)."""
@@ -136,18 +148,57 @@ def _claim_slot(config: WorkerConfig) -> tuple[int, int]:
                     values[slot] = me
                     incarnation = values[n + slot]
                     values[n + slot] = incarnation + 1
-                    values[2 * n + slot] = values[3 * n + slot] = -1
+                    values[2 * n + slot] = values[3 * n + slot] = NO_TASK
+                    values[4 * n + slot] = STARTING  # a death before start-up ends is no retirement
                     return slot, incarnation
         if time.monotonic() > deadline:
             raise RuntimeError(f"seedpool: no free worker slot among {n} after {_CLAIM_TIMEOUT} s (pid {me})")
         time.sleep(0.01)
 
 
-def _release_slot(slots: Any, slot: int, pid: int) -> None:
+def _release_slot(slots: Any, slot: int, pid: int, watched: bool = False) -> None:
+    """Free the slot on the way out.
+
+    In a watched pool (``seedpool.Pool``), only from a clean state: a worker that holds a
+    task (``sys.exit`` or ``KeyboardInterrupt`` in it), never finished starting (its
+    initializer raised) or is inside a queue keeps its slot claimed, and the parent's
+    watch reports the death.
+    """
     with slots.get_lock():
         values = slots.get_obj()
-        if values[slot] == pid:
-            values[slot] = 0
+        n = len(values) // QUEUE_ROWS
+        if values[slot] != pid:
+            return
+        if watched and (values[2 * n + slot] != NO_TASK or values[4 * n + slot] != IDLE):
+            return
+        values[slot] = 0
+
+
+def queue_state(value: int) -> None:
+    """Say where this worker is in the pool's queues (no-op outside a worker)."""
+    state = _state
+    if state is not None:
+        state.marker[state.queue_at] = value
+
+
+def result_sent() -> None:
+    """The worker's last result is in the pipe: it holds no task any more."""
+    state = _state
+    if state is not None:
+        state.marker[state.marker_at[0]] = NO_TASK
+        state.marker[state.queue_at] = IDLE
+
+
+def _reinit_inherited_locks() -> None:
+    # A forked worker inherits numpy's global RandomState lock as it was at fork time:
+    # held, if another parent thread was drawing, by a thread that does not exist here,
+    # so seeding it would wait forever. Alone in this process, nothing else can hold it.
+    if threading.active_count() == 1 and "numpy" in sys.modules:
+        from ._compat.stdlib_pool import reinit_held_lock
+
+        bitgen = getattr(np.random.mtrand._rand, "_bit_generator", None)  # numpy >= 1.17
+        if bitgen is not None:
+            reinit_held_lock(bitgen.lock)
 
 
 def _release_on_normal_exit(config: WorkerConfig, slot: int) -> None:
@@ -156,12 +207,14 @@ def _release_on_normal_exit(config: WorkerConfig, slot: int) -> None:
     for name in ("multiprocessing.util", "multiprocess.util"):
         util = sys.modules.get(name)
         if util is not None:
-            util.Finalize(None, _release_slot, args=(config.slots, slot, os.getpid()), exitpriority=100)
+            util.Finalize(None, _release_slot, args=(config.slots, slot, os.getpid(), config.watched),
+                          exitpriority=100)
 
 
 def initialize_worker(config: WorkerConfig) -> None:
     """Pool initializer: claim a slot, seed from the worker's node, run the user's one."""
     global _state
+    _reinit_inherited_locks()
     index, incarnation = _claim_slot(config)
     _release_on_normal_exit(config, index)
     _state = _WorkerState(config, index, incarnation)
@@ -178,6 +231,7 @@ def initialize_worker(config: WorkerConfig) -> None:
         _lazy.tasks_own_process()
     if config.initializer is not None:
         config.initializer(*config.initargs)
+    queue_state(IDLE)  # started: from now on a clean exit is a retirement
 
 
 def worker_info() -> Optional[WorkerInfo]:
@@ -212,6 +266,7 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     at_call, at_index = state.marker_at
     state.marker[at_call] = call
     state.marker[at_index] = index
+    state.marker[state.queue_at] = IDLE  # received; held until its result is sent (result_sent)
     if state.config.scope != "task":
         return func(*args, **kwargs)
     state.call, state.task_index = call, index
@@ -245,7 +300,7 @@ class TaskCall:
         self.call = call
         self.mode = mode
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # "self" may be a task's keyword
         mode = self.mode
         run = self._run
         if mode == "item":
@@ -266,22 +321,31 @@ class TaskCall:
 
 
 class _DillCallable:
-    """A callable the standard pickler refused (lambda, closure), carried as dill bytes.
+    """A callable the standard pickler cannot send by reference (lambda, closure, local
+    function or class), carried as dill bytes.
 
     Only such callables pay for dill; everything else keeps the standard pickler's
-    speed. It unpickles to the function itself (cached by its bytes in each worker), so
-    the worker calls the user's function with no wrapper in between.
+    speed. The bytes are made when the task is sent (once, then reused by every chunk),
+    so a callable dill cannot pickle either fails that task's result or future, as the
+    stdlib's pickling error would, instead of the submitting call. It unpickles to the
+    function itself (cached by its bytes in each worker), so the worker calls the
+    user's function with no wrapper in between.
     """
 
-    __slots__ = ("payload",)
+    __slots__ = ("func", "payload")
 
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.payload: Optional[bytes] = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # only if called in the parent
-        return _load_dill(self.payload)(*args, **kwargs)
+        return self.func(*args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if self.payload is None:
+            import dill
+
+            self.payload = dill.dumps(self.func, recurse=True)
         return (_load_dill, (self.payload,))
 
 
@@ -305,13 +369,33 @@ def _load_dill(payload: bytes) -> Callable[..., Any]:
 
 
 def wrap_callable(func: Callable[..., Any], uses_dill: bool) -> Callable[..., Any]:
-    """Return ``func`` itself if the transport can pickle it, else a dill carrier."""
-    if uses_dill:
-        return func  # the context's own pickler is dill already
-    try:
-        pickle.dumps(func)
-        return func
-    except Exception:
-        import dill
+    """Return ``func`` itself if the transport can send it as the stdlib would, else a
+    dill carrier. Decided without pickling anything (the stdlib pickles ``func`` once,
+    when it sends the task; so does this): a function, class or method's function goes
+    by reference when its module attribute is that very object, a ``partial`` as its
+    function does, a callable instance as its class does."""
+    if uses_dill or _by_reference(func):
+        return func  # the context's own pickler is dill already, or pickle sends it
+    return _DillCallable(func)
 
-        return _DillCallable(dill.dumps(func, recurse=True))
+
+def _by_reference(obj: Any) -> bool:
+    if isinstance(obj, functools.partial):
+        return _by_reference(obj.func)
+    if isinstance(obj, types.MethodType):
+        # Pickled as getattr(__self__, name): a class goes by reference, an instance by
+        # value through its class.
+        owner = obj.__self__
+        return _by_reference(owner if isinstance(owner, type) else type(owner))
+    if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        return True
+    if not isinstance(obj, (types.FunctionType, type)):
+        obj = type(obj)
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    name = getattr(obj, "__qualname__", "")
+    if module is None or "<" in name:  # <lambda>, <locals>
+        return False
+    target: Any = module
+    for part in name.split("."):
+        target = getattr(target, part, None)
+    return target is obj

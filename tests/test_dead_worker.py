@@ -111,3 +111,301 @@ def test_worker_scope_imap_death_then_close_join_returns():
     while _live_children() - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not (_live_children() - before)
+
+
+# -------------------------------------------------------------------------------------------
+# Scenarios that used to hang (issue 15, items 5-9, 12, 14). Each runs in a fresh interpreter
+# with a timeout: a hang is a failure, never a stuck test run. Every process the scenario
+# started carries a tag in its environment; any still alive afterwards is a failure.
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SCENARIO_TIMEOUT = 60.0
+
+_HEADER = """
+import json, os, signal, sys, threading, time
+import numpy as np
+import seedpool, multiprocessing
+import pool_tasks as T
+try:
+    from seedpool._compat import stdlib_pool as _std  # the queue-state values the workers write
+except ImportError:
+    _std = None
+OUT = {}
+def timed(fn, bound=%(bound)r):
+    started = time.monotonic()
+    try:
+        value = fn()
+        outcome = ("ok", repr(value)[:200])
+    except BaseException as exc:
+        outcome = (type(exc).__name__, str(exc))
+    return outcome + (round(time.monotonic() - started, 2),)
+"""
+
+_FOOTER = """
+import psutil
+def _left():
+    # The resource tracker and the forkserver serve the whole interpreter and end with it
+    # (the check after exit, by environment tag, covers them).
+    return [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE
+            and not any(s in " ".join(p.cmdline()) for s in ("resource_tracker", "forkserver"))]
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and _left():
+    time.sleep(0.05)
+OUT["children_left"] = len(_left())
+print("RESULT " + json.dumps(OUT))
+"""
+
+
+def _tagged(tag: str) -> list:
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.pid != os.getpid() and proc.environ().get("SEEDPOOL_SCENARIO") == tag:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def run_scenario(body: str, timeout: float = SCENARIO_TIMEOUT, env: dict | None = None) -> dict:
+    """Run ``body`` in a fresh interpreter; return its OUT dict. Fails on a hang, a crash,
+    or a process of the scenario left running."""
+    tag = uuid.uuid4().hex
+    script = _HEADER % {"bound": BOUND} + textwrap.dedent(body) + _FOOTER
+    full_env = dict(os.environ, SEEDPOOL_SCENARIO=tag,
+                    PYTHONPATH=os.pathsep.join([str(TESTS), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    full_env.update(env or {})
+    try:
+        proc = subprocess.run([sys.executable, "-c", script], env=full_env, timeout=timeout,
+                              capture_output=True, text=True)
+    except subprocess.TimeoutExpired as exc:
+        left = _tagged(tag)
+        for p in left:
+            p.kill()
+        pytest.fail(f"scenario hung (> {timeout} s); {len(left)} process(es) killed\n{exc.stdout}\n{exc.stderr}")
+    time.sleep(0.2)
+    left = _tagged(tag)
+    for p in left:
+        p.kill()
+    assert not left, f"{len(left)} process(es) of the scenario still running\n{proc.stderr[-3000:]}"
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    out = json.loads(lines[-1][len("RESULT "):])
+    out["stderr"] = proc.stderr
+    assert out["children_left"] == 0, out
+    return out
+
+
+@pytest.mark.parametrize("how", ["exit0", "exit3", "keyboard"])
+def test_sys_exit_or_keyboard_interrupt_in_a_task_is_a_lost_worker(how):
+    out = run_scenario(f"""
+        def bad(x, how={how!r}):
+            if x == 3:
+                if how == "keyboard":
+                    raise KeyboardInterrupt
+                sys.exit(0 if how == "exit0" else 3)
+            time.sleep(0.01)
+            return x
+        ctx = multiprocessing.get_context("fork")
+        with seedpool.Pool(2, context=ctx, seed=0) as pool:
+            OUT["map"] = timed(lambda: pool.map(bad, range(8), 1))
+            OUT["imap"] = timed(lambda: list(pool.imap(bad, range(8))))
+            OUT["apply"] = timed(lambda: pool.apply_async(bad, (3,)).get(60))
+            OUT["after"] = timed(lambda: pool.map(T.noop, range(5)))
+        with seedpool.Pool(2, context=ctx, seed=0, scope="worker") as pool:
+            OUT["worker_scope"] = timed(lambda: pool.map(bad, range(8), 1))
+    """)
+    for key in ("map", "imap", "apply", "worker_scope"):
+        kind, message, seconds = out[key]
+        assert kind == "WorkerLostError" and seconds < BOUND, (key, out[key])
+    assert "task 3 of call 0" in out["map"][1] and "still usable" in out["map"][1]
+    assert out["after"][:2] == ["ok", repr([0, 1, 2, 3, 4])]
+
+
+def test_fork_pool_starts_while_another_thread_draws_from_numpy():
+    out = run_scenario("""
+        stop = threading.Event()
+        def spin():
+            while not stop.is_set():
+                np.random.random(1000)  # holds numpy's global lock most of the time
+        t = threading.Thread(target=spin, daemon=True)
+        t.start()
+        ctx = multiprocessing.get_context("fork")
+        for k in range(5):
+            with seedpool.Pool(2, context=ctx, seed=0) as pool:
+                OUT["map"] = timed(lambda: pool.map_async(T.draw, range(6)).get(20))
+        with seedpool.Pool(2, context=ctx, seed=0, maxtasksperchild=1) as pool:  # respawns too
+            OUT["respawn"] = timed(lambda: pool.map_async(T.draw, range(12), 1).get(30))
+        stop.set()
+    """)
+    assert out["map"][0] == "ok" and out["respawn"][0] == "ok", out
+
+
+def test_worker_killed_while_sending_a_large_result_then_terminate_returns():
+    out = run_scenario("""
+        def big(x):
+            if x == 1:
+                state = seedpool._worker._state
+                def killer():  # SIGKILL self once the result is going through the pipe
+                    while state.marker[state.queue_at] != _std.SENDING:
+                        time.sleep(0.0002)
+                    time.sleep(0.002)
+                    os.kill(os.getpid(), signal.SIGKILL)
+                threading.Thread(target=killer, daemon=True).start()
+                return b"x" * (64 << 20)
+            return x
+        ctx = multiprocessing.get_context("fork")
+        started = time.monotonic()
+        with seedpool.Pool(2, context=ctx, seed=0) as pool:
+            OUT["map"] = timed(lambda: pool.map_async(big, range(4), 1).get(60))
+            OUT["later"] = timed(lambda: pool.map(T.noop, range(3)))
+        OUT["exit_seconds"] = round(time.monotonic() - started, 2)
+    """, timeout=90)
+    kind, message, seconds = out["map"]
+    assert kind == "WorkerLostError" and seconds < BOUND, out["map"]
+    assert "while sending a result" in message and "still usable" not in message, message
+    assert out["later"][0] == "WorkerLostError" and "can run no more tasks" in out["later"][1]
+    assert out["exit_seconds"] < 3 * BOUND
+
+
+@pytest.mark.parametrize("cause", ["record", "initializer"])
+def test_a_worker_that_cannot_start_fails_the_calls(cause, tmp_path):
+    env = {"SEEDPOOL_RECORD": str(tmp_path / "no" / "such" / "dir" / "r.jsonl")} if cause == "record" else {}
+    out = run_scenario(f"""
+        def failing_init():
+            raise RuntimeError("initializer says no")
+        ctx = multiprocessing.get_context("fork")
+        init = failing_init if {cause!r} == "initializer" else None
+        started = time.monotonic()
+        try:
+            with seedpool.Pool(2, init, context=ctx, seed=0) as pool:
+                OUT["map"] = timed(lambda: pool.map(T.noop, range(10)))
+                OUT["again"] = timed(lambda: pool.map(T.noop, range(10)))
+        except BaseException as exc:  # SEEDPOOL_RECORD may refuse in the parent already
+            OUT["map"] = OUT["again"] = (type(exc).__name__, str(exc), 0)
+        OUT["seconds"] = round(time.monotonic() - started, 2)
+    """, env=env)
+    assert out["map"][0] != "ok" and out["map"][2] < BOUND, out
+    assert out["again"][0] != "ok", out
+    assert out["seconds"] < 3 * BOUND
+    if out["map"][0] == "WorkerLostError":
+        assert "while starting" in out["map"][1], out["map"]
+
+
+def test_idle_worker_killed_holding_the_task_queue_lock():
+    out = run_scenario("""
+        ctx = multiprocessing.get_context("fork")
+        pool = seedpool.Pool(2, context=ctx, seed=0)
+        OUT["first"] = timed(lambda: pool.map(T.draw, range(4)))
+        watch = pool._seedpool_watch
+        n = 2
+        deadline = time.monotonic() + 10
+        holder = None
+        while holder is None and time.monotonic() < deadline:
+            holder = next((watch._slots[k] for k in range(n) if watch._slots[4 * n + k] == _std.WAITING), None)
+            time.sleep(0.01)
+        OUT["found_holder"] = holder is not None
+        os.kill(holder, signal.SIGKILL)
+        time.sleep(0.5)
+        OUT["next"] = timed(lambda: pool.map_async(T.draw, range(4)).get(20))
+        OUT["terminate"] = timed(pool.terminate)
+        pool.join()
+        with seedpool.Pool(1, context=ctx, seed=0) as ref:  # the same two calls, undisturbed
+            ref.map(T.draw, range(4))
+            OUT["expected"] = timed(lambda: ref.map(T.draw, range(4)))
+    """)
+    assert out["found_holder"]
+    assert out["next"][0] == "ok" and out["next"][1] == out["expected"][1], out
+    assert out["terminate"][0] == "ok" and out["terminate"][2] < BOUND
+
+
+@pytest.mark.parametrize("method", ["map", "imap", "apply"])
+def test_terminate_from_another_thread_ends_a_waiting_call(method):
+    out = run_scenario(f"""
+        ctx = multiprocessing.get_context("fork")
+        pool = seedpool.Pool(2, context=ctx, seed=0)
+        calls = {{"map": lambda: pool.map(T.sleep, [3] * 4),
+                  "imap": lambda: list(pool.imap(T.sleep, [3] * 4)),
+                  "apply": lambda: pool.apply(T.sleep, (3,))}}
+        threading.Timer(0.5, pool.terminate).start()
+        OUT["call"] = timed(calls[{method!r}])
+        pool.join()
+    """)
+    kind, message, seconds = out["call"]
+    assert kind == "WorkerLostError" and "terminated" in message and seconds < BOUND, out["call"]
+
+
+def test_idle_worker_death_fails_no_healthy_call():
+    # One worker busy with a long task; the idle ones die (the one waiting for a task,
+    # holding the queue's read lock, and the one queued behind it): nothing was lost, so
+    # the long call must still succeed.
+    out = run_scenario("""
+        ctx = multiprocessing.get_context("fork")
+        with seedpool.Pool(3, context=ctx, seed=0) as pool:
+            pool.map(T.noop, range(6))
+            long = pool.apply_async(T.sleep, (1.5,))
+            watch = pool._seedpool_watch
+            deadline = time.monotonic() + 10
+            busy = []
+            while not busy and time.monotonic() < deadline:  # until a worker holds the task
+                busy = [watch._slots[k] for k in range(3) if watch._slots[2 * 3 + k] != -1]
+                time.sleep(0.01)
+            idle = [watch._slots[k] for k in range(3) if watch._slots[k] and watch._slots[k] not in busy]
+            OUT["idle"] = len(idle)
+            for pid in idle:
+                os.kill(pid, signal.SIGKILL)
+            OUT["long"] = timed(lambda: long.get(20))
+            OUT["after"] = timed(lambda: pool.map(T.noop, range(6)))
+    """)
+    assert out["idle"] == 2
+    assert out["long"][:2] == ["ok", "1.5"], out["long"]
+    assert out["after"][0] == "ok"
+
+
+def test_executor_map_with_no_iterables_is_empty():
+    out = run_scenario("""
+        with seedpool.ProcessPoolExecutor(1, seed=21) as ex:
+            OUT["map"] = timed(lambda: list(ex.map(T.noop)))
+            OUT["next"] = ex.submit(T.draw, 5).result(30)  # the empty map used no call number
+            OUT["expected"] = (5,) + tuple(seedpool.SeedTree(21).child("tasks", 0, 0).child("rng").generator()
+                                            .random(1).tolist())
+    """, timeout=30)
+    assert out["map"][:2] == ["ok", "[]"]
+    assert out["next"][0] == 5 and out["next"][-1] == out["expected"][-1]
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_executor_dropped_without_with_still_finishes_its_map(method):
+    out = run_scenario(f"""
+        import gc
+        def main():
+            ctx = multiprocessing.get_context({method!r})
+            res = seedpool.ProcessPoolExecutor(5, mp_context=ctx, seed=0).map(T.noop, range(20))
+            gc.collect()
+            OUT["map"] = timed(lambda: list(res))
+        if __name__ == "__main__":
+            main()
+    """, timeout=90)
+    assert out["map"][:2] == ["ok", repr(list(range(20)))], out["map"]
+    assert "FileNotFoundError" not in out["stderr"]
+
+
+def test_executor_left_running_at_exit_prints_nothing():
+    out = run_scenario("""
+        from seedpool import ProcessPoolExecutor
+        t = ProcessPoolExecutor(2, seed=0)
+        OUT["first"] = timed(lambda: t.submit(T.noop, 1).result(30))
+        OUT["dill"] = "dill" in sys.modules
+        t.submit(T.sleep, 0.2)
+    """, timeout=30)
+    assert out["first"][0] == "ok" and not out["dill"]
+    assert "Exception ignored" not in out["stderr"] and "Traceback" not in out["stderr"], out["stderr"]

@@ -53,3 +53,23 @@ def test_drop_in_errors_and_types():
 def test_max_tasks_per_child_before_311_says_what_to_use():
     with pytest.raises(TypeError, match="needs Python 3.11"):
         seedpool.ProcessPoolExecutor(1, max_tasks_per_child=2)
+
+
+def test_map_passes_buffersize_on_as_this_python_does():
+    # Executor.map(..., buffersize=) is new in 3.14: there it must keep the keys; before
+    # 3.14 it is refused exactly as the stdlib refuses it.
+    import sys
+
+    if sys.version_info >= (3, 14):
+        with seedpool.ProcessPoolExecutor(2, seed=21) as ex:
+            got = list(ex.map(T.draw, range(12), buffersize=3))
+        assert got == [expected_draw(21, 0, i) for i in range(12)]
+        return
+    with concurrent.futures.ProcessPoolExecutor(1) as ex:
+        with pytest.raises(TypeError) as std:
+            ex.map(T.noop, range(3), buffersize=2)
+    with seedpool.ProcessPoolExecutor(1, seed=0) as ex:
+        with pytest.raises(TypeError) as ours:
+            ex.map(T.noop, range(3), buffersize=2)
+    assert str(ours.value).split("()")[-1] == str(std.value).split("()")[-1]
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import multiprocessing
 import random
 import time
@@ -400,3 +401,198 @@ def test_worker_keeps_a_bounded_number_of_dill_callables():
             assert pool.apply(lambda big=big: len(big)) == 100_001
         cached = pool.apply(lambda: len(_worker._dill_loaded))
     assert cached <= _worker._DILL_CACHE
+
+
+# -- drop-in parity (issue 15, items 4, 10, 11, 13) -----------------------------------------
+def _outcome(fn):
+    try:
+        return ("ok", fn())
+    except Exception as exc:
+        return (type(exc), str(exc))
+
+
+def test_bad_chunksize_is_refused_for_every_method():
+    # The stdlib's map(chunksize=0) returns [None] * n and chunksize=1.5 hangs; seedpool
+    # refuses both, with the stdlib imap's own message for a number below 1. In a fresh
+    # interpreter with a timeout: the regression this guards against is a hang.
+    out = run_python("""
+import json, multiprocessing, numpy as np, seedpool
+import pool_tasks as T
+out = {}
+with multiprocessing.get_context("fork").Pool(1) as plain:
+    for cs in (0, -1):
+        try:
+            plain.imap(abs, [1], cs)
+        except ValueError as exc:
+            out[f"stdlib {cs}"] = str(exc)
+with seedpool.Pool(1, seed=0) as pool:
+    for method in ("map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
+        items = [(1,), (2,)] if method.startswith("starmap") else [1, 2]
+        func = T.draw_star if method.startswith("starmap") else T.noop
+        for cs in (0, -1, 1.5, "2"):
+            try:
+                getattr(pool, method)(func, items, cs)
+                out[f"{method} {cs}"] = ["no error"]
+            except Exception as exc:
+                out[f"{method} {cs}"] = [type(exc).__name__, str(exc)]
+    out["numpy int"] = pool.map(T.noop, [1, 2], np.int64(1))
+print(json.dumps(out))
+""", timeout=60, env={"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}"})
+    import json
+
+    got = json.loads(out.strip().splitlines()[-1])
+    for method in ("map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):
+        for cs in (0, -1):
+            assert got[f"{method} {cs}"] == ["ValueError", got[f"stdlib {cs}"]], (method, cs)
+        for cs in (1.5, "2"):
+            kind, message = got[f"{method} {cs}"]
+            assert kind == "TypeError" and "chunksize" in message and repr(cs) in message, (method, cs)
+    assert got["numpy int"] == [1, 2]
+
+
+@pytest.mark.parametrize("processes", [np.int64(2), np.int32(1), True])
+def test_any_integer_is_a_worker_count(processes):
+    with seedpool.Pool(processes, seed=0) as pool:
+        assert pool.map(T.noop, range(4)) == list(range(4))
+        assert len(pool._pool) == int(processes)
+    with seedpool.ProcessPoolExecutor(processes, seed=0) as ex:
+        assert list(ex.map(T.noop, range(4))) == list(range(4))
+
+
+@pytest.mark.parametrize("processes", [2.5, np.float64(2.0), "2"])
+def test_non_integer_worker_count_raises_the_stdlibs_error(processes):
+    import concurrent.futures
+
+    before = children()
+    std_pool = _outcome(lambda: multiprocessing.get_context("fork").Pool(processes))
+    ours_pool = _outcome(lambda: seedpool.Pool(processes, seed=0))
+    std_ex = _outcome(lambda: concurrent.futures.ProcessPoolExecutor(processes))
+    ours_ex = _outcome(lambda: seedpool.ProcessPoolExecutor(processes, seed=0))
+    assert ours_pool == std_pool and std_pool[0] is TypeError
+    assert ours_ex == std_ex and std_ex[0] is TypeError
+    assert children() <= before  # raised before any process started
+
+
+def args_kwargs(*args, **kwargs):
+    return args, kwargs
+
+
+def test_self_and_func_are_ordinary_keywords_of_a_task():
+    import concurrent.futures
+
+    with multiprocessing.get_context("fork").Pool(1) as plain:
+        expected = plain.apply(args_kwargs, (1,), {"self": 2, "func": 3})
+    with seedpool.Pool(1, seed=0) as pool:
+        assert pool.apply(args_kwargs, (1,), {"self": 2, "func": 3}) == expected
+        assert pool.apply_async(args_kwargs, (), {"self": 2}).get(30) == ((), {"self": 2})
+    with seedpool.ProcessPoolExecutor(1, seed=0) as ex:
+        assert ex.submit(args_kwargs, 1, self=2, fn=3).result(30) == ((1,), {"self": 2, "fn": 3})
+    with concurrent.futures.ProcessPoolExecutor(1) as ex:
+        assert ex.submit(args_kwargs, 1, self=2, fn=3).result(30) == ((1,), {"self": 2, "fn": 3})
+
+
+class _Unpicklable:
+    """A callable neither pickle nor dill can send (it holds a lock)."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+
+    def __call__(self, x):
+        return x
+
+
+def test_unpicklable_callable_fails_the_result_not_the_call():
+    import concurrent.futures
+
+    func = _Unpicklable()
+    with multiprocessing.get_context("fork").Pool(1) as plain:
+        std = _outcome(lambda: plain.apply_async(func, (1,)).get(30))
+    with seedpool.Pool(1, seed=0) as pool:
+        result = pool.apply_async(func, (1,))  # must not raise here
+        ours = _outcome(lambda: result.get(30))
+        assert _outcome(lambda: pool.map(func, [1, 2]))[0] is std[0]
+        assert pool.map(T.noop, [1]) == [1]
+    assert ours == std and std[0] is TypeError
+    with concurrent.futures.ProcessPoolExecutor(1) as ex:
+        std = _outcome(lambda: ex.submit(func, 1).result(30))
+    with seedpool.ProcessPoolExecutor(1, seed=0) as ex:
+        future = ex.submit(func, 1)
+        assert _outcome(lambda: future.result(30)) == std and std[0] is TypeError
+        # a lambda closing over a generator: dill cannot send it either
+        gen = (i for i in range(1))
+        assert _outcome(lambda: ex.submit(lambda x: (gen, x)[1], 1).result(30))[0] is TypeError
+
+
+class _CountingCallable:
+    """Counts how often the parent pickles it."""
+
+    pickled = 0
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return (_CountingCallable, ())
+
+    def __call__(self, x):
+        return x
+
+
+def test_a_submitted_callable_is_pickled_once_as_with_the_stdlib():
+    import concurrent.futures
+
+    counts = {}
+    for name, make in (("stdlib", lambda: concurrent.futures.ProcessPoolExecutor(1)),
+                       ("seedpool", lambda: seedpool.ProcessPoolExecutor(1, seed=0))):
+        _CountingCallable.pickled = 0
+        with make() as ex:
+            assert [ex.submit(_CountingCallable(), i).result(30) for i in range(5)] == list(range(5))
+        counts[name] = _CountingCallable.pickled
+    _CountingCallable.pickled = 0
+    with seedpool.Pool(1, seed=0) as pool:
+        for i in range(5):
+            assert pool.apply(_CountingCallable(), (i,)) == i
+    counts["pool"] = _CountingCallable.pickled
+    assert counts == {"stdlib": 5, "seedpool": 5, "pool": 5}
+
+
+_POOLS_SCRIPT = """
+import sys, random
+import multiprocessing.pool, multiprocessing.dummy
+import multiprocess, multiprocess.pool
+n = int(sys.argv[1])
+with multiprocessing.pool.ThreadPool(2) as tp:
+    print("threadpool", tp.map(abs, [-1, -2]))
+with multiprocessing.dummy.Pool(2) as dp:
+    print("dummy", dp.map(abs, [-3]))
+with multiprocess.pool.ThreadPool(2) as mtp:
+    print("mp-threadpool", mtp.map(abs, [-4]))
+with multiprocess.Pool(n) as pool:  # the bound default-context method, as pathos/schwimmbad use it
+    import seedpool
+    print("multiprocess", isinstance(pool, seedpool.Pool), pool.map(lambda i: (i, random.random()), range(6), 1))
+with multiprocess.pool.Pool(n) as pool:
+    print("multiprocess.pool.Pool", pool.map(lambda i: (i, random.random()), range(6), 1))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork"])
+def test_run_pools_keeps_thread_pools_and_replaces_multiprocess_pool(method):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for name in ("SEEDPOOL_SEED", "SEEDPOOL_RECORD", "SEEDPOOL_WORKERS", "SEEDPOOL_RUN", "SEEDPOOL_POOLS"):
+        env.pop(name, None)
+    outs = []
+    for n in ("1", "3"):
+        proc = subprocess.run([sys.executable, "-m", "seedpool", "run", "--seed", "7", "--pools", "--",
+                               sys.executable, "-c", _POOLS_SCRIPT, n], capture_output=True, text=True,
+                              env=env, timeout=120, cwd=str(REPO))
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout)
+    lines = outs[0].splitlines()
+    assert lines[0] == "threadpool [1, 2]" and lines[1] == "dummy [3]" and lines[2] == "mp-threadpool [4]"
+    assert lines[3].startswith("multiprocess True ")
+    # keyed by task: the same draws for 1 and 3 workers (a stdlib multiprocess.Pool differs)
+    assert outs[0] == outs[1]

@@ -388,11 +388,59 @@ def _replace_pools() -> None:
     # seed=None already means this process's root (the k-th pool: root.child("pools", k)),
     # and every process of the run has one, so the classes go in as they are.
     # multiprocessing.Pool and ctx.Pool import multiprocessing.pool.Pool at call time.
-    multiprocessing.pool.Pool = pool
+    _replace_pool_class(multiprocessing.pool, pool)
     concurrent.futures.process.ProcessPoolExecutor = executor
     concurrent.futures.ProcessPoolExecutor = executor
+    when_imported("multiprocess.pool", _replace_multiprocess_pool)
     _replace_thread_pools()
     _replace_joblib_parallel()
+
+
+def _replace_pool_class(module: Any, pool: type) -> None:
+    """Make ``module.Pool`` (``multiprocessing.pool`` or ``multiprocess.pool``) ``pool``,
+    leaving the module's thread pools working.
+
+    ``ThreadPool.__init__`` calls ``Pool.__init__(self, ...)`` through the module global
+    (3.9-3.13, and multiprocess): once that global is seedpool's class, a ThreadPool
+    would run seedpool's process-pool set-up and fail. Its ``__init__`` is pointed back
+    at the original class (``multiprocessing.dummy.Pool`` builds a ThreadPool, so it is
+    covered too). Whether thread pools get seeded is the thread-pool issue's decision.
+    """
+    thread_pool = module.ThreadPool
+    original_thread_init = thread_pool.__init__
+    if getattr(original_thread_init, "_seedpool", False):
+        return  # replaced already
+    original = module.Pool
+
+    def __init__(self: Any, processes: Any = None, initializer: Any = None, initargs: Any = ()) -> None:
+        original.__init__(self, processes, initializer, initargs)
+
+    __init__.__doc__ = original_thread_init.__doc__
+    __init__._seedpool = True  # type: ignore[attr-defined]
+    thread_pool.__init__ = __init__
+    module.Pool = pool
+
+
+def _replace_multiprocess_pool(module: Any) -> None:
+    """``multiprocess.Pool`` (schwimmbad's MultiPool, pathos and SALib build on it) becomes
+    a ``seedpool.Pool`` that keeps multiprocess's dill transport: its default context is
+    multiprocess's, as the class it replaces."""
+    import multiprocess
+
+    import seedpool
+
+    class Pool(seedpool.Pool):  # type: ignore[misc,valid-type]
+        _seedpool_replacement = True
+
+        def __init__(self, processes: Any = None, initializer: Any = None, initargs: Any = (),
+                     maxtasksperchild: Any = None, context: Any = None, **kwargs: Any) -> None:
+            if context is None:
+                method = multiprocess.get_start_method(allow_none=True) or multiprocess.get_all_start_methods()[0]
+                context = multiprocess.get_context(method)
+            super().__init__(processes, initializer, initargs, maxtasksperchild, context, **kwargs)
+
+    Pool.__module__, Pool.__qualname__ = module.__name__, "Pool"
+    _replace_pool_class(module, Pool)
 
 
 def _replace_thread_pools() -> None:
