@@ -399,7 +399,8 @@ def test_worker_keeps_a_bounded_number_of_dill_callables():
         for k in range(12):
             big = bytes(100_000) + bytes([k])
             assert pool.apply(lambda big=big: len(big)) == 100_001
-        cached = pool.apply(lambda: len(_worker._dill_loaded))
+        # Imported inside the lambda: dill would pickle a dev checkout's module by value.
+        cached = pool.apply(lambda: len(__import__("seedpool._worker", fromlist=["_"])._dill_loaded))
     assert cached <= _worker._DILL_CACHE
 
 
