@@ -25,7 +25,8 @@ class ThreadState:
     task's begin and end pay for one thread-local lookup each, not one per field.
     """
 
-    __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main")
+    __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main",
+                 "spare_provider", "free_scope")
 
     def __init__(self, own: bool, off_main: bool) -> None:
         self.own = own  # False only for the shared, never-written default below
@@ -34,6 +35,10 @@ class ThreadState:
         self.provider: Optional[Callable[[], np.random.Generator]] = None
         # Set in a thread pool's worker thread: an object with ``info() -> WorkerInfo``.
         self.worker: Any = None
+        # A thread pool's task provider, reused by the thread's next task (see _threads).
+        self.spare_provider: Any = None
+        # ... and its task scope, with the spare generators it holds (see _lazy).
+        self.free_scope: Any = None
         # Free spare generators (scopes nest, so more than one may be out) and the
         # scratch pair of this thread.
         self.py_spares: list = []

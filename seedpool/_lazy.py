@@ -57,7 +57,7 @@ import numpy as np
 
 from ._context import local, thread_state
 
-__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope"]
+__all__ = ["install", "begin", "end", "begin_private", "end_private", "scratch", "mark_stale", "current_scope"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
@@ -180,6 +180,38 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
     _P.active.add(scope)
     st.scope = scope
     return previous
+
+
+def begin_private(st: Any, words: WordsFn) -> _Scope:
+    """:func:`begin` for a thread pool's task, given this thread's state ``st``
+    (``seedpool._context.thread_state()``): always private. The thread's previous task
+    scope is reused, spare generators included (only :func:`end_private` hands it back,
+    once nothing refers to it)."""
+    previous = st.scope
+    restore = previous is not None and previous.words is not None and previous.restore
+    scope = st.free_scope
+    if scope is None:
+        scope = _Scope(words, restore, True, None, None, previous)
+    else:
+        st.free_scope = None
+        scope.words = words
+        scope.python_stale = scope.numpy_stale = True
+        scope.restore = restore
+        scope.parent = previous
+    _P.active.add(scope)
+    st.scope = scope
+    return scope
+
+
+def end_private(st: Any, scope: _Scope) -> None:
+    """:func:`end` for a scope from :func:`begin_private`."""
+    st.scope = scope.parent
+    _P.active.discard(scope)
+    scope.parent = None
+    if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
+        scope.np = None
+        scope.np_borrowed = False
+    st.free_scope = scope
 
 
 @contextlib.contextmanager
@@ -375,6 +407,10 @@ def _make_lazy_randomstate_class() -> type:
     # Keyword arguments are passed only when there are some: forwarding an empty
     # **kwargs to a Cython method doubles the cost of a draw.
     def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
+        exact = _exact_signature_hook(method, own, active, tls)
+        if exact is not None:
+            return exact
+
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not active:
                 target = own
@@ -414,6 +450,52 @@ def _make_lazy_randomstate_class() -> type:
         hook.__doc__ = method.__doc__
         namespace[name] = hook
     return type("_LazyRandomState", (base,), namespace)
+
+
+_EXACT_TEMPLATE = """
+def hook(_self, {params}):
+    if not _active:
+        return _method(_own, {args})
+    _scope = _tls.state.scope
+    if _scope is None:
+        return _method(_own, {args})
+    if _scope.numpy_stale:
+        return _method(_seed_numpy(_scope), {args})
+    return _method(_scope.np, {args})
+"""
+
+
+def _exact_signature_hook(method: Callable[..., Any], own: Any, active: set, tls: Any) -> Optional[Callable[..., Any]]:
+    """A drawing hook with ``method``'s own parameters, or None if it has none we can
+    copy: forwarding ``*args, **kwargs`` costs more than the draw itself outside tasks
+    (the hot path: ``np.random.random()`` in a program that owns a thread pool)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        return None
+    params, args = [], []
+    namespace: dict[str, Any] = {"_method": method, "_own": own, "_active": active, "_tls": tls,
+                                 "_seed_numpy": _seed_numpy}
+    for k, p in enumerate(parameters):
+        if p.name.startswith("_") or not p.name.isidentifier():
+            return None
+        if p.kind is p.VAR_POSITIONAL and k == len(parameters) - 1:
+            params.append(f"*{p.name}")
+            args.append(f"*{p.name}")
+        elif p.kind is p.POSITIONAL_OR_KEYWORD:
+            if p.default is p.empty:
+                params.append(p.name)
+            else:
+                # The default object itself (None, 0.0, int, 'warn'...), not its repr.
+                namespace[f"_default_{k}"] = p.default
+                params.append(f"{p.name}=_default_{k}")
+            args.append(p.name)
+        else:
+            return None
+    exec(_EXACT_TEMPLATE.format(params=", ".join(params) or "", args=", ".join(args)), namespace)
+    return namespace["hook"]  # type: ignore[no-any-return]
 
 
 def _install_numpy() -> None:

@@ -142,19 +142,32 @@ def _initialize_thread(config: _ThreadConfig) -> None:
 
 
 def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    worker = _context.thread_worker()
+    # The task protocol of _worker._run_task, fused for threads: one thread-local lookup
+    # per task (begin/end and the rng() provider all live in this thread's state).
+    st = _context.local.state
+    worker = st.worker
     if worker is None:  # not one of a seeded pool's threads
         return func(*args, **kwargs)
-    outer = worker.call, worker.task_index
+    outer_call, outer_index = worker.call, worker.task_index
     worker.call, worker.task_index = call, index
-    token = _lazy.begin(worker.words, private=True)
-    previous = _context.set_task_provider(TaskRNG(worker.words))
+    words = worker.words
+    scope = _lazy.begin_private(st, words)
+    outer_provider = st.provider
+    provider = st.spare_provider
+    if provider is None or provider is outer_provider:  # none yet, or an enclosing task's
+        provider = TaskRNG(words)
+        if st.spare_provider is None:
+            st.spare_provider = provider
+    else:  # this thread's previous task's: a Generator is built only if rng() is called
+        provider.words = words
+        provider.generator = None
+    st.provider = provider
     try:
         return func(*args, **kwargs)
     finally:
-        _context.set_task_provider(previous)
-        _lazy.end(token)
-        worker.call, worker.task_index = outer
+        st.provider = outer_provider
+        _lazy.end_private(st, scope)
+        worker.call, worker.task_index = outer_call, outer_index
 
 
 class ThreadTaskCall(TaskCall):
