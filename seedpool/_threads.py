@@ -57,7 +57,7 @@ __all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
 # in multiprocessing.pool / concurrent.futures.
 _StdThreadPool = multiprocessing.pool.ThreadPool
 # multiprocessing.pool.Pool itself, even once --pools has rebound that name.
-_StdPool = _StdThreadPool.__mro__[1]
+_StdPool: Any = _StdThreadPool.__mro__[1]
 
 
 class _ThreadConfig:

@@ -408,6 +408,6 @@ def _replace_thread_pools() -> None:
     except AttributeError as exc:
         _warn(f"--pools needs seedpool.ThreadPool and seedpool.ThreadPoolExecutor ({exc}); thread pools left as they are")
         return
-    multiprocessing.pool.ThreadPool = pool
-    concurrent.futures.thread.ThreadPoolExecutor = executor
-    concurrent.futures.ThreadPoolExecutor = executor
+    multiprocessing.pool.ThreadPool = pool  # type: ignore[misc]
+    concurrent.futures.thread.ThreadPoolExecutor = executor  # type: ignore[misc]
+    concurrent.futures.ThreadPoolExecutor = executor  # type: ignore[misc]
