@@ -13,7 +13,11 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider",
+from ._keys import RNG
+from ._root import current_root
+from ._tree import SeedTree
+
+__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider", "task_provider",
            "set_thread_worker", "thread_worker", "ThreadState", "thread_state", "local"]
 
 
@@ -26,7 +30,7 @@ class ThreadState:
     """
 
     __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main",
-                 "spare_provider", "free_scope")
+                 "free_scope")
 
     def __init__(self, own: bool, off_main: bool) -> None:
         self.own = own  # False only for the shared, never-written default below
@@ -35,9 +39,8 @@ class ThreadState:
         self.provider: Optional[Callable[[], np.random.Generator]] = None
         # Set in a thread pool's worker thread: an object with ``info() -> WorkerInfo``.
         self.worker: Any = None
-        # A thread pool's task provider, reused by the thread's next task (see _threads).
-        self.spare_provider: Any = None
-        # ... and its task scope, with the spare generators it holds (see _lazy).
+        # The thread's last ended spare-routed scope, reused with its spare generators
+        # by the next one (see _lazy.end).
         self.free_scope: Any = None
         # Free spare generators (scopes nest, so more than one may be out) and the
         # scratch pair of this thread.
@@ -108,14 +111,11 @@ def global_rng() -> np.random.Generator:
     global _global_rng
     generator = _global_rng
     if generator is None:
-        from ._seeding import current_root
-        from ._tree import SeedTree
-
         with _Local.global_lock:  # two threads' first calls must agree on one Generator
             if _global_rng is None:
                 # From the process root if one was set; otherwise fresh entropy, without
                 # recording a root (that would silently change what Pool(seed=None) does).
-                _global_rng = (current_root() or SeedTree()).child("rng").generator()
+                _global_rng = (current_root() or SeedTree()).child(RNG).generator()
             generator = _global_rng
     return generator
 
@@ -134,6 +134,11 @@ def set_current_rng(generator: np.random.Generator) -> None:
         provider.generator = generator  # type: ignore[attr-defined]
     else:
         set_global_rng(generator)
+
+
+def task_provider() -> Optional[Callable[[], np.random.Generator]]:
+    """This thread's running task's provider (a ``seedpool._task.Task``), or None."""
+    return local.state.provider  # type: ignore[no-any-return]
 
 
 def set_task_provider(provider: Optional[Callable[[], np.random.Generator]]) -> Any:

@@ -13,6 +13,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._keys import DEMO_WORKER
+from ._tree import SeedTree
+
 __all__ = ["main"]
 
 WORKERS = 4
@@ -109,13 +112,11 @@ def _section_additive() -> list[str]:
 
 
 def _section_tree() -> list[str]:
-    from ._tree import SeedTree
-
     ctx = multiprocessing.get_context("spawn")
 
     def run(seed: int) -> list:
         tree = SeedTree(seed)
-        return _run_processes(ctx, _seed_then_report, [(tree.child("worker", w).generate_state(4), w) for w in range(WORKERS)])
+        return _run_processes(ctx, _seed_then_report, [(tree.child(DEMO_WORKER, w).generate_state(4), w) for w in range(WORKERS)])
 
     a1, a2, b = run(1), run(1), run(2)
     ok = len(set(a1)) == WORKERS and a1 == a2 and not set(a1) & set(b)

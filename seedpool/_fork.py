@@ -19,11 +19,18 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 from typing import Iterator, List, Optional
 
 import numpy as np
 
+from ._backends import fork_backend_names
+from ._compat import numpy_random
+from ._keys import CHILD, GENERATOR
+from . import _root
+from ._root import default_tree
+from ._seeding import seed_everything
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -39,9 +46,6 @@ __all__ = [
     "seed_process",
 ]
 
-CHILD = "child"  # namespace key of child processes under a process's node
-_GENERATORS = "generator"  # namespace key of registered Generators under a child's node
-_SEEDED_BACKENDS = ("python", "numpy", "rng")
 
 _lock = threading.Lock()
 _registered = False
@@ -100,8 +104,6 @@ def reseed_after_fork(seed: SeedLike = None) -> SeedTree:
     """
     global _registered, _enabled, _node, _counter
     if seed is None:
-        from ._seeding import default_tree
-
         node = default_tree()
     else:
         node = SeedTree(seed)
@@ -223,10 +225,26 @@ def _after_fork_in_child() -> None:
     _local.suppress = False
     if key is None or _node is None:
         return
+    # Seeding below takes other locks another parent thread may hold at fork time (the
+    # stdlib's own after-fork reseed of `random` never blocks, nor may this): the
+    # process root's, the record's, and numpy's global RandomState's (any thread
+    # drawing from np.random holds it). Replace them, never wait on them.
+    _fresh_locks_in_child()
     child = _node.child(CHILD, key)
     _node = child
     _counter = itertools.count()
     seed_process(child)
+
+
+def _fresh_locks_in_child() -> None:
+    _root._after_fork_in_child()
+    record = sys.modules.get("seedpool._record")
+    if record is not None:
+        record._after_fork_in_child()
+    # RandomState's lock is its bit generator's and is read-only; re-running __init__
+    # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
+    # object) keep working. The state is thrown away: seed_process reseeds it next.
+    numpy_random.global_randomstate().__init__(np.random.MT19937(0))
 
 
 def seed_process(node: SeedTree) -> None:
@@ -235,10 +253,8 @@ def seed_process(node: SeedTree) -> None:
     Also makes ``node`` the process's default root (and ``SEEDPOOL_SEED``), so that
     ``seed_everything()``, pools and further children of this process derive from it.
     """
-    from ._seeding import seed_everything
-
-    seed_everything(node, backends=_SEEDED_BACKENDS)
-    gens = node.child(_GENERATORS)
+    seed_everything(node, backends=fork_backend_names())
+    gens = node.child(GENERATOR)
     for i, gen in enumerate(list(_generators)):
         bitgen = gen.bit_generator
         bitgen.state = type(bitgen)(gens.child(i).seed_sequence).state

@@ -16,8 +16,10 @@ pool / executor / thread pool task          ``root.child("tasks", call, index)``
 executor ``submit`` number ``k``            ``root.child("tasks", k, 0)``
 pool worker (worker scope, initializer)     ``root.child("workers", slot, incarnation)``
 the k-th pool under a process root          ``root.child("pools", k)``
+a pool made with ``seed=None`` in a task    ``task_node.child("pools", k)``
 a forked / ``seedpool run`` child           ``node.child("child", k)``
 a registered Generator of a child           ``child_node.child("generator", i)``
+``PYTHONHASHSEED`` of a ``seedpool run``    ``root.child("pythonhashseed").uint32()``
 torch per-sample item                       ``root.child("samples", epoch, position)``
 torch DataLoader worker                     ``root.child("dataloader-workers", rank, epoch,
                                             worker)``
@@ -31,6 +33,7 @@ TF replica seeds                            ``root.child("tf.replica"[, key])``
 TF worker                                   ``root.child("tf.worker", task_id)``
 TF input pipeline                           ``root.child("tf.input", pipeline)``
 TF ``seeded_map``                           ``root.child("tf.map")``
+``seedpool demo``'s spawned workers         ``SeedTree(seed).child("worker", w)``
 ==========================================  ===============================================
 
 :data:`LAYOUT` holds the same table as data (the documentation's key-layout page is
@@ -42,11 +45,32 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
-    "PYTHON", "NUMPY", "RNG", "TORCH", "TENSORFLOW", "BACKEND_KEYS",
-    "TASKS", "WORKERS", "POOLS", "CHILD", "GENERATOR",
-    "SAMPLES", "LOADER_WORKERS", "SAMPLER", "LOADER_GENERATOR", "ATTR", "BATCHES", "DROPOUT",
-    "TF_REPLICA", "TF_WORKER", "TF_INPUT", "TF_MAP",
-    "Key", "LAYOUT",
+    "ATTR",
+    "BACKEND_KEYS",
+    "BATCHES",
+    "CHILD",
+    "DEMO_WORKER",
+    "DROPOUT",
+    "GENERATOR",
+    "HASH_SEED",
+    "LAYOUT",
+    "LOADER_GENERATOR",
+    "LOADER_WORKERS",
+    "NUMPY",
+    "POOLS",
+    "PYTHON",
+    "RNG",
+    "SAMPLER",
+    "SAMPLES",
+    "TASKS",
+    "TENSORFLOW",
+    "TF_INPUT",
+    "TF_MAP",
+    "TF_REPLICA",
+    "TF_WORKER",
+    "TORCH",
+    "WORKERS",
+    "Key",
 ]
 
 # -- each backend's own child under a node ------------------------------------------------
@@ -65,6 +89,7 @@ POOLS = "pools"
 # -- processes -----------------------------------------------------------------------------
 CHILD = "child"
 GENERATOR = "generator"
+HASH_SEED = "pythonhashseed"
 
 # -- data loaders ----------------------------------------------------------------------------
 SAMPLES = "samples"
@@ -80,6 +105,9 @@ TF_REPLICA = "tf.replica"
 TF_WORKER = "tf.worker"
 TF_INPUT = "tf.input"
 TF_MAP = "tf.map"
+
+# -- seedpool demo (its printed streams are part of its output) ---------------------------
+DEMO_WORKER = "worker"
 
 
 class Key(NamedTuple):
@@ -97,9 +125,11 @@ LAYOUT: tuple[Key, ...] = (
     Key("executor submit number k", 'root.child("tasks", k, 0)', "seedpool._executor"),
     Key("pool worker (worker scope, initializer)", 'root.child("workers", slot, incarnation)',
         "seedpool._worker"),
-    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._seeding"),
+    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._root"),
+    Key("a pool made with seed=None inside a task", 'task_node.child("pools", k)', "seedpool._task"),
     Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._fork"),
     Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._fork"),
+    Key("PYTHONHASHSEED of a seedpool run", 'root.child("pythonhashseed").uint32()', "seedpool._run"),
     Key("torch per-sample item", 'root.child("samples", epoch, position)', "seedpool.torch"),
     Key("torch DataLoader worker", 'root.child("dataloader-workers", rank, epoch, worker)',
         "seedpool.torch"),
@@ -112,4 +142,5 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),
 )

@@ -55,9 +55,13 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
+from ._compat import numpy_random as _np_compat
+from ._compat.stdlib_random import c_level_methods, global_random
 from ._context import local, thread_state
+from ._keys import NUMPY, PYTHON
+from ._tree import words_to_int
 
-__all__ = ["install", "begin", "end", "begin_private", "end_private", "scratch", "mark_stale", "current_scope"]
+__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope", "tasks_own_process"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
@@ -97,7 +101,7 @@ class _ProcessState:
     the state they route by.
     """
 
-    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade")
+    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade", "bitgen_out", "tasks_own")
 
     def __init__(self) -> None:
         # Every scope open on any thread. Hooks first test it for emptiness, so a draw
@@ -111,6 +115,14 @@ class _ProcessState:
         self.inst: Any = None      # random._inst, the process's own Random
         self.np_own: Any = None    # the process's own RandomState (numpy's original global one)
         self.facade: Any = None    # the routing facade that replaced it in numpy.random.mtrand._rand
+        # Set once numpy's global MT19937 itself was handed out (a scipy UNU.RAN sampler
+        # built with random_state=None, get_bit_generator()): draws through that object
+        # bypass every hook, so from then on a task on the process's own generators seeds
+        # numpy at its start instead of on first draw -- in a pool worker only
+        # (``tasks_own``), whose own stream belongs to its tasks; elsewhere a scope that
+        # draws nothing must leave the process's generators alone.
+        self.bitgen_out = False
+        self.tasks_own = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_live_process_state, ())
@@ -166,7 +178,16 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
     if private is None:
         private = st.off_main
     if restore or private:
-        scope = _Scope(words, restore, private, None, None, previous)
+        scope = st.free_scope
+        if scope is None:
+            scope = _Scope(words, restore, private, None, None, previous)
+        else:  # this thread's previous spare-routed scope, with its spare generators
+            st.free_scope = None
+            scope.words = words
+            scope.python_stale = scope.numpy_stale = True
+            scope.restore = restore
+            scope.private = private
+            scope.parent = previous
     else:
         P = _P
         scope = _Scope(words, False, False, P.inst, P.np_own, previous)
@@ -174,44 +195,14 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
         # A cached second normal from before the task must not leak into it (an early
         # bound gauss() reads it before drawing anything); it is put back if the task
         # never used `random`.
-        inst: Any = _random_module._inst
+        inst: Any = global_random()
         scope.gauss_next = inst.gauss_next
         inst.gauss_next = None
     _P.active.add(scope)
     st.scope = scope
+    if _P.bitgen_out and _P.tasks_own and not scope.spare:
+        _seed_numpy(scope)  # the handed-out MT19937 must hold the task's stream (see _P)
     return previous
-
-
-def begin_private(st: Any, words: WordsFn) -> _Scope:
-    """:func:`begin` for a thread pool's task, given this thread's state ``st``
-    (``seedpool._context.thread_state()``): always private. The thread's previous task
-    scope is reused, spare generators included (only :func:`end_private` hands it back,
-    once nothing refers to it)."""
-    previous = st.scope
-    restore = previous is not None and previous.words is not None and previous.restore
-    scope = st.free_scope
-    if scope is None:
-        scope = _Scope(words, restore, True, None, None, previous)
-    else:
-        st.free_scope = None
-        scope.words = words
-        scope.python_stale = scope.numpy_stale = True
-        scope.restore = restore
-        scope.parent = previous
-    _P.active.add(scope)
-    st.scope = scope
-    return scope
-
-
-def end_private(st: Any, scope: _Scope) -> None:
-    """:func:`end` for a scope from :func:`begin_private`."""
-    st.scope = scope.parent
-    _P.active.discard(scope)
-    scope.parent = None
-    if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
-        scope.np = None
-        scope.np_borrowed = False
-    st.free_scope = scope
 
 
 @contextlib.contextmanager
@@ -248,6 +239,8 @@ def mark_stale() -> None:
     scope = local.state.scope
     if scope is not None and scope.words is not None:
         scope.python_stale = scope.numpy_stale = True
+        if _P.bitgen_out and _P.tasks_own and not scope.spare:
+            _seed_numpy(scope)  # see begin
 
 
 def end(token: Optional[_Scope] = None) -> None:
@@ -258,12 +251,22 @@ def end(token: Optional[_Scope] = None) -> None:
     scope = st.scope
     if scope is not None:
         if not scope.private and (scope.restore or scope.python_stale):
-            _random_module._inst.gauss_next = scope.gauss_next  # type: ignore[attr-defined]
+            global_random().gauss_next = scope.gauss_next
         if scope.spare:
-            if scope.py is not None:
-                st.py_spares.append(scope.py)
-            if scope.np is not None and not scope.np_borrowed:
-                st.np_spares.append(scope.np)
+            if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
+                scope.np = None
+                scope.np_borrowed = False
+            if st.free_scope is None:
+                # Kept whole for this thread's next spare-routed scope (a thread pool's
+                # next task): no allocation, spares already attached. Nothing else
+                # refers to an ended scope (tokens are the enclosing scopes).
+                scope.parent = None
+                st.free_scope = scope
+            else:
+                if scope.py is not None:
+                    st.py_spares.append(scope.py)
+                if scope.np is not None:
+                    st.np_spares.append(scope.np)
         st.scope = token
         _P.active.discard(scope)
     else:
@@ -282,15 +285,13 @@ def _route_python(scope: _Scope) -> Any:
 def _seed_python(scope: _Scope) -> Any:
     scope.python_stale = False
     target = _route_python(scope)
-    from ._backends import words_to_int
-
     # Random.seed also clears the target's gauss_next.
-    _random_module.Random.seed(target, words_to_int(scope.words("python")[:4]))  # type: ignore[misc]
+    _random_module.Random.seed(target, words_to_int(scope.words(PYTHON)[:4]))  # type: ignore[misc]
     return target
 
 
 def _install_python() -> None:
-    inst: Any = _random_module._inst
+    inst: Any = global_random()
     _P.inst = inst
     cls = type(inst)
     tls = local
@@ -363,9 +364,7 @@ def _install_python() -> None:
         hook.__doc__ = method.__doc__
         return hook
 
-    import _random
-
-    c_level = [n for n in ("random", "getrandbits", "randbytes") if n in vars(_random.Random)]
+    c_level = list(c_level_methods())
     # gauss keeps a cached second normal on the instance it runs on: route the call, so
     # the cache is the target's (a thread task's own), not random._inst's.
     for name in c_level + ["getstate", "gauss"]:
@@ -391,7 +390,7 @@ def _seed_numpy(scope: _Scope) -> Any:
     scope.numpy_stale = False
     target = _route_numpy(scope)
     # Also clears the target's cached second normal (has_gauss).
-    np.random.RandomState.seed(target, scope.words("numpy")[:4])  # type: ignore[misc]
+    np.random.RandomState.seed(target, scope.words(NUMPY)[:4])  # type: ignore[misc]
     return target
 
 
@@ -449,6 +448,10 @@ def _make_lazy_randomstate_class() -> type:
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
         namespace[name] = hook
+    # scipy.stats.sampling (UNU.RAN) with random_state=None takes
+    # ``check_random_state(None)._bit_generator`` -- the facade's -- and draws from it in C.
+    namespace["_bit_generator"] = property(lambda self: _hand_out_bit_generator(),
+                                           doc="The MT19937 draws go to, seeded for the running task first.")
     return type("_LazyRandomState", (base,), namespace)
 
 
@@ -498,21 +501,35 @@ def _exact_signature_hook(method: Callable[..., Any], own: Any, active: set, tls
     return namespace["hook"]  # type: ignore[no-any-return]
 
 
-def _install_numpy() -> None:
-    from numpy.random import mtrand
+def _hand_out_bit_generator() -> Any:
+    """The MT19937 the calling thread's draws go to, seeded for its task first; once the
+    process's own one is handed out, tasks seed it at their start (see ``_P``)."""
+    scope = local.state.scope if _P.active else None
+    if scope is None:
+        target = _P.np_own
+    elif scope.numpy_stale:
+        target = _seed_numpy(scope)
+    else:
+        target = scope.np
+    if target is _P.np_own:
+        _P.bitgen_out = True
+    return _np_compat.bit_generator_of(target)
 
+
+def _install_numpy() -> None:
+    mtrand = _np_compat.MTRAND
     # The original global RandomState stays the process's own generator (same object,
     # same MT19937 and cached second normal, so no stream changes); a facade whose every
     # public method routes takes its place in numpy.random.mtrand._rand and behind the
     # np.random.* functions.
-    original = _P.np_own = mtrand._rand
-    lazy = _make_lazy_randomstate_class()(original._bit_generator)
+    original = _P.np_own = _np_compat.global_randomstate()
+    lazy = _make_lazy_randomstate_class()(_np_compat.bit_generator_of(original))
     _P.facade = lazy
     for module in (mtrand, np.random):
         for name, value in list(vars(module).items()):
             if getattr(value, "__self__", None) is original:
                 setattr(module, name, getattr(lazy, name))
-    mtrand._rand = lazy
+    _np_compat.set_global_randomstate(lazy)
     _install_bit_generator_access(mtrand)
 
 
@@ -525,12 +542,7 @@ def _install_bit_generator_access(mtrand: Any) -> None:
     tls = local
 
     def get_bit_generator() -> Any:
-        scope = tls.state.scope if _P.active else None
-        if scope is None:
-            return _P.np_own._bit_generator
-        if scope.numpy_stale:
-            return _seed_numpy(scope)._bit_generator
-        return scope.np._bit_generator
+        return _hand_out_bit_generator()
 
     def set_bit_generator(bitgen: Any) -> None:
         scope = tls.state.scope if _P.active else None
@@ -551,6 +563,12 @@ def _install_bit_generator_access(mtrand: Any) -> None:
         for module in (mtrand, np.random):
             if getattr(module, fn.__name__, None) is original:
                 setattr(module, fn.__name__, fn)
+
+
+def tasks_own_process() -> None:
+    """This process is a pool worker: its own generators belong to the task running.
+    Then a handed-out MT19937 is seeded at every task's start (see ``_ProcessState``)."""
+    _P.tasks_own = True
 
 
 def install() -> None:

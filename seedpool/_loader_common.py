@@ -13,12 +13,12 @@ from typing import Any, Sequence, Union
 import numpy as np
 
 from ._backends import words_to_int
+from ._keys import ATTR
 from ._tree import SeedTree
 
 __all__ = ["ATTR", "GeneratorNames", "check_count", "normalise_generators", "reseed_generators"]
 
 # A registered RNG attribute ``name`` is reseeded from ``node.child(ATTR, name)``.
-ATTR = "attr"
 _MAX_KEY = 2**31
 
 GeneratorNames = Union[str, Sequence[str], None]

@@ -51,13 +51,9 @@ def default_processes() -> int:
     process may run on (its affinity), not the machine's total."""
     env = os.environ.get(ENV_WORKERS)
     if env:
-        try:
-            value = int(env)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise ValueError(f"{ENV_WORKERS} must be a positive int (got {env!r}); unset it or fix it")
-        return value
+        from ._root import workers_from_env
+
+        return workers_from_env(env)  # ASCII digits, 1..65536, else a ValueError naming it
     try:
         import psutil
 
@@ -88,9 +84,9 @@ def check_seed_args(seed: Any, scope: Any) -> SeedTree:
     if scope not in _SCOPES:
         raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
     if seed is None:
-        from ._seeding import next_pool_root
+        from ._seeding import pool_root
 
-        root = next_pool_root()
+        root = pool_root()
         if root is not None:
             return root
     return SeedTree(seed)

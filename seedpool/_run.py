@@ -5,27 +5,36 @@
     :func:`seedpool._bootstrap.child_env`: every Python process of the program is
     seeded at start-up from its own node -- the program itself from the root, the k-th
     child a process starts from ``node.child("child", k)`` -- see
-    :mod:`seedpool._bootstrap`. The exit status is ``CMD``'s.
+    :mod:`seedpool._bootstrap`. ``PYTHONHASHSEED`` is pinned to
+    ``root.child("pythonhashseed").uint32()`` unless already set. Exit status: ``CMD``'s;
+    2 a usage error (bad option, seed, record or replay file), 126 ``CMD`` is not
+    executable, 127 ``CMD`` was not found.
 
 ``seedpool check [--seed S] [--runs N] [--vary-workers 1,4] [--outputs PATH ...] -- CMD ...``
     Runs ``CMD`` that way N times (plus once per worker count, with
     ``SEEDPOOL_WORKERS`` set), compares stdout and the output files by SHA-256, and
-    prints the first difference. Exit status: 0 every run matched, 1 a difference,
-    2 a usage error, 3 a run failed (non-zero exit or timeout).
+    prints the first difference. Each run is its own session (process group): on a
+    timeout or Ctrl-C the whole group is killed, and whatever a run leaves behind is
+    killed when it ends. Output goes to files, never to memory: memory use does not
+    grow with ``--runs`` or the output's size. Exit status: 0 every run matched, 1 a
+    difference, 2 a usage error, 3 a run failed (non-zero exit, timeout, or ``CMD``
+    cannot be started), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["main_run", "main_check", "first_difference"]
 
@@ -39,9 +48,9 @@ def _split_command(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
     return argv, []
 
 
-def _root_from_args(seed: Optional[str], replay: Optional[str] = None):
+def _root_from_args(seed: Optional[str], replay: Optional[str] = None) -> Any:
     from ._record import SeedRecord
-    from ._seeding import ENV_SEED, tree_from_env
+    from ._root import ENV_SEED, tree_from_env
     from ._tree import SeedTree
 
     if replay is not None:
@@ -61,7 +70,8 @@ def _run_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", help="root seed: an int, or any text (hashed); default: $SEEDPOOL_SEED, "
                                   "else fresh entropy (printed on stderr)")
-    p.add_argument("--record", metavar="FILE", help="write a seed record of the run to FILE")
+    p.add_argument("--record", metavar="FILE", help="write a seed record of the run to FILE (an existing "
+                                                    "file is replaced only if it is a seed record)")
     p.add_argument("--replay", metavar="FILE", help="take the root from the seed record FILE")
     p.add_argument("--pools", action="store_true",
                    help="replace multiprocessing.Pool and concurrent.futures.ProcessPoolExecutor "
@@ -70,11 +80,20 @@ def _run_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _hash_seed(root: Any) -> Optional[str]:
+    """``PYTHONHASHSEED`` for the run, from the root; None when the user set one."""
+    from ._keys import HASH_SEED
+
+    if "PYTHONHASHSEED" in os.environ:
+        return None
+    return str(root.child(HASH_SEED).uint32())
+
+
 def main_run(argv: Sequence[str]) -> int:
     """``seedpool run``; returns an exit status (only when the command cannot be started)."""
     from ._bootstrap import child_env
-    from ._record import RecordError, Recorder
-    from ._seeding import tree_to_env
+    from ._record import Recorder, RecordError, check_target
+    from ._root import tree_to_env
 
     options, command = _split_command(argv)
     parser = _run_parser()
@@ -90,14 +109,20 @@ def main_run(argv: Sequence[str]) -> int:
         return 2
     try:
         root = _root_from_args(args.seed, args.replay)
+        record = check_target(args.record, "--record") if args.record else None
     except (RecordError, OSError, ValueError, TypeError) as exc:
-        print(f"seedpool run: {exc}", file=sys.stderr)
+        print(f"seedpool run: {_one_line(exc)}", file=sys.stderr)
         return 2
     if args.seed is None and args.replay is None:
         print(f"seedpool run: seed {tree_to_env(root)} (pass --seed to fix it)", file=sys.stderr)
-    if args.record:
-        Recorder(args.record).start(root, argv=command)
-    env = child_env(os.environ, seed_env=tree_to_env(root), pools=args.pools, record=args.record)
+    env = child_env(os.environ, seed_env=tree_to_env(root), pools=args.pools, record=record,
+                    hash_seed=_hash_seed(root))
+    if record:
+        try:
+            Recorder(record).start(root, argv=command, environ=env)
+        except (RecordError, OSError) as exc:
+            print(f"seedpool run: cannot write the record: {_one_line(exc)}", file=sys.stderr)
+            return 2
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -105,8 +130,14 @@ def main_run(argv: Sequence[str]) -> int:
         os.execvpe(command[0], command, env)
     except OSError as exc:
         print(f"seedpool run: cannot run {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
-        return 127
+        # The shell's statuses: 126 found but not executable, 127 not found.
+        return 126 if isinstance(exc, PermissionError) else 127
     return 0  # not reached
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 # -- check ------------------------------------------------------------------------------------------
@@ -115,11 +146,11 @@ class _Run:
     label: str
     env: Dict[str, str]
     returncode: Optional[int] = None
-    stdout: bytes = b""
-    stderr: bytes = b""
+    error: str = ""  # why the command could not be started
+    stderr_tail: bytes = b""
     seconds: float = 0.0
     hashes: Dict[str, str] = field(default_factory=dict)  # artifact -> sha256 (or a status)
-    copies: Dict[str, str] = field(default_factory=dict)  # artifact -> saved copy
+    files: Dict[str, str] = field(default_factory=dict)  # artifact -> file holding it (on disk)
 
 
 def _sha256(path: str) -> str:
@@ -137,35 +168,86 @@ def _shorten(line: str, column: int, width: int = 100) -> str:
     return ("..." if start else "") + line[start:start + width] + ("..." if start + width < len(line) else "")
 
 
+_CHUNK = 1 << 20
+_WINDOW = 4096  # bytes of a line shown around a difference, at most
+
+
 def first_difference(a: bytes, b: bytes, name_a: str = "run 1", name_b: str = "run 2") -> str:
     """Describe where ``a`` and ``b`` first differ: line number and both lines for text,
     byte offset and hex for binary data. Returns ``""`` when they are equal."""
-    if a == b:
-        return ""
+    import io
+
+    return _first_difference(io.BytesIO(a), io.BytesIO(b), name_a, name_b)
+
+
+def _first_difference_files(path_a: str, path_b: str, name_a: str, name_b: str) -> str:
+    with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
+        return _first_difference(fa, fb, name_a, name_b)
+
+
+def _first_difference(fa: IO[bytes], fb: IO[bytes], name_a: str, name_b: str) -> str:
+    """:func:`first_difference` on two seekable files, reading a chunk at a time."""
+    offset = 0
+    lines = 0  # newlines before the difference
+    line_start = 0
+    while True:
+        ca, cb = fa.read(_CHUNK), fb.read(_CHUNK)
+        if ca == cb:
+            if not ca:
+                return ""
+            lines += ca.count(b"\n")
+            last = ca.rfind(b"\n")
+            if last >= 0:
+                line_start = offset + last + 1
+            offset += len(ca)
+            continue
+        common = next((i for i, (x, y) in enumerate(zip(ca, cb)) if x != y), min(len(ca), len(cb)))
+        head = ca[:common]
+        lines += head.count(b"\n")
+        last = head.rfind(b"\n")
+        if last >= 0:
+            line_start = offset + last + 1
+        offset += common
+        break
     width = max(len(name_a), len(name_b))
-    try:
-        ta, tb = a.decode("utf-8"), b.decode("utf-8")
-    except UnicodeDecodeError:
-        offset = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        lo = max(0, offset - 8)
-        return (f"first difference at byte {offset} (sizes {len(a)} and {len(b)} bytes):\n"
-                f"  {name_a:<{width}}: {a[lo:offset + 8].hex(' ')}\n"
-                f"  {name_b:<{width}}: {b[lo:offset + 8].hex(' ')}")
-    la, lb = ta.splitlines(), tb.splitlines()
-    for i in range(max(len(la), len(lb))):
-        x = la[i] if i < len(la) else None
-        y = lb[i] if i < len(lb) else None
-        if x != y:
-            column = next((j for j, (p, q) in enumerate(zip(x or "", y or "")) if p != q),
-                          min(len(x or ""), len(y or "")))
-            show = [
-                "<end of output>" if s is None else repr(_shorten(s, column))[1:-1]
-                for s in (x, y)
-            ]
-            return (f"first difference at line {i + 1}:\n"
-                    f"  {name_a:<{width}}: {show[0]}\n"
-                    f"  {name_b:<{width}}: {show[1]}")
-    return "same lines, but line endings or the final newline differ"
+    start = max(line_start, offset - _WINDOW // 2)
+    sides = []
+    binary = False
+    for fh in (fa, fb):
+        fh.seek(start)
+        data = fh.read(offset - start + _WINDOW)
+        end = data.find(b"\n", offset - start)
+        if end >= 0:
+            data = data[:end]
+        sides.append(data)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            binary = True
+        if b"\0" in data:
+            binary = True
+    if binary:
+        parts = []
+        for fh in (fa, fb):
+            fh.seek(max(0, offset - 8))
+            parts.append(fh.read(offset - max(0, offset - 8) + 8).hex(" "))
+        return (f"first difference at byte {offset}:\n"
+                f"  {name_a:<{width}}: {parts[0]}\n"
+                f"  {name_b:<{width}}: {parts[1]}")
+    texts = [d.decode("utf-8") for d in sides]
+    at_end = []
+    for fh, side in zip((fa, fb), sides):
+        fh.seek(start + len(side))
+        at_end.append(side == b"" and fh.read(1) == b"" and start == offset)
+    if texts[0].rstrip("\r") == texts[1].rstrip("\r") and not any(at_end):
+        return "same lines, but line endings or the final newline differ"
+    if any(at_end) and texts[0] == texts[1] == "":
+        return "same lines, but line endings or the final newline differ"
+    column = offset - start
+    show = ["<end of output>" if end_ else repr(_shorten(t, column))[1:-1] for t, end_ in zip(texts, at_end)]
+    return (f"first difference at line {lines + 1}:\n"
+            f"  {name_a:<{width}}: {show[0]}\n"
+            f"  {name_b:<{width}}: {show[1]}")
 
 
 def _check_parser() -> argparse.ArgumentParser:
@@ -173,38 +255,98 @@ def _check_parser() -> argparse.ArgumentParser:
         prog="seedpool check",
         description="Run a program several times under seedpool run and check that its stdout "
                     "and output files are identical every time.",
-        epilog="exit status: 0 all runs matched, 1 they differ, 2 usage error, 3 a run failed. "
+        epilog="exit status: 0 all runs matched, 1 they differ, 2 usage error, 3 a run failed, "
+               "130 interrupted. "
                "example: seedpool check --runs 2 --vary-workers 1,4 --outputs out.csv -- python sim.py",
     )
     p.add_argument("--seed", help="root seed for every run (default: $SEEDPOOL_SEED, else a fresh one)")
-    p.add_argument("--runs", type=int, default=2, help="plain runs (default 2)")
+    p.add_argument("--runs", type=_count, default=2, help="plain runs (default 2)")
     p.add_argument("--vary-workers", metavar="N,M,...",
-                   help="one more run per worker count, with SEEDPOOL_WORKERS set to it")
+                   help="one more run per worker count, with SEEDPOOL_WORKERS set to it (seedpool's "
+                        "pools follow it; stdlib pools only with --pools)")
     p.add_argument("--outputs", nargs="+", default=[], metavar="PATH",
                    help="files the program writes, compared by content")
     p.add_argument("--pools", action="store_true", help="as for seedpool run")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per run")
+    p.add_argument("--timeout", type=_seconds, default=None, help="seconds allowed per run (> 0)")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the program, after --")
     return p
 
 
+def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
+        raise argparse.ArgumentTypeError(f"expected a small int of ASCII digits (got {text!r})")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (got {text!r})") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0 (got {text!r})")
+    return value
+
+
 def _parse_counts(text: Optional[str]) -> List[int]:
+    from ._root import MAX_WORKERS, is_ascii_int
+
     if not text:
         return []
     counts = []
     for part in text.split(","):
-        try:
-            n = int(part)
-        except ValueError:
-            raise ValueError(f"--vary-workers takes positive ints separated by commas (got {text!r})") from None
-        if n < 1:
-            raise ValueError(f"--vary-workers counts must be at least 1 (got {n})")
+        part = part.strip()
+        if not (is_ascii_int(part) and len(part) <= 6):
+            raise ValueError(f"--vary-workers takes positive ints separated by commas (got {text!r})")
+        n = int(part)
+        if not 1 <= n <= MAX_WORKERS:
+            raise ValueError(f"--vary-workers counts must be in [1, {MAX_WORKERS}] (got {n})")
         counts.append(n)
     return counts
 
 
+def _kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _wait_unreaped(proc: subprocess.Popen, deadline: Optional[float]) -> bool:
+    """Wait for ``proc`` to exit *without reaping it* (so its pid, and so its process
+    group id, cannot be reused yet); False at ``deadline``."""
+    delay = 0.001
+    while True:
+        try:
+            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if info is not None:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _stream_sha256(path: str) -> str:
+    return _sha256(path) if os.path.exists(path) else hashlib.sha256(b"").hexdigest()
+
+
+def _tail(path: str, limit: int = 16384) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - limit))
+            return fh.read()
+    except OSError:
+        return b""
+
+
 def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
              timeout: Optional[float]) -> None:
+    """Run once, in its own session; stdout, stderr and output copies go to ``save_dir``."""
+    os.makedirs(save_dir, exist_ok=True)
     before = {}
     for path in outputs:
         try:
@@ -212,17 +354,37 @@ def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
             before[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             before[path] = None
+    out_path, err_path = os.path.join(save_dir, "stdout"), os.path.join(save_dir, "stderr")
     start = time.monotonic()
-    try:
-        proc = subprocess.run(command, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, timeout=timeout)
-        run.returncode, run.stdout, run.stderr = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        run.returncode = None
-        run.stdout, run.stderr = exc.stdout or b"", exc.stderr or b""
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        try:
+            # Files, not pipes: nothing is held in memory, and a grandchild that keeps
+            # the descriptor open cannot make us wait. Own session: one killpg reaches
+            # every process the run started.
+            proc = subprocess.Popen(command, env=run.env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        except OSError as exc:
+            run.error = f"cannot run {command[0]!r}: {exc.strerror or exc}"
+            run.returncode = 127 if isinstance(exc, FileNotFoundError) else 126
+            return
+        try:
+            finished = _wait_unreaped(proc, None if timeout is None else start + timeout)
+        except BaseException:  # Ctrl-C: take the whole run down with us
+            _kill_group(proc.pid, signal.SIGTERM)
+            if not _wait_unreaped(proc, time.monotonic() + 2):
+                _kill_group(proc.pid)
+            _kill_group(proc.pid)
+            proc.wait()
+            raise
+        # The leader is a zombie now (or still running after a timeout): its pid is
+        # not reused, so the group id still names only this run's processes.
+        _kill_group(proc.pid)
+        proc.wait()
+    run.returncode = proc.returncode if finished else None
     run.seconds = time.monotonic() - start
-    run.hashes["stdout"] = hashlib.sha256(run.stdout).hexdigest()
-    os.makedirs(save_dir, exist_ok=True)
+    run.files["stdout"] = out_path
+    run.hashes["stdout"] = _stream_sha256(out_path)
+    run.stderr_tail = _tail(err_path)
     for i, path in enumerate(outputs):
         try:
             st = os.stat(path)
@@ -233,15 +395,17 @@ def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
             # An untouched file would look like a perfect match; say it was not written.
             run.hashes[path] = "not written by this run"
             continue
-        copy = os.path.join(save_dir, str(i))
+        copy = os.path.join(save_dir, f"output-{i}")
         shutil.copyfile(path, copy)
-        run.copies[path] = copy
+        run.files[path] = copy
         run.hashes[path] = _sha256(copy)
 
 
 def _describe_failure(run: _Run) -> str:
+    if run.error:
+        return f"seedpool check: {run.label}: {run.error}"
     status = "timed out" if run.returncode is None else f"exited with status {run.returncode}"
-    tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-10:]
+    tail = run.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-10:]
     text = f"seedpool check: {run.label} {status}"
     if tail:
         text += "; its stderr ends with:\n" + "\n".join("  " + line for line in tail)
@@ -252,7 +416,7 @@ def main_check(argv: Sequence[str]) -> int:
     """``seedpool check``; returns the exit status (0 = every run matched)."""
     from ._bootstrap import child_env
     from ._record import RecordError
-    from ._seeding import tree_to_env
+    from ._root import tree_to_env
 
     options, command = _split_command(argv)
     parser = _check_parser()
@@ -272,55 +436,81 @@ def main_check(argv: Sequence[str]) -> int:
         return 2
 
     seed_env = tree_to_env(root)
-    base = child_env(os.environ, seed_env=seed_env, pools=args.pools)
+    base = child_env(os.environ, seed_env=seed_env, pools=args.pools, hash_seed=_hash_seed(root))
     runs = [_Run(f"run {i + 1}", dict(base)) for i in range(args.runs)]
+    # Without --pools only seedpool's own pools read SEEDPOOL_WORKERS: say so rather than
+    # claim the schedule was varied for multiprocessing / concurrent.futures pools too.
+    scope = "" if args.pools else ", seedpool pools only"
     for n in counts:
-        runs.append(_Run(f"run {len(runs) + 1} (SEEDPOOL_WORKERS={n})", dict(base, SEEDPOOL_WORKERS=str(n))))
+        runs.append(_Run(f"run {len(runs) + 1} (SEEDPOOL_WORKERS={n}{scope})",
+                         dict(base, SEEDPOOL_WORKERS=str(n))))
 
     err = sys.stderr
     print(f"seedpool check: seed {seed_env}, {len(runs)} runs of: {' '.join(command)}", file=err)
+    if counts and not args.pools:
+        print("seedpool check: note: SEEDPOOL_WORKERS sets the worker count of seedpool's pools only; "
+              "multiprocessing and concurrent.futures pools ignore it unless --pools makes them "
+              "seedpool's", file=err)
+    try:
+        return _check_runs(runs, command, args.outputs, args.timeout, bool(counts and not args.pools))
+    except KeyboardInterrupt:
+        err.write("\nseedpool check: interrupted; the running program and its children were stopped\n")
+        return 130
+
+
+def _check_runs(runs: List[_Run], command: List[str], outputs: List[str], timeout: Optional[float],
+                pools_note: bool) -> int:
+    err = sys.stderr
     width = max(len(r.label) for r in runs)
     # On a terminal the "running..." line is overwritten by the result; in a log file
     # only the result line is written.
     live = err.isatty()
-    mismatched: List[_Run] = []
+    reports: List[str] = []  # what differs, worked out as each run ends
     with tempfile.TemporaryDirectory(prefix="seedpool-check-") as tmp:
+        first = runs[0]
         for i, run in enumerate(runs):
             prefix = f"  [{i + 1}/{len(runs)}] {run.label:<{width}}"
             if live:
                 err.write(f"{prefix}  running...")
                 err.flush()
-            _execute(run, command, args.outputs, os.path.join(tmp, str(i)), args.timeout)
+            _execute(run, command, outputs, os.path.join(tmp, str(i)), timeout)
             if live:
                 err.write("\r")
             if run.returncode != 0:
                 err.write(f"{prefix}  {run.seconds:6.2f}s  FAILED\n")
                 print(_describe_failure(run), file=err)
                 return 3
-            same = i == 0 or run.hashes == runs[0].hashes
+            same = i == 0 or run.hashes == first.hashes
             verdict = "" if i == 0 else ("  same" if same else "  DIFFERENT")
             err.write(f"{prefix}  {run.seconds:6.2f}s  stdout {run.hashes['stdout'][:12]}{verdict}\n")
             err.flush()
             if not same:
-                mismatched.append(run)
+                reports.extend(_differences(first, run))
+            if i > 0:
+                # Only run 1's files are kept: memory and disk do not grow with --runs.
+                shutil.rmtree(os.path.join(tmp, str(i)), ignore_errors=True)
+                run.files.clear()
 
-        if not mismatched:
+        if not reports:
             print(f"seedpool check: OK, all {len(runs)} runs gave identical stdout"
-                  + (f" and {len(args.outputs)} output file(s)" if args.outputs else ""))
+                  + (f" and {len(outputs)} output file(s)" if outputs else "")
+                  + (" (the worker count varied for seedpool's pools only; see --pools)" if pools_note else ""))
             return 0
-        first = runs[0]
-        for run in mismatched:
-            for name, digest in run.hashes.items():
-                ref = first.hashes[name]
-                if digest == ref:
-                    continue
-                what = "stdout" if name == "stdout" else name
-                print(f"seedpool check: DIFFERENT - {what} of {run.label} differs from {first.label}")
-                if name == "stdout":
-                    print(first_difference(first.stdout, run.stdout, first.label, run.label))
-                elif name in first.copies and name in run.copies:
-                    with open(first.copies[name], "rb") as fa, open(run.copies[name], "rb") as fb:
-                        print(first_difference(fa.read(), fb.read(), first.label, run.label))
-                else:
-                    print(f"  {first.label}: {ref}\n  {run.label}: {digest}")
+        for line in reports:
+            print(line)
         return 1
+
+
+def _differences(first: _Run, run: _Run) -> List[str]:
+    out = []
+    for name, digest in run.hashes.items():
+        ref = first.hashes.get(name)
+        if digest == ref:
+            continue
+        what = "stdout" if name == "stdout" else name
+        out.append(f"seedpool check: DIFFERENT - {what} of {run.label} differs from {first.label}")
+        if name in first.files and name in run.files:
+            out.append(_first_difference_files(first.files[name], run.files[name], first.label, run.label))
+        else:
+            out.append(f"  {first.label}: {ref}\n  {run.label}: {digest}")
+    return out

@@ -8,94 +8,38 @@ process started later -- by fork, spawn, forkserver or plain ``subprocess`` -- c
 from __future__ import annotations
 
 import contextlib
-import itertools
-import json
 import os
-import threading
 from typing import Iterable, Iterator, Optional
 
+from . import _root
 from ._backends import BACKENDS, resolve_backends
+from ._record import ENV_RECORD, check_target, record_root
+from ._root import ENV_SEED, current_root, default_tree, next_pool_root, tree_from_env, tree_to_env
+from ._task import current_task, pool_root_in_task
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
-    "ENV_SEED",
+    "ENV_SEED",  # re-exported from _root (importable here for now)
     "seed_everything",
     "default_tree",
     "current_root",
+    "next_pool_root",
     "tree_to_env",
     "tree_from_env",
+    "pool_root",
     "RNGState",
     "get_state",
     "set_state",
     "isolate",
 ]
 
-ENV_SEED = "SEEDPOOL_SEED"
 
-_lock = threading.RLock()
-_default: Optional[SeedTree] = None
-_pools = itertools.count()  # pools created under the current root (reset with it)
-
-
-def tree_to_env(tree: SeedTree) -> str:
-    """Encode a node for ``SEEDPOOL_SEED``: a plain decimal int for a bare int root."""
-    if isinstance(tree.entropy, int) and not tree.path:
-        return str(tree.entropy)
-    entropy = tree.entropy if isinstance(tree.entropy, int) else list(tree.entropy)
-    return json.dumps({"entropy": entropy, "path": list(tree.path)}, separators=(",", ":"))
-
-
-def tree_from_env(value: str) -> SeedTree:
-    """Decode ``SEEDPOOL_SEED``: a decimal int, the JSON written by :func:`tree_to_env`,
-    or any other text (hashed as a str seed)."""
-    text = value.strip()
-    if text.isdigit():
-        return SeedTree(int(text))
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-            entropy = data["entropy"]
-            path = data["path"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{ENV_SEED} holds malformed JSON ({text[:80]!r}): {exc}; expected "
-                '{"entropy": <int or list of ints>, "path": [<keys>]} or a plain int'
-            ) from None
-        return SeedTree(entropy if isinstance(entropy, int) else tuple(entropy)).child(*path)
-    return SeedTree(text)
-
-
-def default_tree() -> SeedTree:
-    """The process's root: the last ``seed_everything`` root, else ``SEEDPOOL_SEED``,
-    else fresh entropy (then recorded in ``SEEDPOOL_SEED`` for child processes)."""
-    global _default
-    with _lock:
-        if _default is None:
-            env = os.environ.get(ENV_SEED)
-            _default = tree_from_env(env) if env else SeedTree()
-            os.environ[ENV_SEED] = tree_to_env(_default)
-        return _default
-
-
-def current_root() -> Optional[SeedTree]:
-    """The root set by ``seed_everything`` or ``SEEDPOOL_SEED``, or None if neither was
-    (unlike :func:`default_tree`, never draws entropy)."""
-    global _default
-    with _lock:
-        if _default is None:
-            env = os.environ.get(ENV_SEED)
-            if not env:
-                return None
-            _default = tree_from_env(env)
-        return _default
-
-
-def next_pool_root() -> Optional[SeedTree]:
-    """``root.child("pools", k)`` for the k-th pool created under the current process
-    root, or None when no root was set (``seed_everything`` / ``SEEDPOOL_SEED``)."""
-    with _lock:
-        root = current_root()
-        return None if root is None else root.child("pools", next(_pools))
+def pool_root() -> Optional[SeedTree]:
+    """The root of a pool created with ``seed=None``: inside a task, the task's
+    ``node.child("pools", k)`` (k counted in the task); elsewhere the process root's
+    (:func:`next_pool_root`); None when neither exists (fresh entropy then)."""
+    root = pool_root_in_task()
+    return root if root is not None else next_pool_root()
 
 
 def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None,
@@ -112,7 +56,8 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     ----------
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root (see :class:`SeedTree`). ``None`` reuses ``SEEDPOOL_SEED`` when it is
-        set, and draws fresh entropy otherwise.
+        set, and draws fresh entropy otherwise; inside a pool task (or ``task_scope``)
+        it is the task's node, so the result does not depend on which worker runs it.
     backends : iterable of str, optional
         Which backends to seed, from ``"tensorflow"``, ``"torch"``, ``"python"``,
         ``"numpy"``, ``"rng"``. ``None`` seeds every backend whose library is imported
@@ -142,23 +87,31 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     >>> a == random.random()
     True
     """
-    global _default, _pools
-    chosen = resolve_backends(backends)  # validate before touching any state
-    if seed is None:
+    # Validate and encode everything before seeding anything: a failure after the
+    # first backend would leave a half-seeded process.
+    chosen = resolve_backends(backends)
+    task = current_task() if seed is None else None
+    node = None if task is None else task.node()
+    if node is not None:
+        # Inside a task the task's node is the root: the same for any worker count,
+        # distinct per task (a per-worker root would depend on the schedule).
+        root = node
+    elif seed is None:
         env = os.environ.get(ENV_SEED)
         root = tree_from_env(env) if env else SeedTree()
     else:
         root = SeedTree(seed)
+    encoded = tree_to_env(root)
+    target = None
+    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
+        target = check_target(record) if record is not None else check_target(os.environ[ENV_RECORD], ENV_RECORD)
     for backend in chosen:
         backend.seed(root)
-    with _lock:
-        _default = root
-        _pools = itertools.count()
-        os.environ[ENV_SEED] = tree_to_env(root)
-    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
-        from ._record import record_root
-
-        record_root(root, record)
+    _root.set_root(root, encoded)
+    if task is not None and node is not None:
+        task.restart_pools()  # the task's own pools count from 0 again under its node
+    if target is not None:
+        record_root(root, target)
     return root
 
 
@@ -183,7 +136,8 @@ def set_state(state: RNGState) -> None:
     Raises
     ------
     TypeError
-        ``state`` is not a mapping of backend names to states.
+        ``state`` is not a mapping of backend names to states, or one entry is not a
+        state of its backend. Nothing is restored in that case.
     ValueError
         It names an unknown backend. Nothing is restored in that case.
     """
@@ -194,8 +148,21 @@ def set_state(state: RNGState) -> None:
     unknown = [name for name in state if name not in BACKENDS]
     if unknown:
         raise ValueError(f"state names unknown backends {unknown}; known: {list(BACKENDS)}")
+    # All or nothing: a bad entry must not leave the others restored. The backends
+    # validate while they apply, so keep what was there and put it back on failure.
+    before = {name: BACKENDS[name].get_state() for name in state}
+    done = []
     for name, value in state.items():
-        BACKENDS[name].set_state(value)
+        try:
+            BACKENDS[name].set_state(value)
+        except Exception as exc:
+            for undo in reversed(done):
+                BACKENDS[undo].set_state(before[undo])
+            raise TypeError(
+                f"state[{name!r}] is not a {name} state as get_state() returns it ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); nothing was restored"
+            ) from exc
+        done.append(name)
 
 
 @contextlib.contextmanager
@@ -232,7 +199,4 @@ def isolate(seed: SeedLike = None, *, backends: Iterable[str] | str | None = Non
 
 
 def _reset_for_tests() -> None:
-    global _default, _pools
-    with _lock:
-        _default = None
-        _pools = itertools.count()
+    _root._reset_for_tests()

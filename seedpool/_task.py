@@ -1,52 +1,184 @@
-"""Per-task seeding: run a piece of work with every RNG in use seeded from one node.
+"""The task protocol: run one piece of work with every RNG in use seeded from one node.
 
 This is what makes results independent of the schedule: the task, not the worker, owns
-the stream. The pools use the same machinery per task; the data-loader adapters use
-``with task_scope(node): ...`` per sample or batch.
+the stream. Every engine runs its unit of work through a :class:`Task` -- pool and
+executor workers (``seedpool._worker``), ``task_scope`` (the data-loader adapters'
+per-sample and per-batch scopes), and the thread pools, joblib, Dask and Ray tasks that
+plug in next. There is no second copy of these steps::
+
+    enter   _lazy.begin(words)            python / numpy: stale, seeded on first draw
+            set_task_provider(task)       rng: seedpool.rng() is this task's Generator
+            eager backends, if loaded     torch / TensorFlow: seeded now (no hook exists)
+    body    ...
+    exit    provider  <- the previous one (nesting), never None
+            _lazy.end(token)              draws go back to the enclosing scope
+            eager states restored         (only with restore=True)
+
+Which backend is lazy or eager, and how each is seeded, is the registry's business
+(:mod:`seedpool._backends`); the protocol only walks it. Seed words come from a
+``words(backend)`` function so an engine can derive a whole block of tasks at once
+(:mod:`seedpool._words`).
+
+Inside a task, the task's node also stands in for the process root: ``seedpool.Pool()``
+or ``ProcessPoolExecutor()`` with ``seed=None`` get ``node.child("pools", k)``, ``k``
+counted within the task, and ``seed_everything()`` with no argument reseeds from the
+node itself -- so nested pools are the same for any worker count and distinct per task.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
+import numpy as np
+
+from . import _backends as _registry
 from . import _context, _lazy
-from ._backends import BACKENDS
+from ._backends._rng import generator_from_words
+from ._keys import POOLS, RNG
 from ._tree import SeedTree
-from ._words import TaskRNG, WordsFn, node_words
+from ._words import WordsFn, node_words
 
-__all__ = ["task_scope", "seed_frameworks"]
-
-_EAGER = ("tensorflow", "torch")  # no way to hook their draws: seeded up front, if imported
+__all__ = ["Task", "ThreadTask", "current_task", "pool_root_in_task", "task_scope"]
 
 
-def seed_frameworks(words: WordsFn, saved: Optional[list] = None) -> None:
-    """Seed TensorFlow / torch, where imported, for the task whose words these are.
+class Task:
+    """One task's seeding, as a context manager (``with Task(words, node): ...``).
 
-    Their draws cannot be hooked, so they are seeded up front. With ``saved``, append
-    ``(backend, state)`` first so the caller can restore them.
+    It is also the task's ``seedpool.rng()`` provider: calling it returns the task's
+    Generator, ``node.child("rng").generator()``, built on first use.
+
+    Parameters
+    ----------
+    words : callable
+        ``words(backend)`` returns ``node.child(backend).generate_state(8)``.
+    node : SeedTree or callable, optional
+        The task's node, or a zero-argument function returning it (computed only if
+        asked for: nested pools, ``seed_everything()``, records).
+    restore : bool
+        Leave the process's own generators exactly as they were (see :func:`task_scope`).
     """
-    for name in _EAGER:
-        if name in sys.modules:
-            backend = BACKENDS[name]
-            if saved is not None:
-                saved.append((backend, backend.get_state()))
-            # Keras' seeding also calls random.seed / np.random.seed: keep that away from
-            # both the task's streams and the process's own generators.
-            with _lazy.scratch():
-                backend.seed_words(words(name)[:4])
+
+    # The hot path (a pool task) sets four slots and reads the registry's eager tuple;
+    # _pools and _saved are only set when used.
+    __slots__ = ("_node", "_pools", "_previous", "_saved", "_token", "generator", "restore", "words")
+    # Whether the scope is private to its thread (its draws go to generators the thread
+    # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
+    private: bool | None = None
+    _pools: Iterator[int]
+    _saved: list
+
+    def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
+        self.words = words
+        self.generator: np.random.Generator | None = None
+        self.restore = restore
+        self._node = node
+
+    # -- seedpool.rng() inside the task ------------------------------------------------
+    def __call__(self) -> np.random.Generator:
+        generator = self.generator
+        if generator is None:
+            generator = self.generator = generator_from_words(self.words(RNG))
+        return generator
+
+    # -- the task's node, for what runs inside it ----------------------------------------
+    def node(self) -> SeedTree | None:
+        """The task's node (None if the engine gave only words)."""
+        node = self._node
+        if callable(node) and not isinstance(node, SeedTree):
+            node = self._node = node()
+        return node
+
+    def next_pool_root(self) -> SeedTree | None:
+        """``node.child("pools", k)`` for the k-th pool created with ``seed=None`` in this task."""
+        node = self.node()
+        if node is None:
+            return None
+        try:
+            pools = self._pools
+        except AttributeError:
+            pools = self._pools = itertools.count()
+        return node.child(POOLS, next(pools))
+
+    def restart_pools(self) -> None:
+        """Count the task's pools from 0 again (``seed_everything()`` inside the task)."""
+        self._pools = itertools.count()
+
+    # -- the protocol --------------------------------------------------------------------
+    def __enter__(self) -> Task:
+        self._token = _lazy.begin(self.words, self.restore, self.private)
+        self._previous = _context.set_task_provider(self)
+        eager = _registry._eager
+        if eager:
+            try:
+                self._seed_eager(eager)
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+        return self
+
+    def _seed_eager(self, eager: tuple) -> None:
+        modules = sys.modules
+        private: bool | None = None
+        for backend in eager:
+            if backend.module in modules:
+                if private is None:
+                    # Off the main thread the scope is private to its thread; TensorFlow's
+                    # and torch's generators are process-wide, so they are left alone there.
+                    private = _lazy.current_scope().private  # type: ignore[union-attr]
+                if private:
+                    return
+                if self.restore:
+                    try:
+                        saved = self._saved
+                    except AttributeError:
+                        saved = self._saved = []
+                    saved.append((backend, backend.get_state()))
+                if backend.side_effects:
+                    # Keras' seeding also calls random.seed / np.random.seed: keep that
+                    # away from both the task's streams and the process's own generators.
+                    with _lazy.scratch():
+                        backend.seed_words(self.words(backend.name)[: backend.n_words])
+                else:
+                    backend.seed_words(self.words(backend.name)[: backend.n_words])
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _context.set_task_provider(self._previous)
+        _lazy.end(self._token)
+        if self.restore:
+            saved = getattr(self, "_saved", None)
+            if saved:
+                del self._saved
+                for backend, state in saved:
+                    backend.set_state(state)
+
+
+class ThreadTask(Task):
+    """A :class:`Task` whose scope is private to its thread (a thread pool's task)."""
+
+    __slots__ = ()
+    private = True
+
+
+def current_task() -> Task | None:
+    """The :class:`Task` running in this context, or None."""
+    provider = _context.task_provider()
+    return provider if isinstance(provider, Task) else None
 
 
 @contextlib.contextmanager
-def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn] = None) -> Iterator[SeedTree]:
+def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None = None) -> Iterator[SeedTree]:
     """Seed every backend in use from ``node`` for the duration of the block.
 
     Python's ``random`` from ``node.child("python")``, numpy's global state from
     ``node.child("numpy")`` and ``seedpool.rng()`` from ``node.child("rng")`` -- each
     lazily, on the block's first draw from it, so a block that draws nothing pays
     nothing -- and TensorFlow / torch, if already imported, from their own children up
-    front. These are the same streams a pool task keyed by ``node`` gets.
+    front. These are the same streams a pool task keyed by ``node`` gets (one
+    :class:`Task` protocol serves both).
 
     Parameters
     ----------
@@ -63,20 +195,12 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: Optional[WordsFn
         many tasks' words at once. Default: derived from ``node`` on first use.
     """
     _lazy.install()
-    if words is None:
-        words = node_words(node)
-    token = _lazy.begin(words, restore=restore)
-    saved: list = []
-    previous_provider = _context.set_task_provider(TaskRNG(words))
-    try:
-        # Off the main thread the scope is private to this thread; TensorFlow's and
-        # torch's global generators are process-wide, so they are left alone there.
-        if not _lazy.current_scope().private:  # type: ignore[union-attr]
-            seed_frameworks(words, saved if restore else None)
+    with Task(node_words(node) if words is None else words, node, restore):
         yield node
-    finally:
-        _context.set_task_provider(previous_provider)
-        _lazy.end(token)
-        for backend, state in saved:
-            backend.set_state(state)
+
+
+def pool_root_in_task() -> SeedTree | None:
+    """The root for a pool created with ``seed=None`` inside a task, or None outside one."""
+    task = current_task()
+    return None if task is None else task.next_pool_root()
 

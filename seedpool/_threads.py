@@ -48,7 +48,8 @@ from . import _context, _lazy
 from ._keys import TASKS, WORKERS
 from ._pool import KeyedTasks, Pool, check_seed_args
 from ._tree import SeedLike, SeedTree
-from ._words import BlockWords, TaskRNG, node_words
+from ._task import ThreadTask
+from ._words import BlockWords, node_words
 from ._worker import TaskCall, WorkerInfo
 
 __all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
@@ -131,43 +132,22 @@ def _initialize_thread(config: _ThreadConfig) -> None:
     _context.set_thread_worker(_ThreadWorker(config, index, incarnation))
     if config.initializer is None:
         return
-    words = node_words(config.root.child(WORKERS, index, incarnation))
-    token = _lazy.begin(words, private=True)
-    previous = _context.set_task_provider(TaskRNG(words))
-    try:
+    node = config.root.child(WORKERS, index, incarnation)
+    with ThreadTask(node_words(node), node):
         config.initializer(*config.initargs)
-    finally:
-        _context.set_task_provider(previous)
-        _lazy.end(token)
 
 
 def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    # The task protocol of _worker._run_task, fused for threads: one thread-local lookup
-    # per task (begin/end and the rng() provider all live in this thread's state).
-    st = _context.local.state
-    worker = st.worker
+    worker = _context.local.state.worker
     if worker is None:  # not one of a seeded pool's threads
         return func(*args, **kwargs)
-    outer_call, outer_index = worker.call, worker.task_index
+    outer = worker.call, worker.task_index
     worker.call, worker.task_index = call, index
-    words = worker.words
-    scope = _lazy.begin_private(st, words)
-    outer_provider = st.provider
-    provider = st.spare_provider
-    if provider is None or provider is outer_provider:  # none yet, or an enclosing task's
-        provider = TaskRNG(words)
-        if st.spare_provider is None:
-            st.spare_provider = provider
-    else:  # this thread's previous task's: a Generator is built only if rng() is called
-        provider.words = words
-        provider.generator = None
-    st.provider = provider
     try:
-        return func(*args, **kwargs)
+        with ThreadTask(worker.words, lambda: worker.config.tasks_root.child(call, index)):
+            return func(*args, **kwargs)
     finally:
-        st.provider = outer_provider
-        _lazy.end_private(st, scope)
-        worker.call, worker.task_index = outer_call, outer_index
+        worker.call, worker.task_index = outer
 
 
 class ThreadTaskCall(TaskCall):

@@ -19,6 +19,21 @@ rather than inherit the collision.)
 
 A str or bytes *root* seed is hashed to a 128-bit int entropy with
 ``blake2b(data, digest_size=16)`` (big-endian), never with Python's salted ``hash()``.
+Strings are hashed as UTF-8 with ``surrogatepass``, so a lone surrogate (as
+``os.fsdecode`` and ``sys.argv`` produce for undecodable bytes) hashes like any other
+character; every other string hashes exactly as plain UTF-8.
+
+Which roots give the same streams (and so compare equal): the injectivity above is about *paths under one root*.  numpy hashes the root entropy
+and the path as one word array: the entropy's 32-bit words (an int split
+little-endian, a sequence item by item), padded with zeros to 4 words when a path
+follows, then the path's words; a missing one of the first 4 words is hashed as 0.  So
+two different roots give identical streams exactly when those arrays, padded with zeros
+to 4 words, are equal.  This happens only for roots over 128 bits or multi-word
+sequences: ``SeedTree(1 + (7 << 128)) == SeedTree(1).child(7)`` and
+``SeedTree(5) == SeedTree([5, 0])``.  ``==`` and ``hash`` compare exactly those
+arrays, so equal nodes are the nodes that give equal streams.  Roots of at most 128
+bits (every str, bytes or ``None`` seed, and ints below ``2**128``) never meet another
+root this way.
 """
 
 from __future__ import annotations
@@ -51,6 +66,10 @@ _MIX_MULT_L = 0xCA01F9DD
 _MIX_MULT_R = 0x4973F715
 _XSHIFT = 16
 _M32 = 0xFFFFFFFF
+# Ints longer than this are written in hex ("0x...") in text forms (repr,
+# SEEDPOOL_SEED, records): decimal conversion is capped by sys.set_int_max_str_digits
+# (640 digits at the lowest, about 2,126 bits), hex never is.
+HEX_BITS = 2048
 
 
 def _describe(value: Any) -> str:
@@ -87,8 +106,19 @@ def _check_entropy_int(value: Any, what: str) -> int:
     return index
 
 
+def _utf8(text: str) -> bytes:
+    # surrogatepass: identical to plain UTF-8 for every encodable string, and lone
+    # surrogates (from os.fsdecode / sys.argv) hash instead of raising.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def int_text(value: int) -> str:
+    """Decimal for ints up to :data:`HEX_BITS` bits, ``0x...`` hex above (any size)."""
+    return hex(value) if value.bit_length() > HEX_BITS else str(value)
+
+
 def _hash_str_seed(data: str | bytes | bytearray) -> int:
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    raw = _utf8(data) if isinstance(data, str) else bytes(data)
     return int.from_bytes(hashlib.blake2b(raw, digest_size=16).digest(), "big")
 
 
@@ -96,6 +126,13 @@ def _normalise_entropy(seed: Any) -> int | tuple[int, ...]:
     """Turn a user seed (not None / SeedSequence / SeedTree) into SeedSequence entropy."""
     if isinstance(seed, (str, bytes, bytearray)):
         return _hash_str_seed(seed)
+    if isinstance(seed, memoryview):
+        # bytes/bytearray are hashed, a sequence of ints is entropy words; a memoryview
+        # is both, so neither reading is taken silently.
+        raise TypeError(
+            f"seed must not be a memoryview (got {_describe(seed)}): pass bytes(seed) to hash "
+            "its bytes like a bytes seed, or list(seed) to use its items as entropy words"
+        )
     if isinstance(seed, (float, complex)) or (
         isinstance(seed, np.generic) and not isinstance(seed, np.integer)
     ):
@@ -141,7 +178,7 @@ def _check_key(key: Any) -> Key:
 
 
 def _str_key_words(key: str) -> tuple[int, int]:
-    h = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    h = int.from_bytes(hashlib.blake2b(_utf8(key), digest_size=8).digest(), "little")
     return (_STR_TAG | (h & _LOW31), _STR_TAG | ((h >> 31) & _LOW31))
 
 
@@ -277,16 +314,30 @@ class SeedTree:
         """The key path from the root to this node."""
         return self._path
 
+    def _stream_words(self) -> tuple[int, ...]:
+        """The word array numpy hashes for this node, padded with zeros to 4 words:
+        two nodes give the same streams exactly when these are equal (module docstring)."""
+        run = _entropy_words(self._entropy)
+        if len(run) < _POOL_SIZE:
+            run = run + [0] * (_POOL_SIZE - len(run))
+        return tuple(run) + self._words
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SeedTree):
             return NotImplemented
-        return self._entropy == other._entropy and self._words == other._words
+        if self._entropy == other._entropy and self._words == other._words:
+            return True
+        return self._stream_words() == other._stream_words()
 
     def __hash__(self) -> int:
-        return hash((SeedTree, self._entropy, self._words))
+        return hash((SeedTree, self._stream_words()))
 
     def __repr__(self) -> str:
-        return f"SeedTree(entropy={self._entropy!r}, path={self._path!r})"
+        if isinstance(self._entropy, int):
+            entropy = int_text(self._entropy)
+        else:
+            entropy = "(" + ", ".join(int_text(e) for e in self._entropy) + ("," if len(self._entropy) == 1 else "") + ")"
+        return f"SeedTree(entropy={entropy}, path={self._path!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self._entropy, self._path, self._n_spawned))
@@ -400,7 +451,16 @@ class SeedTree:
         numpy.ndarray
             Shape ``(len(indices), n_words)``.
         """
-        out_dtype = np.dtype(dtype)
+        n = _as_index(n_words)
+        if n is None:
+            raise TypeError(f"n_words must be an int (got {_describe(n_words)})")
+        if n < 0:
+            raise ValueError(f"n_words must be non-negative (got {n})")
+        n_words = n
+        try:
+            out_dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be numpy.uint32 or numpy.uint64 (got {_describe(dtype)})") from None
         if out_dtype not in (np.dtype(np.uint32), np.dtype(np.uint64)):
             raise ValueError(f"dtype must be numpy.uint32 or numpy.uint64 (got {out_dtype})")
         if isinstance(indices, range):

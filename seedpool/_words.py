@@ -10,14 +10,14 @@ block of 64 consecutive tasks at once with ``SeedTree.child_states`` (~1 us each
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-from numpy.random.bit_generator import ISeedSequence
 
 from ._tree import SeedTree, _encode_path, _IndexedPools
 
-__all__ = ["WORDS", "BLOCK", "WordsFn", "node_words", "BlockWords", "words_for_indices", "TaskRNG"]
+__all__ = ["BLOCK", "WORDS", "BlockWords", "WordsFn", "node_words", "words_for_indices"]
 
 WORDS = 8  # generate_state is a prefix function of its length: the first 4 = generate_state(4)
 BLOCK = 64
@@ -45,13 +45,13 @@ class BlockWords:
     derives the whole block.
     """
 
-    __slots__ = ("parent", "block", "tables", "pools")
+    __slots__ = ("block", "parent", "pools", "tables")
 
     def __init__(self, parent: SeedTree) -> None:
         self.parent = parent
         self.block = -1
         self.tables: dict[str, Any] = {}
-        self.pools: Optional[_IndexedPools] = None
+        self.pools: _IndexedPools | None = None
 
     def get(self, index: int, name: str) -> np.ndarray:
         block, offset = divmod(index, BLOCK)
@@ -87,35 +87,7 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
             t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
         return t
 
-    return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]
+    def words_of(k: int) -> WordsFn:
+        return lambda name: table(name)[k]
 
-
-class _SeedWords(ISeedSequence):
-    """An ``ISeedSequence`` that hands out words derived beforehand."""
-
-    def __init__(self, words: np.ndarray) -> None:
-        self.words = words
-
-    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
-        if np.dtype(dtype) == np.dtype(np.uint64):
-            return self.words[: 2 * n_words].astype("<u4").view("<u8").astype(np.uint64)
-        return self.words[:n_words].copy()
-
-
-class TaskRNG:
-    """``seedpool.rng()`` inside a task: the task's Generator, built on first use.
-
-    It is ``node.child("rng").generator()`` exactly: PCG64 asks its seed sequence for
-    ``generate_state(4, uint64)``, which is these 8 words.
-    """
-
-    __slots__ = ("generator", "words")
-
-    def __init__(self, words: WordsFn) -> None:
-        self.words = words
-        self.generator: Optional[np.random.Generator] = None
-
-    def __call__(self) -> np.random.Generator:
-        if self.generator is None:
-            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(self.words("rng"))))
-        return self.generator
+    return [words_of(k) for k in range(len(idx))]

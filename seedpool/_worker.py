@@ -26,14 +26,14 @@ import numpy as np
 
 from . import _context, _lazy
 from ._backends import BACKENDS
+from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
-from ._task import seed_frameworks
-from ._words import BlockWords, TaskRNG
+from ._record import record_consumer
+from ._task import Task
+from ._words import BlockWords
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
-TASKS = "tasks"
-WORKERS = "workers"
 _CLAIM_TIMEOUT = 60.0
 
 
@@ -167,8 +167,6 @@ def initialize_worker(config: WorkerConfig) -> None:
     _state = _WorkerState(config, index, incarnation)
     worker_node = config.root.child(WORKERS, index, incarnation)
     if os.environ.get("SEEDPOOL_RECORD"):
-        from ._record import record_consumer
-
         record_consumer(worker_node, kind="worker", worker=index)
     # Seed every backend in use from the worker's node: in worker scope that is the
     # whole contract; in task scope it makes the user's initializer reproducible.
@@ -177,6 +175,7 @@ def initialize_worker(config: WorkerConfig) -> None:
             backend.seed(worker_node)
     if config.scope == "task":
         _lazy.install()
+        _lazy.tasks_own_process()
     if config.initializer is not None:
         config.initializer(*config.initargs)
 
@@ -217,17 +216,11 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
         return func(*args, **kwargs)
     state.call, state.task_index = call, index
     if state.record:
-        from ._record import record_consumer
-
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
-    token = _lazy.begin(state.words)
     try:
-        seed_frameworks(state.words)
-        _context.set_task_provider(TaskRNG(state.words))
-        return func(*args, **kwargs)
+        with Task(state.words, state.task_node):
+            return func(*args, **kwargs)
     finally:
-        _context.set_task_provider(None)
-        _lazy.end(token)
         state.call = state.task_index = None
 
 

@@ -31,11 +31,10 @@ from typing import Any, Optional
 from ._loader_common import GeneratorNames, check_count, normalise_generators, reseed_generators
 from ._seeding import default_tree
 from ._task import task_scope
+from ._keys import BATCHES
 from ._tree import SeedLike, SeedTree
 
 __all__ = ["SeededPyDataset"]
-
-BATCHES = "batches"
 
 _DOC = """SeededPyDataset(dataset, seed=None, *, epoch=0, generators="auto", workers=None, use_multiprocessing=None, max_queue_size=None)
 

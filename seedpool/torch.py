@@ -47,7 +47,8 @@ import numpy as np
 import torch
 import torch.utils.data as _tud
 
-from ._backends import BACKENDS, words_to_int
+from ._backends import BACKENDS
+from ._backends._torch_rng import get_state, seed_words, set_state
 from ._loader_common import (
     GeneratorNames,
     check_count as _check_count,
@@ -57,6 +58,7 @@ from ._loader_common import (
 from ._seeding import default_tree
 from ._task import task_scope
 from ._words import words_for_indices
+from ._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
 from ._tree import SeedLike, SeedTree
 
 __all__ = [
@@ -70,54 +72,6 @@ __all__ = [
     "set_state",
 ]
 
-# Top-level branches of the tree used here; each its own namespace so streams never meet.
-SAMPLES = "samples"
-SAMPLER = "sampler"
-WORKERS = "dataloader-workers"
-LOADER_GENERATOR = "dataloader-generator"
-_M64 = 2**64 - 1
-
-
-# -- the "torch" backend (registered in seedpool._backends, which delegates here) -------
-def _cuda_seedable() -> bool:
-    # torch.manual_seed seeds CUDA too; we do the same, but skip the ~90 us of
-    # device probing torch.manual_seed pays on every call (MPS, XPU, custom devices).
-    # Never touch CUDA in a forked child of a process that initialised it.
-    bad_fork = getattr(torch.cuda, "_is_in_bad_fork", lambda: False)
-    return torch.cuda.is_available() and not bad_fork()
-
-
-def seed_words(words: np.ndarray) -> None:
-    """Seed torch's default CPU generator (and CUDA's, if available) from uint32 words.
-
-    The first two words give the 64-bit seed torch accepts.
-
-    Parameters
-    ----------
-    words : numpy.ndarray
-        At least two uint32 words (the backend passes four).
-    """
-    seed = words_to_int(np.asarray(words, dtype=np.uint32)[:2]) & _M64
-    torch.default_generator.manual_seed(seed)
-    if _cuda_seedable():
-        torch.cuda.manual_seed_all(seed)  # queued lazily if CUDA is not initialised yet
-
-
-def get_state() -> dict:
-    """Capture torch's CPU generator state (and CUDA's, if CUDA is initialised)."""
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    return {"cpu": torch.default_generator.get_state(), "cuda": cuda}
-
-
-def set_state(state: dict) -> None:
-    """Restore a state captured by :func:`get_state`."""
-    if not isinstance(state, dict) or "cpu" not in state:
-        raise TypeError(
-            f"state must be the dict returned by seedpool.torch.get_state() (got {type(state).__name__})"
-        )
-    torch.default_generator.set_state(state["cpu"])
-    if state.get("cuda") is not None and torch.cuda.is_initialized():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -247,7 +201,7 @@ class WorkerSeeder:
 
     def node(self, worker_id: int) -> SeedTree:
         """The node worker ``worker_id`` is seeded from in the current epoch."""
-        return self.root.child(WORKERS, self.rank, self.epoch, _check_count(worker_id, "worker_id"))
+        return self.root.child(LOADER_WORKERS, self.rank, self.epoch, _check_count(worker_id, "worker_id"))
 
     def __call__(self, worker_id: int) -> None:
         node = self.node(worker_id)

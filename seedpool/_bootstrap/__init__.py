@@ -16,10 +16,13 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 3. numbers the children that are not forks with the same counter, and tells each its
    node:
 
-   * ``subprocess.Popen`` (and so ``os.popen``, ``subprocess.run``...) and
-     ``os.system``: through ``SEEDPOOL_SEED`` in the child's environment;
-   * ``multiprocessing`` spawn: ``SEEDPOOL_SEED`` is set while ``Process.start``
-     launches the child, so the child is seeded before it re-imports ``__main__``;
+   * ``subprocess.Popen`` (and so ``os.popen``, ``subprocess.run``...): through
+     ``SEEDPOOL_SEED`` in a copy of the environment passed as the child's ``env``;
+   * ``os.system``: the command becomes ``export SEEDPOOL_SEED=<node>; <command>``, so
+     the shell sets it for the child only;
+   * ``multiprocessing`` spawn: an ``-X seedpool_seed=<node>`` option on the child's
+     command line, read (and removed) at start-up, so the child is seeded before it
+     re-imports ``__main__``;
    * ``multiprocessing`` forkserver: the server forks the child, so the node travels
      in the pickled preparation data and is applied in ``spawn.prepare`` (also before
      ``__main__`` is re-imported);
@@ -37,11 +40,15 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 
 Children started by ``os.posix_spawn``/``os.spawn*`` are not numbered: they inherit
 the parent's node.
+
+The parent's ``os.environ`` is never changed to start a child and no lock is held while
+a child runs: a thread of the parent may start children while others run.
 """
 
 from __future__ import annotations
 
 import functools
+import shlex
 import importlib.abc
 import importlib.util
 import inspect
@@ -56,10 +63,9 @@ ENV_RUN = "SEEDPOOL_RUN"
 ENV_POOLS = "SEEDPOOL_POOLS"
 BOOTSTRAP_DIR = os.path.dirname(os.path.abspath(__file__))
 _PREP_KEY = "seedpool_node"
+_XOPTION = "seedpool_seed"  # -X seedpool_seed=<node> on a spawn child's command line
 
 _active = False
-# Held while SEEDPOOL_SEED in os.environ is temporarily a child's (spawn, os.system).
-_env_lock = threading.RLock()
 _local = threading.local()  # .node: the node of the Process being started in this thread
 
 
@@ -68,7 +74,7 @@ def _warn(message: str) -> None:
 
 
 def child_env(base: Dict[str, str], *, seed_env: str, pools: bool = False,
-              record: Optional[str] = None) -> Dict[str, str]:
+              record: Optional[str] = None, hash_seed: Optional[str] = None) -> Dict[str, str]:
     """The environment for a process started under ``seedpool run``.
 
     Parameters
@@ -76,16 +82,23 @@ def child_env(base: Dict[str, str], *, seed_env: str, pools: bool = False,
     base : dict
         The environment to start from (not modified).
     seed_env : str
-        ``SEEDPOOL_SEED`` for the process (see ``seedpool._seeding.tree_to_env``).
+        ``SEEDPOOL_SEED`` for the process (see ``seedpool._root.tree_to_env``).
     pools, record
         ``SEEDPOOL_POOLS`` and ``SEEDPOOL_RECORD``.
+    hash_seed : str, optional
+        ``PYTHONHASHSEED`` for every process of the run, unless ``base`` sets it.
     """
     from .._record import ENV_RECORD
-    from .._seeding import ENV_SEED
+    from .._root import ENV_SEED
 
     env = dict(base)
-    parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != BOOTSTRAP_DIR]
+    # Empty entries stay: "a::b" or a leading ":" put the current directory on sys.path.
+    # An empty or unset PYTHONPATH has no entries at all (Python ignores it).
+    old = env.get("PYTHONPATH", "")
+    parts = [p for p in old.split(os.pathsep) if p != BOOTSTRAP_DIR] if old else []
     env["PYTHONPATH"] = os.pathsep.join([BOOTSTRAP_DIR] + parts)
+    if hash_seed is not None and "PYTHONHASHSEED" not in env:
+        env["PYTHONHASHSEED"] = hash_seed
     env[ENV_RUN] = "1"
     env[ENV_SEED] = seed_env
     if pools:
@@ -104,9 +117,15 @@ def activate() -> None:
         return
     from .._fork import reseed_after_fork, seed_process
     from .._record import record_consumer
-    from .._seeding import ENV_SEED, tree_from_env
+    from .._root import ENV_SEED, tree_from_env
     from .._tree import SeedTree
 
+    # A spawn child's node comes on its command line (see _patch_util); it becomes this
+    # process's SEEDPOOL_SEED, and is removed from the options its children inherit
+    # (subprocess._args_from_interpreter_flags copies sys._xoptions).
+    given = getattr(sys, "_xoptions", {}).pop(_XOPTION, None)
+    if isinstance(given, str):
+        os.environ[ENV_SEED] = given
     env = os.environ.get(ENV_SEED)
     node = tree_from_env(env) if env else SeedTree()
     seed_process(node)
@@ -192,7 +211,7 @@ def _patch_subprocess() -> None:
     import subprocess
 
     from .._fork import _suppress_fork_counting, next_child_node
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     original = subprocess.Popen.__init__
     if getattr(original, "_seedpool", False):
@@ -219,7 +238,7 @@ def _patch_subprocess() -> None:
 
 def _inherit(env: Any, seed_env: str) -> Dict[Any, Any]:
     from .._record import ENV_RECORD
-    from .._seeding import ENV_SEED
+    from .._root import ENV_SEED
 
     out = dict(env)
     for name in (ENV_RUN, ENV_POOLS, ENV_RECORD):
@@ -232,34 +251,9 @@ def _inherit(env: Any, seed_env: str) -> Dict[Any, Any]:
     return out
 
 
-class _child_seed_in_environ:
-    """Make ``SEEDPOOL_SEED`` the child's while a child is launched from ``os.environ``."""
-
-    def __init__(self, seed_env: str) -> None:
-        self._seed_env = seed_env
-
-    def __enter__(self) -> None:
-        from .._seeding import ENV_SEED
-
-        _env_lock.acquire()
-        self._saved = os.environ.get(ENV_SEED)
-        os.environ[ENV_SEED] = self._seed_env
-
-    def __exit__(self, *exc: object) -> None:
-        from .._seeding import ENV_SEED
-
-        try:
-            if self._saved is None:
-                os.environ.pop(ENV_SEED, None)
-            else:
-                os.environ[ENV_SEED] = self._saved
-        finally:
-            _env_lock.release()
-
-
 def _patch_os_system() -> None:
     from .._fork import next_child_node
-    from .._seeding import tree_to_env
+    from .._root import ENV_SEED, tree_to_env
 
     original = os.system
     if getattr(original, "_seedpool", False):
@@ -268,10 +262,14 @@ def _patch_os_system() -> None:
     @functools.wraps(original)
     def system(command: Any) -> int:
         child = next_child_node()
-        if child is None:
+        if child is None or os.name != "posix":
             return original(command)
-        with _child_seed_in_environ(tree_to_env(child)):
-            return original(command)
+        # The shell exports the child's node to the command only: the parent's
+        # os.environ stays as it is, and no lock is held while the command runs.
+        prefix = f"export {ENV_SEED}={shlex.quote(tree_to_env(child))}; "
+        if isinstance(command, bytes):
+            return original(os.fsencode(prefix) + command)
+        return original(prefix + os.fspath(command))
 
     system._seedpool = True  # type: ignore[attr-defined]
     os.system = system
@@ -308,7 +306,7 @@ def _patch_process_start(module: Any) -> None:
 
 
 def _patch_util(module: Any) -> None:
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     original = module.spawnv_passfds
     if getattr(original, "_seedpool", False):
@@ -321,15 +319,17 @@ def _patch_util(module: Any) -> None:
         # forkserver, launched through here too, stay on the parent's node.
         if node is None or "--multiprocessing-fork" not in args:
             return original(path, args, passfds)
-        with _child_seed_in_environ(tree_to_env(node)):
-            return original(path, args, passfds)
+        # On the child's command line, not in our os.environ: nothing of the parent
+        # changes and nothing is locked while other threads start children.
+        args = [args[0], "-X", f"{_XOPTION}={tree_to_env(node)}", *args[1:]]
+        return original(path, args, passfds)
 
     spawnv_passfds._seedpool = True  # type: ignore[attr-defined]
     module.spawnv_passfds = spawnv_passfds
 
 
 def _patch_spawn(module: Any) -> None:
-    from .._seeding import tree_to_env
+    from .._root import tree_to_env
 
     get_data = module.get_preparation_data
     prepare = module.prepare
@@ -361,7 +361,7 @@ def _adopt(text: str) -> None:
     """In a forkserver/spawn child: become the node the parent chose, if not already."""
     from .._fork import fork_node, reseed_after_fork, seed_process
     from .._record import record_consumer
-    from .._seeding import tree_from_env
+    from .._root import tree_from_env
 
     node = tree_from_env(text)
     if node == fork_node():

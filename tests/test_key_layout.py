@@ -1,0 +1,419 @@
+"""The key layout, pinned per consumer: the first values each component derives.
+
+A stream is a pure function of its root and key path, so these numbers are the
+product's promise (see ``seedpool/_keys.py``). They were observed on the code before
+the keys moved into ``_keys`` and must never change: a failure here means a release
+would give every user other numbers. Each test derives through the *public* entry
+point (a real pool, a real fork, ``seedpool run``...), and each draw is an integer
+(``random.getrandbits(32)``, ``np.random.randint(2**31)``, ``rng().integers(2**31)``)
+so the pins are exact.
+
+TensorFlow and Keras run in one subprocess (pytest never imports TensorFlow).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, run_python
+
+import seedpool
+from seedpool import _keys
+from seedpool._task import task_scope
+
+SEED = 1234
+FORK = multiprocessing.get_context("fork")
+
+
+def draw(_: object = None) -> list:
+    """One draw from each of ``random``, ``np.random`` and ``seedpool.rng()``."""
+    return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31))]
+
+
+# -- observed on the code of commit c2d38b4, before the keys moved into _keys ------------
+GOLDEN: dict = {'task_call0': [[3069322590, 426059993, 1077356490],
+                [3501350583, 506792206, 68118514],
+                [72260777, 430798752, 1111047585]],
+ 'task_call1': [[1951429924, 1252594293, 1842099398]],
+ 'task_call2': [[2773059465, 1568177262, 758189670], [860440195, 1086218413, 2067929152]],
+ 'worker_scope': [[1591503716, 1363910525, 321543313],
+                  [1208064400, 732382932, 1346960188],
+                  [3659398624, 27833956, 853263502]],
+ 'worker_info_node': [2833041644, 25783522, 31865147, 62189182],
+ 'executor_submit0': [3069322590, 426059993, 1077356490],
+ 'executor_map1': [[1951429924, 1252594293, 1842099398],
+                   [2787280932, 835858756, 590404056],
+                   [2925717655, 1033934346, 1747003429]],
+ 'executor_submit2': [2773059465, 1568177262, 758189670],
+ 'seed_everything': [[2341545051, 1065269879, 914481976], [1715169577, 1110881975, 1237936946]],
+ 'pools_under_root': [[[2973674388, 726131956, 431695919], [1324999987, 943835739, 1669387088]],
+                      [[3745843829, 550005649, 1051790996], [2107643851, 830715876, 215842750]]],
+ 'executor_under_root': [[1955088160, 1661221083, 385183074]],
+ 'fork_children': [[2823837058, 785186137, 1977382035, 3720929991],
+                   [2074468025, 1698226962, 1372148690, 1043968581]],
+ 'fork_grandchild': [2734845081, 1299821493, 237103841, 986520195],
+ 'run_children': {'main': [2341545051, 1065269879, 914481976],
+                  'sub0': [2823837058, 785186137, 1977382035],
+                  'fork1': [2074468025, 1698226962, 1372148690]},
+ 'torch': {'seed_everything': [323045885, 80549066],
+           'samples_e0': [[279001082, 1196953233, 2004474530, 258477399],
+                          [2556587625, 1743100740, 1625485950, 1633973765],
+                          [3543679304, 533995777, 23033814, 2014184292]],
+           'samples_e0_batch': [[3543679304, 533995777, 23033814, 2014184292],
+                                [279001082, 1196953233, 2004474530, 258477399]],
+           'samples_e1': [[3884703995, 2064591737, 1449370645, 2016363566]],
+           'loader_worker': [3466967783, 2144087828, 2095811183, 1922218787],
+           'loader_generator': [2115623510, 1912162895],
+           'sampler': [[1, 6, 2, 3, 0, 5, 4, 9, 7, 8], [6, 0, 8, 1, 5, 9, 2, 3, 4, 7]],
+           'loader_items': [[279001082, 1196953233, 2004474530, 258477399],
+                            [2556587625, 1743100740, 1625485950, 1633973765],
+                            [3543679304, 533995777, 23033814, 2014184292],
+                            [4148706669, 336425951, 835184336, 464478592]]},
+ 'tensorflow': {'seed_everything_tf': [1805390508, 1423118618],
+                'worker_node': [4164375882, 2599352853, 3909693672, 2340419853],
+                'launch_worker_node': [1456555962, 695550969, 3238369145, 2666770679],
+                'replica': [-3141207384323867670, 0],
+                'replica_step': [3297835024756582807, 3],
+                'replica_key': [-6513182392112141260, 3],
+                'input': [6474027537783121705, -126870204782730140],
+                'map_base': [-3313730589696159768, -7941368747829834852],
+                'seeded_map': [1819577422, 159358159, 1767811265],
+                'dropout_seed': 1171700657,
+                'keras_e0': [[3405350637, 189122629, 1896506705, 209613165],
+                             [797730910, 2068666328, 540560725, 2077117427]],
+                'keras_e1': [[1315022391, 2085987620, 865245048, 2108563980]]}}
+
+
+def _pin(name: str, value: object) -> None:
+    # SEEDPOOL_GOLDEN_DUMP=path appends observed values instead of comparing (how the
+    # pins above were written, once, on the old code).
+    dump = os.environ.get("SEEDPOOL_GOLDEN_DUMP")
+    if dump:
+        with open(dump, "a") as fh:
+            fh.write(json.dumps({name: value}) + "\n")
+        return
+    assert value == GOLDEN[name], f"{name}: derived values changed -- a breaking change of the key layout"
+
+
+def _pin_dict(name: str, values: dict) -> None:
+    dump = os.environ.get("SEEDPOOL_GOLDEN_DUMP")
+    if dump:
+        _pin(name, values)
+        return
+    for key, value in values.items():
+        assert value == GOLDEN[name][key], f"{name}[{key}]: derived values changed"
+    assert set(values) == set(GOLDEN[name])
+
+
+# -- the constants themselves --------------------------------------------------------------
+PINNED_KEYS = {
+    "PYTHON": "python", "NUMPY": "numpy", "RNG": "rng", "TORCH": "torch", "TENSORFLOW": "tensorflow",
+    "TASKS": "tasks", "WORKERS": "workers", "POOLS": "pools", "CHILD": "child", "GENERATOR": "generator",
+    "HASH_SEED": "pythonhashseed",
+    "SAMPLES": "samples", "LOADER_WORKERS": "dataloader-workers", "SAMPLER": "sampler",
+    "LOADER_GENERATOR": "dataloader-generator", "ATTR": "attr", "BATCHES": "batches", "DROPOUT": "dropout",
+    "TF_REPLICA": "tf.replica", "TF_WORKER": "tf.worker", "TF_INPUT": "tf.input", "TF_MAP": "tf.map",
+    "DEMO_WORKER": "worker",
+}
+
+
+def test_every_key_constant_is_pinned_and_in_the_layout():
+    constants = {name: getattr(_keys, name) for name in _keys.__all__ if isinstance(getattr(_keys, name), str)}
+    assert constants == PINNED_KEYS
+    layout_text = " ".join(row.path for row in _keys.LAYOUT)
+    for name, key in constants.items():
+        assert f'"{key}"' in layout_text, f"_keys.LAYOUT does not mention {name} = {key!r}"
+        assert f'"{key}"' in _keys.__doc__ or f"``\"{key}\"``" in _keys.__doc__, name
+    assert set(_keys.BACKEND_KEYS) == {"python", "numpy", "rng", "torch", "tensorflow"}
+
+
+def test_layout_rows_name_modules_that_exist():
+    for row in _keys.LAYOUT:
+        assert importlib.util.find_spec(row.module) is not None, row
+
+
+# -- engines ---------------------------------------------------------------------------------
+def test_pool_task_keys():
+    with seedpool.Pool(2, seed=SEED, context=FORK) as pool:
+        call0 = pool.map(draw, range(3), 1)
+        call1 = [pool.apply(draw)]
+        call2 = list(pool.imap(draw, range(2)))
+    _pin("task_call0", call0)
+    _pin("task_call1", call1)
+    _pin("task_call2", call2)
+    # task_scope is the same protocol: the same node gives the same draws in-process.
+    root = seedpool.SeedTree(SEED)
+    for c, values in enumerate((call0, call1, call2)):
+        for i, value in enumerate(values):
+            with task_scope(root.child("tasks", c, i), restore=True):
+                assert draw() == value
+
+
+def test_worker_scope_keys():
+    with seedpool.Pool(1, seed=SEED, context=FORK, scope="worker") as pool:
+        values = pool.map(draw, range(3), 1)
+        node = pool.apply(_worker_node_words)
+    _pin("worker_scope", values)
+    _pin("worker_info_node", node)
+    assert node == seedpool.SeedTree(SEED).child("workers", 0, 0).generate_state(4).tolist()
+
+
+def _worker_node_words() -> list:
+    return seedpool.worker_info().node.generate_state(4).tolist()
+
+
+def test_executor_keys():
+    with seedpool.ProcessPoolExecutor(2, mp_context=FORK, seed=SEED) as ex:
+        submit0 = ex.submit(draw).result()
+        map1 = list(ex.map(draw, range(3)))
+        submit2 = ex.submit(draw).result()
+    _pin("executor_submit0", submit0)
+    _pin("executor_map1", map1)
+    _pin("executor_submit2", submit2)
+
+
+def test_seed_everything_backend_keys():
+    seedpool.seed_everything(SEED, backends=["python", "numpy", "rng"])
+    values = [draw(), draw()]
+    _pin("seed_everything", values)
+    root = seedpool.SeedTree(SEED)
+    assert int(root.child("rng").generator().integers(2**31)) == values[0][2]
+
+
+def test_pools_under_a_process_root():
+    seedpool.seed_everything(99, backends=())
+    values = []
+    for k in range(2):
+        with seedpool.Pool(1, context=FORK) as pool:
+            assert pool.seed_tree == seedpool.SeedTree(99).child("pools", k)
+            values.append(pool.map(draw, range(2)))
+    with seedpool.ProcessPoolExecutor(1, mp_context=FORK) as ex:
+        assert ex.seed_tree == seedpool.SeedTree(99).child("pools", 2)
+        executor = [ex.submit(draw).result()]
+    _pin("pools_under_root", values)
+    _pin("executor_under_root", executor)
+
+
+# -- processes ---------------------------------------------------------------------------------
+_FORK_CODE = r"""
+import json, os, random
+import numpy as np
+import seedpool
+
+def draws():
+    return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31)),
+            int(gen.integers(2**32))]
+
+def in_child(fn):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.write(w, json.dumps(fn()).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+gen = seedpool.register_generator(np.random.default_rng(5))
+seedpool.reseed_after_fork(1234)
+children = [in_child(draws), in_child(draws)]
+grandchild = in_child(lambda: in_child(draws))
+print(json.dumps({"children": children, "grandchild": grandchild}))
+"""
+
+
+def test_fork_children_keys():
+    out = json.loads(run_python(_FORK_CODE).strip().splitlines()[-1])
+    _pin("fork_children", out["children"])
+    _pin("fork_grandchild", out["grandchild"])
+
+
+_RUN_SCRIPT = r"""
+import json, multiprocessing, random, subprocess, sys
+import numpy as np
+import seedpool
+
+def draws():
+    return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31))]
+
+def child(q):
+    q.put(draws())
+
+if __name__ == "__main__":
+    main = draws()
+    code = ("import json, random, numpy as np, seedpool; print(json.dumps([random.getrandbits(32), "
+            "int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31))]))")
+    sub = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    check=True).stdout)
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    fork1 = q.get(timeout=60)
+    p.join()
+    print(json.dumps({"main": main, "sub0": sub, "fork1": fork1}))
+"""
+
+
+def test_seedpool_run_children_keys(tmp_path):
+    script = tmp_path / "run_probe.py"
+    script.write_text(_RUN_SCRIPT)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    for name in ("SEEDPOOL_SEED", "SEEDPOOL_RECORD", "SEEDPOOL_WORKERS", "SEEDPOOL_RUN", "SEEDPOOL_POOLS"):
+        env.pop(name, None)
+    proc = subprocess.run([sys.executable, "-m", "seedpool", "run", "--seed", str(SEED), "--", sys.executable,
+                           str(script)], check=False, capture_output=True, text=True, env=env, timeout=120,
+                          cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr
+    _pin_dict("run_children", json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+# -- torch ---------------------------------------------------------------------------------------
+class _DrawDataset:
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> list:
+        import torch
+
+        return draw() + [int(torch.randint(2**31, ()))]
+
+
+def test_torch_keys():
+    torch = pytest.importorskip("torch")
+    import seedpool.torch as st
+
+    out: dict = {}
+    seedpool.seed_everything(SEED, backends=["torch"])
+    out["seed_everything"] = [int(torch.randint(2**31, ())) for _ in range(2)]
+    ds = st.SeededDataset(_DrawDataset(), seed=SEED)
+    out["samples_e0"] = [ds[i] for i in range(3)]
+    out["samples_e0_batch"] = ds.__getitems__([2, 0])
+    ds.set_epoch(1)
+    out["samples_e1"] = [ds[0]]
+    seeder = st.WorkerSeeder(SEED, rank=0, epoch=1)
+    seeder(1)  # outside a loader: seeds this process as worker 1 of epoch 1
+    out["loader_worker"] = draw() + [int(torch.randint(2**31, ()))]
+    out["loader_generator"] = [int(torch.randint(2**31, (), generator=seeder.generator)) for _ in range(2)]
+    out["sampler"] = [st.SeededSampler(10, seed=SEED, num_replicas=1, rank=0).indices(e).tolist() for e in (0, 1)]
+    # Through a real DataLoader with worker processes: per-sample items match ds[i].
+    loader = torch.utils.data.DataLoader(st.SeededDataset(_DrawDataset(), seed=SEED), batch_size=2,
+                                         num_workers=2, multiprocessing_context=FORK)
+    out["loader_items"] = [row for batch in loader for row in batch_rows(batch)]
+    _pin_torch(out)
+
+
+def batch_rows(batch):
+    return [[int(col[i]) for col in batch] for i in range(len(batch[0]))]
+
+
+def _pin_torch(out: dict) -> None:
+    if os.environ.get("SEEDPOOL_GOLDEN_DUMP"):
+        _pin("torch", out)
+        return
+    assert out == GOLDEN["torch"]
+
+
+# -- TensorFlow and Keras (one subprocess) ------------------------------------------------------
+_TF_CODE = r"""
+import json, os, random
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import tensorflow as tf
+import keras
+import seedpool
+import seedpool.tensorflow as stf
+from seedpool._tf_launch import worker_node
+from seedpool._tf_data import map_base
+
+def draw():
+    return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31)),
+            int(tf.random.uniform((), maxval=2**31, dtype=tf.int64))]
+
+out = {}
+seedpool.seed_everything(1234, backends=["tensorflow"])
+out["seed_everything_tf"] = [int(tf.random.uniform((), maxval=2**31, dtype=tf.int64)) for _ in range(2)]
+s = stf.StrategySeeds(tf.distribute.get_strategy(), 1234)
+out["worker_node"] = s.worker_node.generate_state(4).tolist()
+out["launch_worker_node"] = worker_node(seedpool.SeedTree(1234), 1).generate_state(4).tolist()
+out["replica"] = s.replica_seed().numpy().tolist()
+out["replica_step"] = s.replica_seed(3).numpy().tolist()
+out["replica_key"] = s.replica_seed(3, key="noise").numpy().tolist()
+out["input"] = s.input_seed(tf.distribute.InputContext()).tolist()
+out["map_base"] = np.asarray(map_base(1234)).tolist()
+ds = stf.seeded_map(tf.data.Dataset.range(3),
+                    lambda x, seed: tf.random.stateless_uniform((), seed, maxval=2**31, dtype=tf.int64),
+                    seed=1234, epoch=1, num_parallel_calls=1)
+out["seeded_map"] = [int(v) for v in ds]
+out["dropout_seed"] = int(stf.ReplicaDropout(0.5, seed=seedpool.SeedTree(1234)).seed)
+
+import seedpool.keras as sk
+
+class Batches(keras.utils.PyDataset):
+    def __len__(self):
+        return 3
+    def __getitem__(self, index):
+        return draw()
+
+pyds = sk.SeededPyDataset(Batches(), seed=1234)
+out["keras_e0"] = [pyds[b] for b in range(2)]
+pyds.on_epoch_end()
+out["keras_e1"] = [pyds[0]]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_tensorflow_and_keras_keys():
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("TensorFlow not installed")
+    out = json.loads(run_python(_TF_CODE, env={"TF_CPP_MIN_LOG_LEVEL": "2"}, timeout=400).strip().splitlines()[-1])
+    if os.environ.get("SEEDPOOL_GOLDEN_DUMP"):
+        _pin("tensorflow", out)
+        return
+    assert out == GOLDEN["tensorflow"]
+
+
+def test_literal_keys_live_only_in_keys_module():
+    # Every namespace key is a _keys constant: no call .child("literal", ...) in code
+    # (docstrings and comments may show the layout).
+    offenders = []
+    for path in sorted((REPO / "seedpool").rglob("*.py")):
+        rel = str(path.relative_to(REPO))
+        if path.name == "_keys.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "child":
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        offenders.append(f"{rel}:{node.lineno}: .child({arg.value!r}, ...)")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_backend_registry_order_and_kinds():
+    # The seeding order is part of the derived values: Keras' seeding reseeds random and
+    # numpy, so TensorFlow and torch must come before the plain backends.
+    from seedpool._backends import BACKENDS, eager_backends, fork_backend_names
+
+    assert list(BACKENDS) == ["tensorflow", "torch", "python", "numpy", "rng"]
+    assert [b.name for b in eager_backends()] == ["tensorflow", "torch"]
+    assert [b.name for b in BACKENDS.values() if b.lazy] == ["python", "numpy", "rng"]
+    assert fork_backend_names() == ("python", "numpy", "rng")
+    assert [b.name for b in BACKENDS.values() if b.side_effects] == ["tensorflow"]
