@@ -29,7 +29,8 @@ class ThreadState:
     task's begin and end pay for one thread-local lookup each, not one per field.
     """
 
-    __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main")
+    __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main",
+                 "free_scope")
 
     def __init__(self, own: bool, off_main: bool) -> None:
         self.own = own  # False only for the shared, never-written default below
@@ -38,6 +39,9 @@ class ThreadState:
         self.provider: Optional[Callable[[], np.random.Generator]] = None
         # Set in a thread pool's worker thread: an object with ``info() -> WorkerInfo``.
         self.worker: Any = None
+        # The thread's last ended spare-routed scope, reused with its spare generators
+        # by the next one (see _lazy.end).
+        self.free_scope: Any = None
         # Free spare generators (scopes nest, so more than one may be out) and the
         # scratch pair of this thread.
         self.py_spares: list = []

@@ -179,7 +179,16 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
     if private is None:
         private = st.off_main
     if restore or private:
-        scope = _Scope(words, restore, private, None, None, previous)
+        scope = st.free_scope
+        if scope is None:
+            scope = _Scope(words, restore, private, None, None, previous)
+        else:  # this thread's previous spare-routed scope, with its spare generators
+            st.free_scope = None
+            scope.words = words
+            scope.python_stale = scope.numpy_stale = True
+            scope.restore = restore
+            scope.private = private
+            scope.parent = previous
     else:
         P = _P
         scope = _Scope(words, False, False, P.inst, P.np_own, previous)
@@ -245,10 +254,20 @@ def end(token: Optional[_Scope] = None) -> None:
         if not scope.private and (scope.restore or scope.python_stale):
             global_random().gauss_next = scope.gauss_next
         if scope.spare:
-            if scope.py is not None:
-                st.py_spares.append(scope.py)
-            if scope.np is not None and not scope.np_borrowed:
-                st.np_spares.append(scope.np)
+            if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
+                scope.np = None
+                scope.np_borrowed = False
+            if st.free_scope is None:
+                # Kept whole for this thread's next spare-routed scope (a thread pool's
+                # next task): no allocation, spares already attached. Nothing else
+                # refers to an ended scope (tokens are the enclosing scopes).
+                scope.parent = None
+                st.free_scope = scope
+            else:
+                if scope.py is not None:
+                    st.py_spares.append(scope.py)
+                if scope.np is not None:
+                    st.np_spares.append(scope.np)
         st.scope = token
         _P.active.discard(scope)
     else:
@@ -397,6 +416,10 @@ def _make_lazy_randomstate_class() -> type:
     # Keyword arguments are passed only when there are some: forwarding an empty
     # **kwargs to a Cython method doubles the cost of a draw.
     def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
+        exact = _exact_signature_hook(method, own, active, tls)
+        if exact is not None:
+            return exact
+
         def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not active:
                 target = own
@@ -442,6 +465,52 @@ def _make_lazy_randomstate_class() -> type:
     namespace["_bit_generator"] = property(lambda self: _hand_out_bit_generator(),
                                            doc="The MT19937 draws go to, seeded for the running task first.")
     return type("_LazyRandomState", (base,), namespace)
+
+
+_EXACT_TEMPLATE = """
+def hook(_self, {params}):
+    if not _active:
+        return _method(_own, {args})
+    _scope = _tls.state.scope
+    if _scope is None:
+        return _method(_own, {args})
+    if _scope.numpy_stale:
+        return _method(_seed_numpy(_scope), {args})
+    return _method(_scope.np, {args})
+"""
+
+
+def _exact_signature_hook(method: Callable[..., Any], own: Any, active: set, tls: Any) -> Optional[Callable[..., Any]]:
+    """A drawing hook with ``method``'s own parameters, or None if it has none we can
+    copy: forwarding ``*args, **kwargs`` costs more than the draw itself outside tasks
+    (the hot path: ``np.random.random()`` in a program that owns a thread pool)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        return None
+    params, args = [], []
+    namespace: dict[str, Any] = {"_method": method, "_own": own, "_active": active, "_tls": tls,
+                                 "_seed_numpy": _seed_numpy}
+    for k, p in enumerate(parameters):
+        if p.name.startswith("_") or not p.name.isidentifier():
+            return None
+        if p.kind is p.VAR_POSITIONAL and k == len(parameters) - 1:
+            params.append(f"*{p.name}")
+            args.append(f"*{p.name}")
+        elif p.kind is p.POSITIONAL_OR_KEYWORD:
+            if p.default is p.empty:
+                params.append(p.name)
+            else:
+                # The default object itself (None, 0.0, int, 'warn'...), not its repr.
+                namespace[f"_default_{k}"] = p.default
+                params.append(f"{p.name}=_default_{k}")
+            args.append(p.name)
+        else:
+            return None
+    exec(_EXACT_TEMPLATE.format(params=", ".join(params) or "", args=", ".join(args)), namespace)
+    return namespace["hook"]  # type: ignore[no-any-return]
 
 
 def _hand_out_bit_generator() -> Any:

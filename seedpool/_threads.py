@@ -58,7 +58,7 @@ __all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
 # in multiprocessing.pool / concurrent.futures.
 _StdThreadPool = multiprocessing.pool.ThreadPool
 # multiprocessing.pool.Pool itself, even once --pools has rebound that name.
-_StdPool = _StdThreadPool.__mro__[1]
+_StdPool: Any = _StdThreadPool.__mro__[1]
 
 
 class _ThreadConfig:
@@ -138,7 +138,7 @@ def _initialize_thread(config: _ThreadConfig) -> None:
 
 
 def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    worker = _context.thread_worker()
+    worker = _context.local.state.worker
     if worker is None:  # not one of a seeded pool's threads
         return func(*args, **kwargs)
     outer = worker.call, worker.task_index

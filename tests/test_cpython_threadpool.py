@@ -7,7 +7,8 @@ copied): ``install_tests_in_module_dict`` generates ``WithThreadsTestPool`` -- C
 runs it twice, once as generated (the stdlib ``ThreadPool``) and once with the class's
 ``Pool`` set to a factory that builds ``seedpool.ThreadPool`` with the same arguments;
 every test that passes with the stdlib pool must pass with seedpool's, and the run
-must really have built seedpool pools.
+must really have built seedpool pools. ``support.LONG_TIMEOUT`` is lowered to 10 s (see
+the code) so ``test_terminate`` cannot hold a thread pool's ``join()`` for 5 minutes.
 
 ``concurrent.futures.ThreadPoolExecutor``: this Python's ``test`` package ships no
 ``test_concurrent_futures`` (3.13's is tied to 3.13's stdlib and ``test.support``), so
@@ -29,7 +30,15 @@ try:
     import test._test_multiprocessing as cpython_tests
 except ImportError as exc:
     print(json.dumps({"missing": str(exc)})); sys.exit(0)
+from test import support
+
 import seedpool
+
+# test_terminate maps time.sleep(support.LONG_TIMEOUT) (5 min) over a pool and joins it
+# after terminate(): threads cannot be killed, so a thread that picked up a task before
+# terminate() holds join() for the whole sleep -- with either class, when the machine
+# is loaded. Ten seconds keeps that bounded; the other uses are generous get() timeouts.
+support.LONG_TIMEOUT = 10.0
 
 built = [0]
 

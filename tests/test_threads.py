@@ -362,3 +362,17 @@ def test_seedpool_run_pools_swaps_the_thread_pools(tmp_path):
     # The three pools are three calls of three pools: no two share their draws.
     assert len({tuple(map(tuple, result)) for result in one[2:]}) == 3
     assert run(4)[0] == "concurrent.futures.thread"  # without --pools: the stdlib's
+
+
+def test_fresh_interpreters_draw_what_this_one_draws(process_results):
+    # Run after run: a new process (its own thread timing, hash seed, hooks installed
+    # afresh) returns exactly the process pools' results.
+    code = (
+        "import json, sys; sys.path.insert(0, 'tests')\n"
+        "import seedpool, thread_tasks\n"
+        f"with seedpool.ThreadPoolExecutor(8, seed={SEED}) as ex:\n"
+        f"    print(json.dumps(list(ex.map(thread_tasks.draws, {ITEMS!r}))))\n"
+    )
+    expected = json.loads(json.dumps(process_results["ex_map"]))  # tuples -> lists
+    for _ in range(2):
+        assert json.loads(run_python(code)) == expected
