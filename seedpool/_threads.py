@@ -160,7 +160,15 @@ class ThreadTaskCall(TaskCall):
 class _NoWatch:
     """Threads cannot die unseen the way worker processes can: nothing to watch."""
 
+    broken = None
+
     def track(self, *args: Any) -> None:
+        pass
+
+    def scan(self) -> None:
+        pass
+
+    def fail_pending(self, error: BaseException) -> None:
         pass
 
     def stop(self) -> None:
@@ -222,6 +230,9 @@ class ThreadPool(Pool, _StdThreadPool):
         # What ThreadPool.__init__ does, but with the class bound at import: its own
         # call finds the module's Pool, which --pools replaces by seedpool.Pool.
         _StdPool.__init__(self, processes, _initialize_thread, (config,))
+
+    # The stdlib ThreadPool's plain queues, not seedpool.Pool's watched process queues.
+    _setup_queues = _StdThreadPool._setup_queues
 
     def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
         return ThreadTaskCall(func, self._next_call(), mode)
