@@ -456,9 +456,18 @@ def _lines(fh: Any, name: str) -> Any:
             raise RecordError(f"{name}, line {number}: not UTF-8 text ({exc}); not a seedpool record") from None
 
 
+def _is_consumer_line(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and list(data) == ["consumer"] and isinstance(data["consumer"], dict)
+
+
 def _read_header(name: str) -> Tuple[str, Optional["SeedRecord"]]:
-    """What is at ``name``: ``("missing", None)``, ``("empty", None)``, ``("record",
-    header)``, or raises RecordError for anything a record must not replace."""
+    """What is at ``name``: ``("missing", None)``, ``("empty", None)``, ``("consumers",
+    None)`` (consumer lines with no header yet), ``("record", header)``, or raises
+    RecordError for anything a record must not replace."""
     try:
         fh = _open_regular(name)
     except FileNotFoundError:
@@ -471,6 +480,10 @@ def _read_header(name: str) -> Tuple[str, Optional["SeedRecord"]]:
         first = next(_lines(fh, name), None)
     if first is None:
         return "empty", None
+    if _is_consumer_line(first[1]):
+        # Workers appended before any header was written (SEEDPOOL_RECORD set by hand,
+        # no seed_everything / seedpool run): seedpool's own lines, safe to append to.
+        return "consumers", None
     try:
         return "record", SeedRecord._parse(iter([first]), name)
     except RecordError as exc:

@@ -125,7 +125,7 @@ class strict:
     Checked inside seedpool tasks only (pools, executors, thread pools, joblib, Dask,
     Ray, seeded data loaders): outside them a program's own process-wide streams are
     its business. What is reported, and what cannot be, is listed in the module
-    documentation of :mod:`seedpool._strict` and the strict-mode guide.
+    documentation of ``seedpool._strict`` and the strict-mode guide.
 
     Examples
     --------

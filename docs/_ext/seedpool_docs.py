@@ -169,13 +169,18 @@ def _stdlib_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any,
         owner = getattr(owner, owner_name.rpartition(".")[2])
     except (ImportError, AttributeError):
         return
+    ours = inspect.getdoc(obj) or ""
     for base in inspect.getmro(owner)[1:]:
-        if base.__module__.split(".")[0] in ("concurrent", "multiprocessing", "multiprocess"):
+        library = base.__module__.split(".")[0]
+        if library in ("concurrent", "multiprocessing", "multiprocess", "ray", "distributed"):
             theirs = getattr(base, attr, None)
-            if theirs is not None and inspect.getdoc(theirs) == inspect.getdoc(obj):
+            doc = inspect.getdoc(theirs) if theirs is not None else None
+            # The same text, or the same with a "Seeding:" paragraph appended.
+            if doc and ours.startswith(doc.rstrip()):
                 where = f"{base.__module__}.{base.__qualname__}.{attr}"
-                lines[:] = [f"The standard library's ``{where}`` (same signature, result and "
-                            "exceptions), with each task seeded as described for the class.", ""]
+                owner_text = "The standard library's" if library in ("concurrent", "multiprocessing") else "The"
+                lines[:] = [f"{owner_text} ``{where}`` (same signature, result and exceptions), "
+                            "with each task seeded as described for the class.", ""]
                 return
 
 
