@@ -37,7 +37,7 @@ def _json_line(cmd: list[str]) -> dict:
 
 
 def _mwms_probe() -> list:
-    from seedpool._tf_launch import launch_local_workers
+    from seedpool.tensorflow import launch_local_workers
 
     return launch_local_workers(f"{os.path.join(HERE, 'tf_mwms_probe.py')}:probe", 2, seed=SEED,
                                 args=[SEED], timeout=300, env={"PYTHONPATH": REPO})

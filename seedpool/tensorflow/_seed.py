@@ -21,7 +21,7 @@ from typing import Any, Optional
 import numpy as np
 import tensorflow as tf
 
-from ._tree import SeedLike, SeedTree
+from .._tree import SeedLike, SeedTree
 
 __all__ = ["seed_words", "get_state", "set_state", "seed", "enable_determinism", "as_node"]
 

@@ -4,7 +4,7 @@ Data flow::
 
     launch_local_workers(target, n)          (parent; never imports TensorFlow)
       |-- picks n free ports, writes one TF_CONFIG per worker
-      |-- Popen(python -m seedpool._tf_worker) x n, each in its own process group
+      |-- Popen(python -m seedpool.tensorflow._worker) x n, each in its own process group
       |       worker i: seed_everything(worker_node(root, i)); result = target(LocalWorker, *args)
       |       writes json.dumps(result) to its result file, exits 0
       |-- polls: any worker with a non-zero exit -> kill every group, WorkerFailedError
@@ -26,12 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
 
-from ._errors import SeedpoolError
-from ._seeding import tree_to_env
-from ._tree import SeedLike, SeedTree
+from .._errors import SeedpoolError
+from .._seeding import tree_to_env
+from .._tree import SeedLike, SeedTree
 
 __all__ = [
     "LocalWorker",
@@ -59,16 +60,31 @@ class WorkerFailedError(SeedpoolError, RuntimeError):
 
     Attributes
     ----------
-    task_index : int
+    worker_index : int
         The first failed worker (the lowest index among those seen failing together).
     returncodes : list of int or None
         Exit codes of all workers at the time of failure (None: still running, then killed).
+    task_index : int
+        Deprecated alias of ``worker_index`` (a "task index" elsewhere in seedpool is a
+        task's position within a call).
     """
 
-    def __init__(self, message: str, task_index: int, returncodes: list[Optional[int]]) -> None:
+    def __init__(self, message: str, worker_index: int, returncodes: list[Optional[int]]) -> None:
         super().__init__(message)
-        self.task_index = task_index
+        self.worker_index = worker_index
         self.returncodes = returncodes
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles self.args (the message only); keep every field.
+        return (type(self), (self.args[0], self.worker_index, self.returncodes))
+
+    @property
+    def task_index(self) -> int:
+        warnings.warn(
+            "WorkerFailedError.task_index is deprecated; use worker_index",
+            DeprecationWarning, stacklevel=2,
+        )
+        return self.worker_index
 
 
 class WorkerTimeoutError(SeedpoolError, TimeoutError):
@@ -160,7 +176,9 @@ def _tail(path: str, lines: int = _STDERR_TAIL) -> str:
     return "\n".join(text[-lines:]) or "<no output>"
 
 
-def _describe_rc(rc: int) -> str:
+def _describe_rc(rc: Optional[int]) -> str:
+    if rc is None:
+        return "was still running"
     if rc < 0:
         try:
             return f"was killed by {signal.Signals(-rc).name}"
@@ -269,9 +287,9 @@ def launch_local_workers(
                     "task_index": i, "num_workers": num_workers, "cluster": cluster,
                     "backends": list(backends), "result_path": results[i],
                 })
-                with open(errs[i], "wb") as err, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out:
+                with open(errs[i], "wb") as err_file, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out_file:
                     procs.append(subprocess.Popen(
-                        [python, "-m", "seedpool._tf_worker"], env=wenv, stdout=out, stderr=err,
+                        [python, "-m", "seedpool.tensorflow._worker"], env=wenv, stdout=out_file, stderr=err_file,
                         stdin=subprocess.DEVNULL, start_new_session=True,
                     ))
             deadline = time.monotonic() + timeout
@@ -303,8 +321,8 @@ def launch_local_workers(
                 _kill_group(p)
             for p in procs:
                 p.wait()
-        out: list[Any] = []
-        for i, path in enumerate(results):
+        values: list[Any] = []
+        for path in results:
             with open(path) as f:
-                out.append(json.load(f))
-        return out
+                values.append(json.load(f))
+        return values
