@@ -32,6 +32,8 @@ from typing import Any, Callable, Iterable, Optional
 
 import multiprocess
 
+from . import _errors
+from ._deprecated import renamed_attribute
 from ._tree import SeedLike, SeedTree
 from ._watchdog import WorkerWatch
 from ._worker import TaskCall, WorkerConfig, initialize_worker, wrap_callable
@@ -42,8 +44,7 @@ ENV_WORKERS = "SEEDPOOL_WORKERS"
 _SCOPES = ("task", "worker")
 
 
-class TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError):  # noqa: A001
-    """Raised by ``get``/``next`` on timeout; catchable as either library's TimeoutError."""
+TimeoutError = _errors.TimeoutError  # noqa: A001  (defined in _errors; importable from here as before)
 
 
 def default_processes() -> int:
@@ -171,18 +172,19 @@ def _translating(result: Any) -> Any:
 class KeyedTasks:
     """What Pool and ProcessPoolExecutor share: the call counter and the worker config.
 
-    Expects ``seed_tree`` and ``scope`` to be set (validated) first.
+    Expects ``root`` and ``scope`` to be set (validated) first.
     """
 
-    seed_tree: SeedTree
+    root: SeedTree
     scope: str
+    seed_tree = renamed_attribute("root")  # deprecated name of ``root``
 
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any]) -> WorkerConfig:
         self._seedpool_dill = is_dill_context(context)
         self._calls = itertools.count()
         self._calls_lock = threading.Lock()
-        return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
+        return WorkerConfig(self.root, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs))
 
@@ -198,7 +200,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
 
     With ``scope="task"`` every task runs with Python's ``random``, numpy's global state,
     :func:`seedpool.rng` (and TensorFlow / torch, if the worker imported them) seeded from
-    ``seed_tree.child("tasks", call, index)``, where ``call`` counts this pool's calls
+    ``root.child("tasks", call, index)``, where ``call`` counts this pool's calls
     (``map``, ``imap``, ``apply_async``... share one counter) and ``index`` is the task's
     position in that call. Results are therefore the same for any ``processes``,
     ``chunksize``, start method or ``maxtasksperchild``; a second call is a new draw.
@@ -206,7 +208,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     pay nothing.
 
     With ``scope="worker"`` each worker is seeded once at start from
-    ``seed_tree.child("workers", slot, incarnation)``.
+    ``root.child("workers", slot, incarnation)``.
 
     Parameters
     ----------
@@ -218,14 +220,14 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root (see :class:`SeedTree`). ``None``: the k-th pool of a process whose root
         was set (``seed_everything`` or ``SEEDPOOL_SEED``) uses ``root.child("pools", k)``;
-        otherwise fresh entropy. ``Pool(seed=pool.seed_tree)`` replays a run.
+        otherwise fresh entropy. ``Pool(seed=pool.root)`` replays a run.
     scope : {"task", "worker"}
         Key streams by task (reproducible under any schedule) or by worker.
 
     Attributes
     ----------
-    seed_tree : SeedTree
-        The root all streams of this pool derive from.
+    root : SeedTree
+        The root all streams of this pool derive from (``seed_tree``: its deprecated name).
 
     Notes
     -----
@@ -243,7 +245,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         # Validate everything before a single process starts.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.seed_tree = check_seed_args(seed, scope)
+        self.root = check_seed_args(seed, scope)
         self.scope = scope
         if processes is None:
             processes = default_processes()
@@ -353,4 +355,4 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     del _name
 
     def __repr__(self) -> str:
-        return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+        return f"<seedpool.Pool state={self._state} pool_size={len(self._pool)} scope={self.scope!r} root={self.root!r}>"

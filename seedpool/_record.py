@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._errors import SeedpoolError
+from ._errors import RecordError  # defined there; importable from here as before
 from ._tree import Key, SeedTree
 
 __all__ = [
@@ -49,10 +49,6 @@ FORMAT = "seedpool-record"
 VERSION = 1
 
 Entropy = Union[int, Tuple[int, ...]]
-
-
-class RecordError(SeedpoolError, ValueError):
-    """A seed record file is malformed, foreign, or of an unsupported version."""
 
 
 # -- encoding helpers ---------------------------------------------------------------------
@@ -146,7 +142,7 @@ def _library_versions() -> Dict[str, Optional[str]]:
     """Versions of the libraries that matter, without importing any that is not loaded."""
     import numpy
 
-    from . import __version__
+    from ._version import __version__
 
     versions: Dict[str, Optional[str]] = {"seedpool": __version__, "numpy": numpy.__version__}
     for name in ("tensorflow", "torch"):

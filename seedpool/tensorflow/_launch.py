@@ -26,11 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
 
-from .._errors import SeedpoolError
+from .._errors import WorkerFailedError, WorkerTimeoutError
 from .._seeding import tree_to_env
 from .._tree import SeedLike, SeedTree
 
@@ -53,42 +52,6 @@ _STDERR_TAIL = 25
 def worker_node(root: SeedTree, task_id: int) -> SeedTree:
     """The node a worker with this task id seeds itself from: ``root.child("tf.worker", task_id)``."""
     return root.child(_WORKER_KEY, task_id)
-
-
-class WorkerFailedError(SeedpoolError, RuntimeError):
-    """A launched worker exited with an error; the other workers were killed.
-
-    Attributes
-    ----------
-    worker_index : int
-        The first failed worker (the lowest index among those seen failing together).
-    returncodes : list of int or None
-        Exit codes of all workers at the time of failure (None: still running, then killed).
-    task_index : int
-        Deprecated alias of ``worker_index`` (a "task index" elsewhere in seedpool is a
-        task's position within a call).
-    """
-
-    def __init__(self, message: str, worker_index: int, returncodes: list[Optional[int]]) -> None:
-        super().__init__(message)
-        self.worker_index = worker_index
-        self.returncodes = returncodes
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # BaseException pickles self.args (the message only); keep every field.
-        return (type(self), (self.args[0], self.worker_index, self.returncodes))
-
-    @property
-    def task_index(self) -> int:
-        warnings.warn(
-            "WorkerFailedError.task_index is deprecated; use worker_index",
-            DeprecationWarning, stacklevel=2,
-        )
-        return self.worker_index
-
-
-class WorkerTimeoutError(SeedpoolError, TimeoutError):
-    """The workers did not all finish before the deadline; all of them were killed."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import tensorflow as tf
 from ._data import _check_epoch, element_seed, map_base
 from ._launch import worker_node as _worker_node
 from ._seed import as_node
+from .._deprecated import renamed_attribute
 from .._tree import Key, SeedLike, SeedTree
 
 __all__ = ["StrategySeeds", "replica_id"]
@@ -116,9 +117,11 @@ class StrategySeeds:
         return self._strategy
 
     @property
-    def tree(self) -> SeedTree:
-        """The root node."""
+    def root(self) -> SeedTree:
+        """The root node (the ``seed`` given)."""
         return self._tree
+
+    tree = renamed_attribute("root")  # deprecated name of ``root``
 
     @property
     def worker_id(self) -> int:
@@ -127,7 +130,7 @@ class StrategySeeds:
 
     @property
     def worker_node(self) -> SeedTree:
-        """This worker's own node, ``tree.child("tf.worker", worker_id)``.
+        """This worker's own node, ``root.child("tf.worker", worker_id)``.
 
         For numpy and Python randomness on this worker
         (``seedpool.seed_everything(seeds.worker_node)``); the workers started by
@@ -181,7 +184,7 @@ class StrategySeeds:
 
     # -- input pipelines ------------------------------------------------------------------
     def input_node(self, input_context: tf.distribute.InputContext) -> SeedTree:
-        """The node of one input pipeline: ``tree.child("tf.input", input_pipeline_id)``."""
+        """The node of one input pipeline: ``root.child("tf.input", input_pipeline_id)``."""
         if not isinstance(input_context, tf.distribute.InputContext):
             raise TypeError(
                 f"input_context must be a tf.distribute.InputContext (got {input_context!r} of type "
