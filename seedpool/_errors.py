@@ -113,6 +113,7 @@ class WorkerTimeoutError(SeedpoolError, TimeoutError):
 
 
 # Where each class is found publicly (pickle looks classes up by __module__ + name).
+_cls: type
 for _cls in (SeedpoolError, BackendUnavailableError, RecordError, WorkerLostError):
     _cls.__module__ = "seedpool"
 for _cls in (WorkerFailedError, WorkerTimeoutError):

@@ -12,8 +12,9 @@ import concurrent.futures.process as _process
 import functools
 import itertools
 import sys
+from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from ._pool import KeyedTasks, check_seed_args, default_context, default_processes
 from ._tree import SeedLike
@@ -73,7 +74,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         kwargs = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
         super().__init__(max_workers, mp_context, initialize_worker, (config,), **kwargs)
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if not (isinstance(fn, functools.partial) and fn.func is _process._process_chunk
                 and isinstance(fn.args[0], TaskCall)):
             fn = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "apply")
@@ -81,7 +82,8 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,
+            chunksize: int = 1) -> Iterator[Any]:
         task = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "indexed")
         # Prepend each item's position; the stdlib zips, chunks and submits as usual.
         return super().map(task, itertools.count(), *iterables, timeout=timeout, chunksize=chunksize)

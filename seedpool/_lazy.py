@@ -86,8 +86,8 @@ def begin(words: WordsFn, restore: bool = False) -> Optional[_Scope]:
     inst = _random_module._inst
     # A cached second normal from before the task must not leak into it (gauss() reads
     # it before drawing anything); it is put back if the task never used `random`.
-    scope.gauss_next = inst.gauss_next
-    inst.gauss_next = None
+    scope.gauss_next = inst.gauss_next  # type: ignore[attr-defined]  # Random's C-level field, absent from typeshed
+    inst.gauss_next = None  # type: ignore[attr-defined]  # Random's C-level field, absent from typeshed
     _scope = scope
     return previous
 
@@ -132,7 +132,7 @@ def end(token: Optional[_Scope] = None) -> None:
     if scope is not None:
         _py_target, _np_target = scope.prev_py, scope.prev_np
         if scope.restore or scope.python_stale:
-            _random_module._inst.gauss_next = scope.gauss_next
+            _random_module._inst.gauss_next = scope.gauss_next  # type: ignore[attr-defined]  # Random's C-level field, absent from typeshed
         if scope.restore:
             if scope.py_spare is not None:
                 _py_spares.append(scope.py_spare)
@@ -186,7 +186,7 @@ def _install_python() -> None:
             if scope is not None:
                 scope.python_stale = False
                 _route_python(scope)
-                inst.gauss_next = None
+                inst.gauss_next = None  # type: ignore[attr-defined]  # Random's C-level field, absent from typeshed
             return method(_py_target, *args, **kwargs)
 
         hook.__name__ = hook.__qualname__ = name

@@ -28,7 +28,8 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import threading
-from typing import Any, Callable, Iterable, Optional
+from multiprocessing.pool import ApplyResult, MapResult
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 import multiprocess
 
@@ -270,29 +271,36 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         wrap or number: the transport stays the stdlib's); None in task scope."""
         if self.scope != "worker":
             return None
-        self._check_running()
+        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
         return wrap_callable(func, self._seedpool_dill)
 
-    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):  # noqa: B006
+    def apply_async(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Mapping[str, Any] = {},  # noqa: B006
+                    callback: Optional[Callable[[Any], object]] = None,
+                    error_callback: Optional[Callable[[BaseException], object]] = None) -> ApplyResult[Any]:
         plain = self._plain(func)
         if plain is not None:
             return _translating(super().apply_async(plain, args, kwds, callback, error_callback))
-        self._check_running()
+        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
         task = self._task(func, "apply")
         result = super().apply_async(task, args, kwds, callback, error_callback)
         self._seedpool_watch.track(task.call, result)
         return _translating(result)
 
-    def map(self, func, iterable, chunksize=None):
+    def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> list[Any]:
         return self.map_async(func, iterable, chunksize).get()
 
-    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+    def map_async(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None,
+                  callback: Optional[Callable[[Any], object]] = None,
+                  error_callback: Optional[Callable[[BaseException], object]] = None) -> MapResult[Any]:
         return self._map_indexed(func, iterable, "item", chunksize, callback, error_callback)
 
-    def starmap(self, func, iterable, chunksize=None):
+    def starmap(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None) -> list[Any]:
         return self.starmap_async(func, iterable, chunksize).get()
 
-    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+    def starmap_async(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]],
+                      chunksize: Optional[int] = None,
+                      callback: Optional[Callable[[Any], object]] = None,
+                      error_callback: Optional[Callable[[BaseException], object]] = None) -> MapResult[Any]:
         # Each item is (index, args); TaskCall unpacks it, so the stdlib's plain map
         # machinery carries it.
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
@@ -309,10 +317,10 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self._seedpool_watch.track(task.call, result)
         return _translating(result)
 
-    def imap(self, func, iterable, chunksize=1):
+    def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:  # type: ignore[override]  # a generator when chunksize > 1, as the stdlib's
         return self._imap(super().imap, func, iterable, chunksize)
 
-    def imap_unordered(self, func, iterable, chunksize=1):
+    def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:  # type: ignore[override]  # as imap
         return self._imap(super().imap_unordered, func, iterable, chunksize)
 
     def _imap(self, stdlib_imap, func, iterable, chunksize):
@@ -334,11 +342,11 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self._seedpool_watch.track(task.call, result, chunksize)
         return (item for chunk in result for item in chunk)
 
-    def terminate(self):
+    def terminate(self) -> None:
         super().terminate()
         self._stop_watch()
 
-    def join(self):
+    def join(self) -> None:
         super().join()
         self._stop_watch()
 

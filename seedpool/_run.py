@@ -205,7 +205,7 @@ def _parse_counts(text: Optional[str]) -> List[int]:
 
 def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
              timeout: Optional[float]) -> None:
-    before = {}
+    before: Dict[str, Optional[Tuple[int, int, int]]] = {}
     for path in outputs:
         try:
             st = os.stat(path)

@@ -223,6 +223,9 @@ class SeedTree:
     """
 
     __slots__ = ("_entropy", "_path", "_words", "_n_spawned", "_seed_sequence", "__weakref__")
+    _entropy: Union[int, tuple[int, ...]]
+    _path: tuple[Key, ...]
+    _n_spawned: int
 
     def __init__(self, seed: SeedLike = None) -> None:
         path: tuple[Key, ...] = ()
@@ -478,7 +481,7 @@ def _mix_column(vpool: list[np.ndarray], const: int, column: Any) -> int:
         c_before = const
         const = (const * _MULT_A) & _M32
         if isinstance(column, np.ndarray):
-            hashed = np.bitwise_xor(column, u32(c_before))
+            hashed: Any = np.bitwise_xor(column, u32(c_before))  # an array here, a uint32 below
             np.multiply(hashed, u32(const), out=hashed)
             np.bitwise_xor(hashed, hashed >> u32(_XSHIFT), out=hashed)
             np.multiply(hashed, u32(_MIX_MULT_R), out=hashed)

@@ -138,11 +138,11 @@ class WorkerWatch:
         if isinstance(result, IMapIterator):  # also the unordered one
             # Its lost position is never going to be filled, so it would wait (and keep
             # the pool's join waiting) forever: end it here, under its own lock.
-            with result._cond:
-                result._items.append((False, error))
-                result._cond.notify()
+            with result._cond:  # type: ignore[attr-defined]  # stdlib IMapIterator privates
+                result._items.append((False, error))  # type: ignore[attr-defined]
+                result._cond.notify()  # type: ignore[attr-defined]
             self._cache.pop(job, None)
-            result._cache = _Forgotten()  # later _set/_set_length must not KeyError
+            result._cache = _Forgotten()  # type: ignore[attr-defined]  # later _set/_set_length must not KeyError
             return
         # Through the result queue: the stdlib's handler thread applies it in order.
         if not self._put((job, position, (False, error))):

@@ -87,7 +87,7 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
             t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
         return t
 
-    return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]
+    return [(lambda name, k=k: table(name)[k]) for k in range(len(idx))]  # type: ignore[misc]  # k bound per task
 
 
 class _SeedWords(ISeedSequence):
@@ -117,5 +117,5 @@ class TaskRNG:
 
     def __call__(self) -> np.random.Generator:
         if self.generator is None:
-            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(self.words("rng"))))
+            self.generator = np.random.Generator(np.random.PCG64(_SeedWords(self.words("rng"))))  # type: ignore[arg-type]  # an ISeedSequence by duck typing
         return self.generator

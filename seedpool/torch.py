@@ -41,7 +41,7 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 import numpy as np
 import torch
@@ -580,7 +580,7 @@ def set_epoch(loader: Any, epoch: int, *, start: int = 0) -> list:
         elif isinstance(part, (SeededDataset, WorkerSeeder)) or (
             callable(getattr(part, "set_epoch", None)) and not isinstance(part, _tud.DataLoader)
         ):
-            part.set_epoch(epoch)
+            cast(Any, part).set_epoch(epoch)  # has one: checked just above
         else:
             continue
         done.append(part)

@@ -45,7 +45,7 @@ import inspect
 import os
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 __all__ = ["ENV_RUN", "ENV_POOLS", "BOOTSTRAP_DIR", "activate", "child_env"]
 
@@ -64,7 +64,7 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"seedpool run: {message}\n")
 
 
-def child_env(base: Dict[str, str], *, seed_env: str, pools: bool = False,
+def child_env(base: Mapping[str, str], *, seed_env: str, pools: bool = False,
               record: Optional[str] = None) -> Dict[str, str]:
     """The environment for a process started under ``seedpool run``.
 
@@ -384,7 +384,7 @@ def _replace_pools() -> None:
     # seed=None already means this process's root (the k-th pool: root.child("pools", k)),
     # and every process of the run has one, so the classes go in as they are.
     # multiprocessing.Pool and ctx.Pool import multiprocessing.pool.Pool at call time.
-    multiprocessing.pool.Pool = pool
-    concurrent.futures.process.ProcessPoolExecutor = executor
-    concurrent.futures.ProcessPoolExecutor = executor
+    multiprocessing.pool.Pool = pool  # type: ignore[misc]  # the patch --pools asks for
+    concurrent.futures.process.ProcessPoolExecutor = executor  # type: ignore[misc]
+    concurrent.futures.ProcessPoolExecutor = executor  # type: ignore[misc]
 
