@@ -44,15 +44,14 @@ import sys
 import time
 from typing import Any, Callable
 
-import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import multiprocess
 import numpy as np
 import psutil
 
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _tasks
 import seedpool
+from _common import Row, load_average, median, minimum, print_table
 
 TARGET_TASK_OVERHEAD_US = 3.0
 TARGET_WORK_RATIO = 1.05
@@ -115,7 +114,7 @@ def run_block(name: str, variants: dict[str, tuple[Any, Callable[[Any], Any]]], 
         order = keys[r % len(keys):] + keys[:r % len(keys)] if r >= 0 else keys
         for k in order:
             pool, call = variants[k]
-            wall, cpu, out = meters[k].run(lambda: call(pool))
+            wall, cpu, out = meters[k].run(lambda: call(pool))  # noqa: B023  (called at once, inside this iteration)
             if r < 0:
                 check(k, out)
             else:

@@ -31,8 +31,6 @@ import threading
 from multiprocessing.pool import ApplyResult, MapResult
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-import multiprocess
-
 from . import _errors
 from ._deprecated import renamed_attribute
 from ._tree import SeedLike, SeedTree
@@ -329,7 +327,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
             return _translating(stdlib_imap(plain, iterable, chunksize))
         self._check_running()
         if chunksize < 1:
-            raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
+            raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))  # noqa: UP030, UP032  (the stdlib's own line)
         if chunksize == 1:
             task = self._task(func, "item")
             result = stdlib_imap(task, enumerate(iterable), 1)

@@ -17,7 +17,7 @@ import signal
 import threading
 from multiprocessing.pool import IMapIterator
 from multiprocessing.reduction import ForkingPickler
-from typing import Any, Optional
+from typing import Any
 
 from ._errors import WorkerLostError  # defined there; importable from here as before
 

@@ -33,7 +33,7 @@ from ._seeding import default_tree
 from ._task import task_scope
 from ._tree import SeedLike, SeedTree
 
-__all__ = ["SeededPyDataset"]
+__all__ = ["SeededPyDataset"]  # noqa: F822  (built on first access, by __getattr__ below)
 
 BATCHES = "batches"
 

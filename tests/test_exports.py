@@ -107,7 +107,7 @@ def test_root_attribute_is_root_and_the_old_name_warns(cls_name):
         assert old is pool.root
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            pool.root  # the new name does not warn
+            _ = pool.root  # the new name does not warn
 
 
 def test_examples_import_no_private_module():

@@ -5,8 +5,8 @@ failure or a timeout kills every worker and names the culprit."""
 from __future__ import annotations
 
 import json
-import pickle
 import os
+import pickle
 import sys
 import time
 

@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from ._seed import as_node
 from .._tree import SeedLike
+from ._seed import as_node
 
 __all__ = ["seeded_map", "element_seed", "map_base"]
 

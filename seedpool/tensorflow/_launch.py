@@ -26,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 from .._errors import WorkerFailedError, WorkerTimeoutError
 from .._seeding import tree_to_env
@@ -132,7 +133,7 @@ def _free_ports(n: int) -> list[int]:
 
 def _tail(path: str, lines: int = _STDERR_TAIL) -> str:
     try:
-        with open(path, "r", errors="replace") as f:
+        with open(path, errors="replace") as f:
             text = f.read().splitlines()
     except OSError:
         return "<no output>"

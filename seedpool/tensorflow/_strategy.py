@@ -21,11 +21,11 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
+from .._deprecated import renamed_attribute
+from .._tree import Key, SeedLike, SeedTree
 from ._data import _check_epoch, element_seed, map_base
 from ._launch import worker_node as _worker_node
 from ._seed import as_node
-from .._deprecated import renamed_attribute
-from .._tree import Key, SeedLike, SeedTree
 
 __all__ = ["StrategySeeds", "replica_id"]
 
