@@ -47,8 +47,10 @@ _DOC = """SeededPyDataset(dataset, seed=None, *, epoch=0, generators="auto", wor
     dataset : keras.utils.PyDataset
         The dataset to wrap.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root (:func:`seedpool.seed_everything`
-        or ``SEEDPOOL_SEED``).
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     epoch : int
         The starting epoch (e.g. ``initial_epoch`` when resuming); ``on_epoch_end``
         advances it, :meth:`set_epoch` sets it.

@@ -150,8 +150,10 @@ class WorkerSeeder:
     Parameters
     ----------
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root (:func:`seedpool.seed_everything`
-        or ``SEEDPOOL_SEED``).
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     rank : int, optional
         This process's rank. ``None`` reads ``torch.distributed.get_rank()`` when the
         default process group is initialised (at construction and at each
@@ -314,7 +316,10 @@ class SeededDataset(_tud.Dataset):
     dataset : map-style dataset
         Anything with ``__getitem__`` and ``__len__``.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root.
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     epoch : int
         The starting epoch; advance with :meth:`set_epoch` (or :func:`set_epoch`).
     generators : 'auto', sequence of str or None
@@ -450,7 +455,10 @@ class SeededSampler(_tud.Sampler):
     data_source : sized or int
         The dataset, or its length.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root.
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     shuffle : bool
         ``False`` keeps ``0, 1, ..., n - 1`` before sharding.
     num_replicas, rank : int, optional

@@ -186,7 +186,9 @@ def launch_local_workers(
     num_workers : int
         Number of worker processes (>= 1).
     seed : int, str, SeedTree, ...
-        The root of the launch (see :class:`seedpool.SeedTree`).
+        The root of the launch (see :class:`seedpool.SeedTree`); required. An explicit
+        ``None`` draws fresh entropy (``SeedTree(None)``), which the launcher hands to
+        every worker, so they still share one root (read it back as ``worker.root``).
     args : sequence
         JSON-serialisable extra arguments passed to ``target`` after the worker.
     timeout : float

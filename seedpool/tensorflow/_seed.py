@@ -97,7 +97,8 @@ def seed(seed_or_node: SeedLike) -> SeedTree:
     Parameters
     ----------
     seed_or_node : int, str, bytes, sequence of int, SeedSequence or SeedTree
-        The node to seed from.
+        The node to seed from. ``None`` is refused (ValueError), as by every name in
+        ``seedpool.tensorflow`` except :class:`ReplicaDropout` and the launcher.
 
     Returns
     -------

@@ -85,7 +85,8 @@ class StrategySeeds:
     strategy : tf.distribute.Strategy
         E.g. ``MirroredStrategy`` or ``MultiWorkerMirroredStrategy``.
     seed : int, str, bytes, sequence of int, SeedSequence or SeedTree
-        The root; use the same root on every worker.
+        The root; use the same root on every worker. ``None`` is refused (ValueError):
+        a distributed job needs one root every worker agrees on, so pass it explicitly.
 
     Raises
     ------
