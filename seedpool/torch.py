@@ -41,22 +41,23 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable, Optional, cast
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 import numpy as np
 import torch
 import torch.utils.data as _tud
 
 from ._backends import BACKENDS, words_to_int
-from ._loader_common import GeneratorNames
-from ._loader_common import check_count as _check_count
-from ._loader_common import normalise_generators as _normalise_generators
-from ._loader_common import reseed_generators as _reseed_generators
+from ._loader_common import (
+    GeneratorNames,
+    check_count as _check_count,
+    normalise_generators as _normalise_generators,
+    reseed_generators as _reseed_generators,
+)
 from ._seeding import default_tree
 from ._task import task_scope
-from ._tree import SeedLike, SeedTree
 from ._words import words_for_indices
+from ._tree import SeedLike, SeedTree
 
 __all__ = [
     "WorkerSeeder",

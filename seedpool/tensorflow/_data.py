@@ -14,18 +14,18 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
+from .._keys import TF_MAP
 from .._tree import SeedLike
 from ._seed import as_node
 
 __all__ = ["seeded_map", "element_seed", "map_base"]
 
-_MAP_KEY = "tf.map"
 _fold_in = tf.random.experimental.stateless_fold_in
 
 
 def map_base(seed: SeedLike) -> np.ndarray:
     """The int64 [2] base seed of :func:`seeded_map`: ``SeedTree(seed).child("tf.map").tf_seed()``."""
-    return as_node(seed).child(_MAP_KEY).tf_seed()
+    return as_node(seed).child(TF_MAP).tf_seed()
 
 
 def _check_epoch(epoch: Any) -> Any:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from .._errors import WorkerFailedError, WorkerTimeoutError
+from .._keys import TF_WORKER
 from .._seeding import tree_to_env
 from .._tree import SeedLike, SeedTree
 
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 # Key of the per-worker branch; StrategySeeds.worker_node uses the same function.
-_WORKER_KEY = "tf.worker"
 _SPEC_ENV = "SEEDPOOL_TF_WORKER_SPEC"
 _DEFAULT_BACKENDS = ("tensorflow", "python", "numpy", "rng")
 _STDERR_TAIL = 25
@@ -52,7 +52,7 @@ _STDERR_TAIL = 25
 
 def worker_node(root: SeedTree, task_id: int) -> SeedTree:
     """The node a worker with this task id seeds itself from: ``root.child("tf.worker", task_id)``."""
-    return root.child(_WORKER_KEY, task_id)
+    return root.child(TF_WORKER, task_id)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from .._keys import DROPOUT
 from .._tree import SeedTree
 from ._strategy import replica_id
 
@@ -45,7 +46,7 @@ class ReplicaDropout(keras.layers.Dropout):
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: Any = None, **kwargs: Any) -> None:
         if isinstance(seed, SeedTree):
-            seed = seed.child("dropout").uint32() >> 1
+            seed = seed.child(DROPOUT).uint32() >> 1
         elif seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(
                 f"seed must be None, an int or a seedpool.SeedTree (got {seed!r} of type "

@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 import tensorflow as tf
 
+from .._keys import TENSORFLOW
 from .._tree import SeedLike, SeedTree
 
 __all__ = ["seed_words", "get_state", "set_state", "seed", "enable_determinism", "as_node"]
@@ -106,7 +107,7 @@ def seed(seed_or_node: SeedLike) -> SeedTree:
         The node, for deriving further seeds.
     """
     node = as_node(seed_or_node, "seed_or_node")
-    seed_words(node.child("tensorflow").generate_state(4))
+    seed_words(node.child(TENSORFLOW).generate_state(4))
     return node
 
 

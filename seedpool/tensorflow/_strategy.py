@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._deprecated import renamed_attribute
+from .._keys import TF_INPUT, TF_REPLICA
 from .._tree import Key, SeedLike, SeedTree
 from ._data import _check_epoch, element_seed, map_base
 from ._launch import worker_node as _worker_node
@@ -143,7 +144,7 @@ class StrategySeeds:
         base = self._bases.get(key)
         if base is None:
             try:
-                node = self._tree.child("tf.replica") if key is None else self._tree.child("tf.replica", key)
+                node = self._tree.child(TF_REPLICA) if key is None else self._tree.child(TF_REPLICA, key)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"key: {exc}") from None
             base = self._bases[key] = node.tf_seed()
@@ -192,7 +193,7 @@ class StrategySeeds:
                 f"{type(input_context).__name__}); use the argument that "
                 "strategy.distribute_datasets_from_function passes to your dataset_fn"
             )
-        return self._tree.child("tf.input", int(input_context.input_pipeline_id))
+        return self._tree.child(TF_INPUT, int(input_context.input_pipeline_id))
 
     def input_seed(self, input_context: tf.distribute.InputContext) -> np.ndarray:
         """An int64 [2] stateless seed for one input pipeline (``input_node(ctx).tf_seed()``)."""
