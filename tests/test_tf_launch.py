@@ -52,6 +52,11 @@ def test_results_in_task_order_and_each_worker_seeded_from_its_node():
         SeedTree(11).child("tf.worker", i, "python").random().random() for i in range(3)
     ]
     assert len({r["numpy_random"] for r in res}) == 3
+    # The workers import this checkout's seedpool, and `import tensorflow` there finds the
+    # real TensorFlow (or nothing), never the seedpool.tensorflow subpackage.
+    pkg = os.path.join(os.path.dirname(HERE), "seedpool")
+    assert all(r["seedpool_spec"] == os.path.join(pkg, "__init__.py") for r in res)
+    assert all(r["tensorflow_spec"] is None or not r["tensorflow_spec"].startswith(pkg) for r in res), res[0]
     again = launch_local_workers(f"{TARGETS}:report", 3, seed=11, backends=FAST, timeout=60)
     assert [r["numpy_random"] for r in again] == [r["numpy_random"] for r in res]
 

@@ -232,7 +232,9 @@ def launch_local_workers(
     ports = _free_ports(num_workers)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     # Workers must import this seedpool even when it is not installed.
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # (The folder holding seedpool/, not seedpool/ itself: there, seedpool/tensorflow/
+    # would shadow the real TensorFlow package.)
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     base_env = dict(os.environ)
     base_env.update(env or {})
     base_env["PYTHONPATH"] = os.pathsep.join(
