@@ -1,4 +1,5 @@
-# Two commands: `make demo` and `make test`. Each builds what it needs in $(VENV).
+# `make demo`, `make test` (lint + the full suite), `make test-matrix` (the core suite on
+# every other Python pyenv has), `make bench`. Each builds what it needs in $(VENV).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,8 +7,10 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # A CPU build of torch: on these machines 2.13.0 installs from local disk, an unpinned
 # torch would pull a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
+# The other interpreters of the matrix (X.Y, found under pyenv; a missing one is skipped).
+MATRIX_PYTHONS ?= 3.9 3.10 3.12 3.13
 
-.PHONY: demo test test-ray bench docs wheel-check clean cpython-tests
+.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,11 +26,28 @@ $(VENV)/.test: $(VENV)/.base
 $(VENV)/.ray: $(VENV)/.test
 	touch $@
 
+# mypy checks seedpool/torch.py against torch's own annotations: after .test.
+$(VENV)/.lint: $(VENV)/.test
+	$(PIP) -e '.[lint]'
+	touch $@
+
 demo: $(VENV)/.base
 	$(VENV)/bin/seedpool demo
 
-test: $(VENV)/.test cpython-tests
+# ruff (rules and why: pyproject.toml [tool.ruff]) and mypy (default mode, whole package).
+lint: $(VENV)/.lint
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint test-suite
+
+test-suite: $(VENV)/.test cpython-tests
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Each X.Y in its own .venv-X.Y with base + test dependencies only (no TF / torch).
+test-matrix:
+	MATRIX_PYTHONS="$(MATRIX_PYTHONS)" PYTEST_ARGS="$(PYTEST_ARGS)" .ci/matrix
+
 
 $(VENV)/.docs: $(VENV)/.test
 	$(PIP) -e '.[docs]'
@@ -67,4 +87,4 @@ bench: $(VENV)/.test
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info docs/_build docs/_generated
+	rm -rf $(VENV) .venv-* build dist *.egg-info .mypy_cache .ruff_cache docs/_build docs/_generated

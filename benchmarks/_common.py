@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -25,8 +25,9 @@ import argparse
 import sys
 import time
 
-import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _engine_tasks as T
+
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 from _common import Row, load_average, median, minimum, print_table
 
 

@@ -32,13 +32,12 @@ import sys
 import time
 from typing import Any, Callable
 
-import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import joblib
 
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _tasks
 import seedpool.joblib
+from _common import Row, load_average, median, minimum, print_table
 
 TARGET_TASK_OVERHEAD_US = 1.0
 TARGET_WORK_RATIO = 1.05

@@ -44,15 +44,14 @@ import sys
 import time
 from typing import Any, Callable
 
-import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import multiprocess
 import numpy as np
 import psutil
 
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _tasks
 import seedpool
+from _common import Row, load_average, median, minimum, print_table
 
 TARGET_TASK_OVERHEAD_US = 1.5  # issue 9 (issue 3 asked <= 3 us)
 TARGET_DRAW_OVERHEAD_CPU_US = 12.0  # issue 9: the two MT19937 reseeds (~9.5 us) + <= 2.5 us of protocol
@@ -116,7 +115,7 @@ def run_block(name: str, variants: dict[str, tuple[Any, Callable[[Any], Any]]], 
         order = keys[r % len(keys):] + keys[:r % len(keys)] if r >= 0 else keys
         for k in order:
             pool, call = variants[k]
-            wall, cpu, out = meters[k].run(lambda: call(pool))
+            wall, cpu, out = meters[k].run(lambda: call(pool))  # noqa: B023  (called at once, inside this iteration)
             if r < 0:
                 check(k, out)
             else:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import numpy as np
+from bench_pool import paired, run_block
 
+import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _tasks
 import seedpool
-from bench_pool import paired, run_block
+from _common import Row, load_average, median, minimum, print_table
 
 TARGET_STRICT_US = 0.5
 

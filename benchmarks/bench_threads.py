@@ -34,10 +34,9 @@ import time
 from typing import Any, Callable
 
 import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import _tasks
 import seedpool
+from _common import Row, load_average, median, minimum, print_table
 
 TARGET_TASK_OVERHEAD_US = 2.0
 TARGET_OUTSIDE_DRAW_US = 0.3
@@ -138,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         order = keys[r % len(keys):] + keys[:r % len(keys)] if r >= 0 else keys
         for k in order:
             xs = draw_items if k.startswith("draw") else items
-            cpu, out = _cpu(lambda: variants[k](xs))
+            cpu, out = _cpu(lambda: variants[k](xs))  # noqa: B023  (called at once)
             if r < 0 and not k.startswith("draw") and out != xs:
                 print(f"  {k}: wrong results")
                 status = 1
@@ -186,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                         TARGET_OUTSIDE_DRAW_US))
         rows.append(Row(f"  plain {name}", median(plain[name]), minimum(plain[name]), "us"))
         d = sorted(h - p for h, p in zip(sorted(busy[name]), sorted(plain[name])))
-        rows.append(Row(f"  while a seeded pool is busy: hooked - plain", median(d), minimum(d), "us"))
+        rows.append(Row("  while a seeded pool is busy: hooked - plain", median(d), minimum(d), "us"))
 
     print_table(rows, f"Thread pools, {THREADS} threads (loadavg {load_average()})")
     return status

@@ -21,12 +21,11 @@ import argparse
 import sys
 import time
 
-import _common  # noqa: F401  (puts the repo on sys.path)
-from _common import Row, load_average, median, minimum, print_table
-
 import numpy as np
 
+import _common  # noqa: F401  (puts the repo on sys.path)
 import seedpool
+from _common import Row, load_average, median, minimum, print_table
 from seedpool import SeedTree
 
 TARGET = 1e7

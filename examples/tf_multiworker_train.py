@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from seedpool._tf_launch import launch_local_workers  # noqa: E402  (no TensorFlow import)
+from seedpool.tensorflow import launch_local_workers  # noqa: E402  (no TensorFlow import)
 
 GLOBAL_BATCH = 32
 

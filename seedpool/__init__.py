@@ -7,35 +7,52 @@ added, and the same on every run.
 ``import seedpool`` loads only the standard library and numpy. The pools load
 ``multiprocess`` on first use; ``seedpool.tensorflow`` and ``seedpool.torch`` import
 their frameworks only when imported themselves.
+
+The package's layers (each imports only from the ones above it; see
+``docs/guide/layout.md``)::
+
+    root         _tree (SeedTree: pure keyed derivation), _seeding (the process root,
+                 seed_everything, SEEDPOOL_SEED)
+    key layout   _keys (every namespace key under a root, with its table)
+    backends     _backends (registry: python, numpy, rng, tensorflow, torch), _words, _lazy
+    task         _task (task_scope: run a piece of work seeded from one node), _context
+    engines      _pool (Pool), _executor (ProcessPoolExecutor), _worker, _watchdog,
+                 _fork, torch (DataLoader), keras (PyDataset), tensorflow/ (strategies,
+                 tf.data, the MWMS launcher)
+    CLI          _cli, _run (``seedpool run``), _bootstrap/ (seeding a child interpreter),
+                 _record (seed records), _demo
+    shared       _errors (every exception), _version, _deprecated
 """
 
 from __future__ import annotations
 
-from typing import Any
+import typing as _typing
 
 from ._backends import available_backends as available_backends
 from ._context import rng as rng
 from ._errors import BackendUnavailableError as BackendUnavailableError
+from ._errors import RecordError as RecordError
+from ._errors import SeedpoolError as SeedpoolError
+from ._errors import UnseededRandomnessError as UnseededRandomnessError
+from ._errors import UnseededRandomnessWarning as UnseededRandomnessWarning
+from ._errors import WorkerLostError as WorkerLostError
 from ._fork import register_generator as register_generator
 from ._fork import reseed_after_fork as reseed_after_fork
 from ._fork import stop_reseed_after_fork as stop_reseed_after_fork
 from ._fork import unregister_generator as unregister_generator
-from ._record import RecordError as RecordError
 from ._record import SeedRecord as SeedRecord
-from ._errors import SeedpoolError as SeedpoolError
-from ._errors import UnseededRandomnessError as UnseededRandomnessError
-from ._errors import UnseededRandomnessWarning as UnseededRandomnessWarning
 from ._seeding import RNGState as RNGState
 from ._seeding import get_state as get_state
 from ._seeding import isolate as isolate
 from ._seeding import seed_everything as seed_everything
 from ._seeding import set_state as set_state
 from ._strict import strict as strict
+from ._task import task_scope as task_scope
+from ._tree import SeedLike as SeedLike
 from ._tree import SeedTree as SeedTree
+from ._version import __version__ as __version__
 from ._worker import WorkerInfo as WorkerInfo
 from ._worker import worker_info as worker_info
-
-__version__ = "0.1.0"
 
 __all__ = (
     # Classes
@@ -53,6 +70,7 @@ __all__ = (
     "get_state",
     "set_state",
     "isolate",
+    "task_scope",
     "available_backends",
     "worker_info",
     "reseed_after_fork",
@@ -60,6 +78,8 @@ __all__ = (
     "register_generator",
     "unregister_generator",
     "strict",
+    # Types
+    "SeedLike",
     # Errors
     "TimeoutError",
     "RecordError",
@@ -71,25 +91,25 @@ __all__ = (
     "UnseededRandomnessWarning",
 )
 
-for _obj in (SeedTree, RNGState, seed_everything, rng, get_state, set_state, isolate,
-             available_backends, SeedpoolError, BackendUnavailableError, WorkerInfo, worker_info,
-             reseed_after_fork, stop_reseed_after_fork, register_generator, unregister_generator,
-             RecordError, SeedRecord, strict, UnseededRandomnessError, UnseededRandomnessWarning):
+# Found publicly as seedpool.X (pickle looks classes up by __module__). The errors set
+# their own in _errors; SeedLike is a typing alias, which has no __module__ of its own.
+for _obj in (SeedTree, RNGState, seed_everything, rng, get_state, set_state, isolate, task_scope,
+             available_backends, WorkerInfo, worker_info, reseed_after_fork, stop_reseed_after_fork,
+             register_generator, unregister_generator, SeedRecord, strict):
     _obj.__module__ = "seedpool"
 del _obj
 
 # Names whose modules are loaded on first access (they import multiprocess / dill).
 _LAZY: dict[str, str] = {
     "Pool": "._pool",
-    "TimeoutError": "._pool",
-    "WorkerLostError": "._watchdog",
+    "TimeoutError": "._errors",
     "ProcessPoolExecutor": "._executor",
     "ThreadPool": "._threads",
     "ThreadPoolExecutor": "._threads",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'seedpool' has no attribute {name!r}")
@@ -102,4 +122,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(n for n in set(globals()) | set(_LAZY) if n != "annotations")

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor as _StdExecutor
 from typing import Any, Callable, Iterable, Optional
 
 from ._compat.stdlib_futures import is_stdlib_chunk, keep_alive_with_manager
+
 # Not ._pool: that imports multiprocess, hence dill, which the executor needs only for a
 # callable pickle cannot send (dill loaded at start-up breaks the stdlib's exit cleanup).
 from ._keyed import KeyedTasks, check_count, check_seed_args, default_context, default_processes
@@ -28,8 +29,8 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
 
     A drop-in ``concurrent.futures.ProcessPoolExecutor`` with task-keyed seeding.
 
-    ``map`` keys item ``i`` as ``seed_tree.child("tasks", call, i)``; ``submit`` keys the
-    k-th submission as ``seed_tree.child("tasks", k, 0)`` (``map`` and ``submit`` share
+    ``map`` keys item ``i`` as ``root.child("tasks", call, i)``; ``submit`` keys the
+    k-th submission as ``root.child("tasks", k, 0)`` (``map`` and ``submit`` share
     the call counter). The same function submitted in the same order gives the same
     random results whatever ``max_workers`` is.
 
@@ -40,7 +41,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         Python 3.11+, as there). ``max_workers=None`` means
         ``SEEDPOOL_WORKERS`` if set, else the CPUs this process may run on.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root, exposed as ``seed_tree``. ``None``: as for :class:`seedpool.Pool` (the
+        The root, exposed as ``root`` (``seed_tree``: deprecated). ``None``: as for :class:`seedpool.Pool` (the
         process root's ``child("pools", k)`` if one was set, else fresh entropy).
     scope : {"task", "worker"}
         As for :class:`seedpool.Pool`.
@@ -57,7 +58,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
                 f"max_tasks_per_child needs Python 3.11 or newer (this is {sys.version.split()[0]}); "
                 "use seedpool.Pool(maxtasksperchild=...) instead"
             )
-        self.seed_tree = check_seed_args(seed, scope)
+        self.root = check_seed_args(seed, scope)
         self.scope = scope
         if max_workers is None:
             max_workers = default_processes()

@@ -25,10 +25,10 @@ from typing import Iterator, List, Optional
 
 import numpy as np
 
+from . import _root
 from ._backends import fork_backend_names
 from ._compat import numpy_random
 from ._keys import CHILD, GENERATOR
-from . import _root
 from ._root import default_tree
 from ._seeding import seed_everything
 from ._tree import SeedLike, SeedTree

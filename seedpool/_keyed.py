@@ -13,8 +13,10 @@ import multiprocessing
 import operator
 import os
 import threading
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Callable, Optional
 
+from ._deprecated import renamed_attribute
 from ._root import workers_from_env
 from ._seeding import pool_root
 from ._tree import SeedTree
@@ -92,17 +94,18 @@ def make_slots(context: Any, processes: int) -> Any:
 class KeyedTasks:
     """What Pool and ProcessPoolExecutor share: the call counter and the worker config.
 
-    Expects ``seed_tree`` and ``scope`` to be set (validated) first.
+    Expects ``root`` and ``scope`` to be set (validated) first.
     """
 
-    seed_tree: SeedTree
+    root: SeedTree
+    seed_tree = renamed_attribute("root")  # deprecated name of ``root``
     scope: str
 
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any], watched: bool = False) -> WorkerConfig:
         self._seedpool_dill = is_dill_context(context)
         self._init_calls()
-        return WorkerConfig(self.seed_tree, self.scope, num_workers, make_slots(context, num_workers),
+        return WorkerConfig(self.root, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs), watched)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import operator
 import random as _pyrandom
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 

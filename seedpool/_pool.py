@@ -27,13 +27,21 @@ import itertools
 import multiprocessing
 import multiprocessing.pool
 import operator
-from typing import Any, Callable, Iterable, Optional
+from multiprocessing.pool import ApplyResult, MapResult
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-import multiprocess
-
+from . import _errors
 from ._compat import stdlib_pool as _std
-from ._keyed import (ENV_WORKERS, KeyedTasks, check_count, check_seed_args, default_context,  # noqa: F401
-                     default_processes, is_dill_context, make_slots)
+from ._keyed import (  # noqa: F401
+    ENV_WORKERS,
+    KeyedTasks,
+    check_count,
+    check_seed_args,
+    default_context,
+    default_processes,
+    is_dill_context,
+    make_slots,
+)
 from ._tree import SeedLike
 from ._watchdog import WorkerLostError, WorkerWatch
 from ._worker import TaskCall, initialize_worker, wrap_callable
@@ -41,8 +49,7 @@ from ._worker import TaskCall, initialize_worker, wrap_callable
 __all__ = ["Pool", "KeyedTasks", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
 
 
-class TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError):  # noqa: A001
-    """Raised by ``get``/``next`` on timeout; catchable as either library's TimeoutError."""
+TimeoutError = _errors.TimeoutError  # noqa: A001  (defined in _errors; importable from here as before)
 
 
 def check_chunksize(chunksize: Any, allow_none: bool) -> Any:
@@ -57,7 +64,7 @@ def check_chunksize(chunksize: Any, allow_none: bool) -> Any:
                         f"(got {chunksize!r}, a {type(chunksize).__name__}): the number of items "
                         "sent to a worker at once") from None
     if value < 1:
-        raise ValueError("Chunksize must be 1+, not {0:n}".format(value))
+        raise ValueError(f"Chunksize must be 1+, not {value:n}")
     return value
 
 
@@ -125,7 +132,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
 
     With ``scope="task"`` every task runs with Python's ``random``, numpy's global state,
     :func:`seedpool.rng` (and TensorFlow / torch, if the worker imported them) seeded from
-    ``seed_tree.child("tasks", call, index)``, where ``call`` counts this pool's calls
+    ``root.child("tasks", call, index)``, where ``call`` counts this pool's calls
     (``map``, ``imap``, ``apply_async``... share one counter) and ``index`` is the task's
     position in that call. Results are therefore the same for any ``processes``,
     ``chunksize``, start method or ``maxtasksperchild``; a second call is a new draw.
@@ -133,7 +140,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     pay nothing.
 
     With ``scope="worker"`` each worker is seeded once at start from
-    ``seed_tree.child("workers", slot, incarnation)``.
+    ``root.child("workers", slot, incarnation)``.
 
     Parameters
     ----------
@@ -145,14 +152,14 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root (see :class:`SeedTree`). ``None``: the k-th pool of a process whose root
         was set (``seed_everything`` or ``SEEDPOOL_SEED``) uses ``root.child("pools", k)``;
-        otherwise fresh entropy. ``Pool(seed=pool.seed_tree)`` replays a run.
+        otherwise fresh entropy. ``Pool(seed=pool.root)`` replays a run.
     scope : {"task", "worker"}
         Key streams by task (reproducible under any schedule) or by worker.
 
     Attributes
     ----------
-    seed_tree : SeedTree
-        The root all streams of this pool derive from.
+    root : SeedTree
+        The root all streams of this pool derive from (``seed_tree``: its deprecated name).
 
     Notes
     -----
@@ -168,7 +175,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         # Validate everything before a single process starts.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.seed_tree = check_seed_args(seed, scope)
+        self.root = check_seed_args(seed, scope)
         self.scope = scope
         if processes is None:
             processes = default_processes()
@@ -210,29 +217,36 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         wrap or number: the transport stays the stdlib's); None in task scope."""
         if self.scope != "worker":
             return None
-        self._check_running()
+        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
         return wrap_callable(func, self._seedpool_dill)
 
-    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):  # noqa: B006
+    def apply_async(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Mapping[str, Any] = {},  # noqa: B006
+                    callback: Optional[Callable[[Any], object]] = None,
+                    error_callback: Optional[Callable[[BaseException], object]] = None) -> ApplyResult[Any]:
         plain = self._plain(func)
         if plain is not None:
             return _translating(super().apply_async(plain, args, kwds, callback, error_callback))
-        self._check_running()
+        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
         task = self._task(func, "apply")
         result = super().apply_async(task, args, kwds, callback, error_callback)
         self._seedpool_watch.track(task.call, result)
         return _translating(result)
 
-    def map(self, func, iterable, chunksize=None):
+    def map(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None) -> list[Any]:
         return self.map_async(func, iterable, chunksize).get()
 
-    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+    def map_async(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: Optional[int] = None,
+                  callback: Optional[Callable[[Any], object]] = None,
+                  error_callback: Optional[Callable[[BaseException], object]] = None) -> MapResult[Any]:
         return self._map_indexed(func, iterable, "item", chunksize, callback, error_callback)
 
-    def starmap(self, func, iterable, chunksize=None):
+    def starmap(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]], chunksize: Optional[int] = None) -> list[Any]:
         return self.starmap_async(func, iterable, chunksize).get()
 
-    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+    def starmap_async(self, func: Callable[..., Any], iterable: Iterable[Iterable[Any]],
+                      chunksize: Optional[int] = None,
+                      callback: Optional[Callable[[Any], object]] = None,
+                      error_callback: Optional[Callable[[BaseException], object]] = None) -> MapResult[Any]:
         # Each item is (index, args); TaskCall unpacks it, so the stdlib's plain map
         # machinery carries it.
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
@@ -250,10 +264,10 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self._seedpool_watch.track(task.call, result)
         return _translating(result)
 
-    def imap(self, func, iterable, chunksize=1):
+    def imap(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:  # type: ignore[override]  # a generator when chunksize > 1, as the stdlib's
         return self._imap(super().imap, func, iterable, chunksize)
 
-    def imap_unordered(self, func, iterable, chunksize=1):
+    def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:  # type: ignore[override]  # as imap
         return self._imap(super().imap_unordered, func, iterable, chunksize)
 
     def _imap(self, stdlib_imap, func, iterable, chunksize):
@@ -286,7 +300,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
                 "seedpool.Pool was terminated while this call was pending; its results are lost"))
         self._stop_watch()
 
-    def join(self):
+    def join(self) -> None:
         super().join()
         self._stop_watch()
 
@@ -304,7 +318,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
 
     def __repr__(self) -> str:
         state, size = _std.state_and_size(self)
-        return f"<seedpool.Pool state={state} pool_size={size} scope={self.scope!r} seed_tree={self.seed_tree!r}>"
+        return f"<seedpool.Pool state={state} pool_size={size} scope={self.scope!r} root={self.root!r}>"
 
 
 class _Recording:

@@ -40,7 +40,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._errors import SeedpoolError
+from ._errors import RecordError  # RecordError: importable from here as before
 from ._tree import Key, SeedTree, int_text
 
 __all__ = [
@@ -61,10 +61,6 @@ VERSION = 1
 MAX_LINE = 16 << 20  # bytes; far above any header (argv is capped by the OS near 2 MB)
 
 Entropy = Union[int, Tuple[int, ...]]
-
-
-class RecordError(SeedpoolError, ValueError):
-    """A seed record file is malformed, foreign, or of an unsupported version."""
 
 
 # -- encoding helpers ---------------------------------------------------------------------
@@ -168,7 +164,7 @@ def _library_versions() -> Dict[str, Optional[str]]:
     """Versions of the libraries that matter, without importing any that is not loaded."""
     import numpy
 
-    from . import __version__
+    from ._version import __version__
 
     versions: Dict[str, Optional[str]] = {"seedpool": __version__, "numpy": numpy.__version__}
     for name in ("tensorflow", "torch"):

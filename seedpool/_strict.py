@@ -44,7 +44,8 @@ import sys
 import sysconfig
 import threading
 import warnings
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from ._errors import UnseededRandomnessError, UnseededRandomnessWarning
 
@@ -288,7 +289,7 @@ def _install() -> None:
     import numpy.random.bit_generator as bit_generator
     from numpy.random import mtrand
 
-    original_randbits = bit_generator.randbits
+    original_randbits = bit_generator.randbits  # type: ignore[attr-defined]  # a module global of numpy.random.bit_generator (Cython)
 
     def randbits(k: int) -> int:
         _report_unseeded("an unseeded numpy generator (default_rng(), SeedSequence(), a bit "
@@ -315,7 +316,7 @@ def _install() -> None:
 
 def _install_torch() -> None:
     """torch's fresh-entropy entry points, if torch is imported (never imports it)."""
-    torch = sys.modules.get("torch")
+    torch: Any = sys.modules.get("torch")
     if torch is None or "torch.seed" in _originals:
         return
     original = torch.seed
@@ -403,7 +404,7 @@ def _uninstall() -> None:
     bit_generator.randbits = _originals.pop("randbits")  # type: ignore[attr-defined]
     mtrand._MT19937 = _originals.pop("_MT19937")  # type: ignore[attr-defined]
     random.Random.seed = _originals.pop("Random.seed")  # type: ignore[method-assign]
-    torch = sys.modules.get("torch")
+    torch: Any = sys.modules.get("torch")
     if torch is not None and "torch.seed" in _originals:
         original = _originals.pop("torch.seed")
         if torch.random.seed is torch.seed:
@@ -427,7 +428,6 @@ def _probe() -> None:
     """Probes on the process's own generators (the unkeyed streams a bypass draws from);
     a generator this Python's layout hides stays unprobed (never reported)."""
     global _py_word, _np_word, _probed
-    from numpy.random import mtrand
 
     from ._compat import generator_probes
 

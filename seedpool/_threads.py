@@ -41,14 +41,15 @@ import itertools
 import multiprocessing.pool
 import os
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor as _StdExecutor
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from . import _context, _lazy
 from ._keys import TASKS, WORKERS
 from ._pool import KeyedTasks, Pool, check_seed_args
-from ._tree import SeedLike, SeedTree
 from ._task import ThreadTask
+from ._tree import SeedLike, SeedTree
 from ._words import BlockWords, node_words
 from ._worker import TaskCall, WorkerInfo
 
@@ -79,7 +80,7 @@ class _ThreadConfig:
         """Take the lowest slot whose holder is gone; returns (slot, incarnation)."""
         me = threading.current_thread()
         with self._lock:
-            for slot, holder in enumerate(self._holders):
+            for slot, holder in enumerate(self._holders):  # noqa: B007  (slot is used after the loop)
                 if not holder.is_alive():
                     break
             else:
@@ -182,7 +183,7 @@ class ThreadPool(Pool, _StdThreadPool):
     whose random results do not depend on scheduling.
 
     Every task runs with Python's ``random``, numpy's global state and
-    :func:`seedpool.rng` seeded from ``seed_tree.child("tasks", call, index)`` -- the
+    :func:`seedpool.rng` seeded from ``root.child("tasks", call, index)`` -- the
     keys :class:`seedpool.Pool` uses, so both return the same results for the same
     seed -- through generators private to the task's thread: other threads, the main
     thread included, keep the process's own streams. Results are the same for any
@@ -192,14 +193,14 @@ class ThreadPool(Pool, _StdThreadPool):
     ----------
     processes, initializer, initargs
         As for ``multiprocessing.pool.ThreadPool``. The initializer runs in each thread
-        seeded from ``seed_tree.child("workers", slot, incarnation)``.
+        seeded from ``root.child("workers", slot, incarnation)``.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root, as for :class:`seedpool.Pool` (``None``: the process root's
         ``child("pools", k)`` if one was set, else fresh entropy).
 
     Attributes
     ----------
-    seed_tree : SeedTree
+    root : SeedTree
         The root all streams of this pool derive from.
 
     Notes
@@ -220,26 +221,26 @@ class ThreadPool(Pool, _StdThreadPool):
             raise ValueError("Number of processes must be at least 1")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.seed_tree = check_seed_args(seed, "task")
+        self.root = check_seed_args(seed, "task")
         self.scope = "task"
         self._seedpool_dill = True  # nothing is pickled: callables are passed as they are
         self._seedpool_watch = _NoWatch()  # type: ignore[assignment]
         self._init_calls()
-        config = _ThreadConfig(self.seed_tree, processes, initializer, tuple(initargs))
+        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs))
         _lazy.install()  # before any thread runs, so installing races with nothing
         # What ThreadPool.__init__ does, but with the class bound at import: its own
         # call finds the module's Pool, which --pools replaces by seedpool.Pool.
         _StdPool.__init__(self, processes, _initialize_thread, (config,))
 
     # The stdlib ThreadPool's plain queues, not seedpool.Pool's watched process queues.
-    _setup_queues = _StdThreadPool._setup_queues
+    _setup_queues = _StdThreadPool._setup_queues  # type: ignore[attr-defined]  # stdlib private (3.9-3.13)
 
     def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
         return ThreadTaskCall(func, self._next_call(), mode)
 
     def __repr__(self) -> str:
         return (f"<seedpool.ThreadPool state={self._state} pool_size={len(self._pool)} "
-                f"seed_tree={self.seed_tree!r}>")
+                f"root={self.root!r}>")
 
 
 class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
@@ -247,8 +248,8 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
 
     A drop-in ``concurrent.futures.ThreadPoolExecutor`` with task-keyed seeding.
 
-    ``map`` keys item ``i`` as ``seed_tree.child("tasks", call, i)``; ``submit`` keys
-    the k-th submission as ``seed_tree.child("tasks", k, 0)`` (``map`` and ``submit``
+    ``map`` keys item ``i`` as ``root.child("tasks", call, i)``; ``submit`` keys
+    the k-th submission as ``root.child("tasks", k, 0)`` (``map`` and ``submit``
     share the call counter) -- the layout of :class:`seedpool.ProcessPoolExecutor`, so
     both return the same results for the same seed and order of calls, whatever
     ``max_workers`` is. Each task draws from generators private to its thread; other
@@ -258,7 +259,7 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
     ----------
     max_workers, thread_name_prefix, initializer, initargs
         As for ``concurrent.futures.ThreadPoolExecutor``. The initializer runs in each
-        thread seeded from ``seed_tree.child("workers", slot, incarnation)``.
+        thread seeded from ``root.child("workers", slot, incarnation)``.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
         The root, as for :class:`seedpool.Pool`.
 
@@ -275,11 +276,11 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
             raise ValueError("max_workers must be greater than 0")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.seed_tree = check_seed_args(seed, "task")
+        self.root = check_seed_args(seed, "task")
         self.scope = "task"
         self._init_calls()
         initargs = tuple(initargs)
-        config = _ThreadConfig(self.seed_tree, 0, initializer, initargs)
+        config = _ThreadConfig(self.root, 0, initializer, initargs)
         _lazy.install()
         super().__init__(max_workers, thread_name_prefix, _initialize_thread, (config,))
         config.num_workers = self._max_workers  # the stdlib's default when None; no thread yet
@@ -302,4 +303,4 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
     map.__doc__ = _StdExecutor.map.__doc__
 
     def __repr__(self) -> str:
-        return f"<seedpool.ThreadPoolExecutor max_workers={self._max_workers} seed_tree={self.seed_tree!r}>"
+        return f"<seedpool.ThreadPoolExecutor max_workers={self._max_workers} root={self.root!r}>"

@@ -29,34 +29,13 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any, Optional
 
 from ._compat import stdlib_pool as _std
-from ._errors import SeedpoolError
+from ._errors import WorkerLostError  # WorkerLostError: importable from here as before
 from ._worker import NO_TASK, QUEUE_ROWS, STARTING
 
 __all__ = ["WorkerLostError", "WorkerWatch"]
 
 _POLL = 0.1  # seconds between looks at the workers
 _LOCK_TIMEOUT = 2.0  # seconds to wait for the result queue's write lock
-
-
-class WorkerLostError(SeedpoolError, RuntimeError):
-    """A pool worker died while running a task; that task's result is lost.
-
-    Attributes
-    ----------
-    worker : int
-        The worker's slot. ``pid`` and ``exitcode`` (negative: killed by that signal)
-        describe the process; ``call`` and ``task_index`` the task it held.
-    """
-
-    def __init__(self, message: str, worker: Optional[int] = None, pid: Optional[int] = None,
-                 exitcode: Optional[int] = None, call: Optional[int] = None,
-                 task_index: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.worker, self.pid, self.exitcode = worker, pid, exitcode
-        self.call, self.task_index = call, task_index
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.args[0], self.worker, self.pid, self.exitcode, self.call, self.task_index))
 
 
 def _describe_exit(exitcode: int) -> str:

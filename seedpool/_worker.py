@@ -121,7 +121,7 @@ class _WorkerState:
         call = self.call
         if call != self.cache_key:
             self.cache_key, self.cache = call, BlockWords(self.tasks_root.child(call))  # type: ignore[arg-type]
-        return self.cache.get(self.task_index, backend)  # type: ignore[union-attr,arg-type]
+        return self.cache.get(self.task_index, backend)  # type: ignore[union-attr,arg-type,unused-ignore]
 
     def task_node(self) -> SeedTree:
         return self.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]

@@ -27,13 +27,14 @@ import collections
 import concurrent.futures as cf
 import os
 import time
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 
 from dask.utils import parse_timedelta
 from distributed import Client, wait
-from distributed.utils import TimeoutError as _DaskTimeout  # asyncio's: the builtin one from 3.11
 from distributed.cfexecutor import ClientExecutor
 from distributed.diagnostics.plugin import WorkerPlugin
+from distributed.utils import TimeoutError as _DaskTimeout  # asyncio's: the builtin one from 3.11
 
 from ._pool import KeyedTasks, check_seed_args, default_processes
 from ._record import ENV_RECORD
@@ -92,8 +93,8 @@ class Executor(KeyedTasks, ClientExecutor):
 
     It is Dask's own executor (``client.get_executor()``, a ``ClientExecutor``) with the
     process pools' key layout: ``map`` item ``i`` of call ``c`` runs with every RNG in use
-    seeded from ``seed_tree.child("tasks", c, i)``, the ``k``-th ``submit`` from
-    ``seed_tree.child("tasks", k, 0)`` (``map`` and ``submit`` share the counter). So
+    seeded from ``root.child("tasks", c, i)``, the ``k``-th ``submit`` from
+    ``root.child("tasks", k, 0)`` (``map`` and ``submit`` share the counter). So
     ``list(Executor(client, seed=S).map(f, xs))`` equals
     ``list(seedpool.ProcessPoolExecutor(seed=S).map(f, xs))`` for any cluster size,
     threads per worker, schedule or re-run after a worker died.
@@ -105,7 +106,7 @@ class Executor(KeyedTasks, ClientExecutor):
         as many as this process has CPUs) single-threaded worker processes, closed by
         :meth:`shutdown` -- what ``seedpool check --vary-workers`` varies.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root, exposed as ``seed_tree``; ``None`` as for :class:`seedpool.Pool`.
+        The root, exposed as ``root``; ``None`` as for :class:`seedpool.Pool`.
     **kwargs
         Passed to every ``client.submit`` / ``client.map``, as for
         ``client.get_executor(**kwargs)``: ``retries``, ``resources``, ``priority``,
@@ -113,7 +114,7 @@ class Executor(KeyedTasks, ClientExecutor):
 
     Attributes
     ----------
-    seed_tree : SeedTree
+    root : SeedTree
         The root all task streams derive from.
     client : distributed.Client
 
@@ -145,7 +146,7 @@ class Executor(KeyedTasks, ClientExecutor):
         if client is not None and not isinstance(client, Client):
             raise TypeError(f"client must be a distributed.Client or None (got {client!r} of type "
                             f"{type(client).__name__})")
-        self.seed_tree: SeedTree = check_seed_args(seed, "task")
+        self.root: SeedTree = check_seed_args(seed, "task")
         self.scope = "task"
         self._own_cluster: Any = None
         if client is None:
@@ -165,7 +166,7 @@ class Executor(KeyedTasks, ClientExecutor):
     def _call(self, fn: Callable[..., Any], mode: str) -> _DaskCall:
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        return _DaskCall(fn, self.seed_tree, self._next_call(), mode, self._record)
+        return _DaskCall(fn, self.root, self._next_call(), mode, self._record)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
         return super().submit(self._call(fn, "apply"), *args, **kwargs)
@@ -223,7 +224,7 @@ class Executor(KeyedTasks, ClientExecutor):
     shutdown.__doc__ = ClientExecutor.shutdown.__doc__
 
     def __repr__(self) -> str:
-        return f"<seedpool.dask.Executor client={self._client!r} seed_tree={self.seed_tree!r}>"
+        return f"<seedpool.dask.Executor client={self._client!r} root={self.root!r}>"
 
 
 def keyed(func: Callable[..., Any], seed: SeedLike, call: int = 0) -> Callable[..., Any]:

@@ -43,7 +43,8 @@ import functools
 import itertools
 import os
 import threading
-from typing import Any, Callable, Iterable, Iterator, Optional
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable, Optional
 
 import joblib  # type: ignore[import-untyped]
 import joblib.parallel  # type: ignore[import-untyped]
@@ -215,7 +216,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
 
     The delayed call at position ``i`` of this object's ``c``-th call runs with
     Python's ``random``, numpy's global state and :func:`seedpool.rng` (and TensorFlow /
-    torch, where imported) seeded from ``seed_tree.child("tasks", c, i)`` -- lazily, on
+    torch, where imported) seeded from ``root.child("tasks", c, i)`` -- lazily, on
     its first draw -- exactly as task ``i`` of call ``c`` of ``seedpool.Pool(seed=...)``.
     So the results are the same for every ``n_jobs`` (1 included), ``batch_size``,
     ``pre_dispatch``, backend (``"loky"``, ``"multiprocessing"``, ``"threading"``) and
@@ -236,7 +237,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
 
     Attributes
     ----------
-    seed_tree : SeedTree or None
+    root : SeedTree or None
         The root every task of this object derives from (None while it follows an
         enclosing block or task).
 
@@ -263,7 +264,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
             keying = _Keying(_resolve_seed(seed))  # a bad seed fails before joblib sets up
         super().__init__(n_jobs, *args, **kwargs)
         self._seedpool_keying = keying
-        self.seed_tree: Optional[SeedTree] = None if keying is None else keying.node
+        self.root: Optional[SeedTree] = None if keying is None else keying.node
 
     def __call__(self, iterable: Iterable[Any]) -> Any:
         keying = self._seedpool_keying
@@ -273,7 +274,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
             keying = _here.keying
             if keying is None:  # called outside any: from here on, its own root
                 keying = self._seedpool_keying = _Keying(_resolve_seed(None))
-                self.seed_tree = keying.node
+                self.root = keying.node
         return _plain_call(self, _keyed(keying.next_parent(), iterable))
 
     __call__.__doc__ = (_plain_call.__doc__ or "").rstrip() + (
@@ -282,7 +283,7 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
     )
 
     def __repr__(self) -> str:
-        return f"Parallel(n_jobs={self.n_jobs}, seed_tree={self.seed_tree!r})"
+        return f"Parallel(n_jobs={self.n_jobs}, root={self.root!r})"
 
 
 @contextlib.contextmanager

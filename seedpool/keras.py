@@ -28,13 +28,13 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
+from ._keys import BATCHES
 from ._loader_common import GeneratorNames, check_count, normalise_generators, reseed_generators
 from ._seeding import default_tree
 from ._task import task_scope
-from ._keys import BATCHES
 from ._tree import SeedLike, SeedTree
 
-__all__ = ["SeededPyDataset"]
+__all__ = ["SeededPyDataset"]  # noqa: F822  (built on first access, by __getattr__ below)
 
 _DOC = """SeededPyDataset(dataset, seed=None, *, epoch=0, generators="auto", workers=None, use_multiprocessing=None, max_queue_size=None)
 
@@ -46,8 +46,10 @@ _DOC = """SeededPyDataset(dataset, seed=None, *, epoch=0, generators="auto", wor
     dataset : keras.utils.PyDataset
         The dataset to wrap.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root (:func:`seedpool.seed_everything`
-        or ``SEEDPOOL_SEED``).
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     epoch : int
         The starting epoch (e.g. ``initial_epoch`` when resuming); ``on_epoch_end``
         advances it, :meth:`set_epoch` sets it.

@@ -28,7 +28,8 @@ Imports ``ray`` when imported itself; ``import seedpool`` does not.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Callable, Optional
 
 import ray.util.multiprocessing.pool as _raypool
 
@@ -79,8 +80,8 @@ class Pool(KeyedTasks, _raypool.Pool):
     Tasks are keyed as in :class:`seedpool.Pool`: with ``scope="task"`` item ``i`` of
     the pool's ``c``-th call (``map``, ``imap``, ``apply_async``... share one counter)
     runs with Python's ``random``, numpy's global state and :func:`seedpool.rng`
-    seeded from ``seed_tree.child("tasks", c, i)``. With ``scope="worker"`` each actor
-    is seeded once from ``seed_tree.child("workers", slot, incarnation)``: its own
+    seeded from ``root.child("tasks", c, i)``. With ``scope="worker"`` each actor
+    is seeded once from ``root.child("workers", slot, incarnation)``: its own
     slot ``0..processes-1`` (which Ray's pool does not give), and a new incarnation
     when ``maxtasksperchild`` replaces it.
 
@@ -91,7 +92,7 @@ class Pool(KeyedTasks, _raypool.Pool):
         ``processes=None`` means ``SEEDPOOL_WORKERS`` if set, else Ray's default (the
         cluster's CPUs). The user's ``initializer`` runs after the actor is seeded.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root, exposed as ``seed_tree``; ``None`` as for :class:`seedpool.Pool`.
+        The root, exposed as ``root``; ``None`` as for :class:`seedpool.Pool`.
     scope : {"task", "worker"}
         As for :class:`seedpool.Pool`.
 
@@ -105,12 +106,12 @@ class Pool(KeyedTasks, _raypool.Pool):
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Optional[Iterable[Any]] = None, maxtasksperchild: Optional[int] = None,
                  context: Any = None, ray_address: Optional[str] = None,
-                 ray_remote_args: Optional[Dict[str, Any]] = None, *, seed: SeedLike = None,
+                 ray_remote_args: Optional[dict[str, Any]] = None, *, seed: SeedLike = None,
                  scope: str = "task") -> None:
         # Validated before Ray starts or connects (Ray itself checks processes after).
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.seed_tree = check_seed_args(seed, scope)
+        self.root = check_seed_args(seed, scope)
         self.scope = scope
         if processes is None and os.environ.get(ENV_WORKERS):
             processes = default_processes()
@@ -121,7 +122,7 @@ class Pool(KeyedTasks, _raypool.Pool):
         self._seedpool_init = (initializer, None if initargs is None else tuple(initargs))
         self._seedpool_started = 0  # actors created at start-up take slots 0, 1, ...
         self._seedpool_slot: Optional[int] = None  # the slot being refilled, in _run_batch
-        self._seedpool_incarnations: Dict[int, int] = {}
+        self._seedpool_incarnations: dict[int, int] = {}
         super().__init__(processes, initializer, initargs, maxtasksperchild, context, ray_address,
                          ray_remote_args)
 
@@ -136,7 +137,7 @@ class Pool(KeyedTasks, _raypool.Pool):
         self._seedpool_incarnations[slot] = incarnation + 1
         user_init, user_args = self._seedpool_init
         # Ray's method builds the actor from these two attributes; hand it ours.
-        self._initializer = _ActorStart(self.seed_tree, self.scope, slot, incarnation, user_init,
+        self._initializer = _ActorStart(self.root, self.scope, slot, incarnation, user_init,
                                         user_args, self._record)
         self._initargs = None
         return super()._new_actor_entry()
@@ -154,7 +155,7 @@ class Pool(KeyedTasks, _raypool.Pool):
         if self.scope != "task":
             return func
         self._check_running()
-        return KeyedCall(func, self.seed_tree, self._next_call(), mode, self._record)
+        return KeyedCall(func, self.root, self._next_call(), mode, self._record)
 
     def _items(self, iterable: Iterable[Any]) -> Any:
         if self.scope != "task":
@@ -206,4 +207,4 @@ class Pool(KeyedTasks, _raypool.Pool):
 
     def __repr__(self) -> str:
         return (f"<seedpool.ray.Pool actors={len(getattr(self, '_actor_pool', ()))} scope={self.scope!r} "
-                f"seed_tree={self.seed_tree!r}>")
+                f"root={self.root!r}>")

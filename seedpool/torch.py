@@ -41,7 +41,7 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 import numpy as np
 import torch
@@ -105,8 +105,10 @@ class WorkerSeeder:
     Parameters
     ----------
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root (:func:`seedpool.seed_everything`
-        or ``SEEDPOOL_SEED``).
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     rank : int, optional
         This process's rank. ``None`` reads ``torch.distributed.get_rank()`` when the
         default process group is initialised (at construction and at each
@@ -277,7 +279,10 @@ class SeededDataset(_tud.Dataset):
     dataset : map-style dataset
         Anything with ``__getitem__`` and ``__len__``.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root.
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     epoch : int
         The starting epoch; advance with :meth:`set_epoch` (or :func:`set_epoch`).
     generators : 'auto', sequence of str or None
@@ -413,7 +418,10 @@ class SeededSampler(_tud.Sampler):
     data_source : sized or int
         The dataset, or its length.
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root. ``None`` uses the process's root.
+        The root. ``None``: the process's root itself (:func:`seedpool.seed_everything`
+        or ``SEEDPOOL_SEED``); if neither was set, fresh entropy, recorded in
+        ``SEEDPOOL_SEED`` so child processes share it (unlike :class:`seedpool.Pool`,
+        which takes ``root.child("pools", k)``).
     shuffle : bool
         ``False`` keeps ``0, 1, ..., n - 1`` before sharding.
     num_replicas, rank : int, optional
@@ -542,7 +550,7 @@ def set_epoch(loader: Any, epoch: int, *, start: int = 0) -> list:
         elif isinstance(part, (SeededDataset, WorkerSeeder)) or (
             callable(getattr(part, "set_epoch", None)) and not isinstance(part, _tud.DataLoader)
         ):
-            part.set_epoch(epoch)
+            cast(Any, part).set_epoch(epoch)  # has one: checked just above
         else:
             continue
         done.append(part)

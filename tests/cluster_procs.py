@@ -70,7 +70,7 @@ def run_cluster_script(script: Any, *args: str, env: Optional[dict] = None, time
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        raise AssertionError(f"{script} {' '.join(args)} timed out after {timeout} s:\n{err[-4000:]}")
+        raise AssertionError(f"{script} {' '.join(args)} timed out after {timeout} s:\n{err[-4000:]}") from None
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -67,7 +67,7 @@ for _path in (REPO_ROOT, HERE):
 
 def cache_dir() -> str:
     base = os.environ.get(ENV_CACHE) or os.path.join(REPO_ROOT, ".cache", "cpython-tests")
-    return os.path.join(base, "%d.%d" % sys.version_info[:2])
+    return os.path.join(base, "{}.{}".format(*sys.version_info[:2]))
 
 
 def _find_module_name() -> str | None:

@@ -1,6 +1,7 @@
 """Binds numpy's and random's draws at import, before any hooks (strict-mode tests)."""
 
 from random import random as bound_random  # noqa: F401
+
 from numpy.random import rand as bound_rand  # noqa: F401
 
 
@@ -29,7 +30,8 @@ def unuran(x):
 
 
 def clean(x):
-    import numpy as np
     import random
+
+    import numpy as np
 
     return (x, random.random(), float(np.random.random()))

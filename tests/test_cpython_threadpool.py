@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import REPO
 
 CODE = r"""

@@ -14,11 +14,12 @@ import pytest
 
 pytest.importorskip("distributed")
 
+from cluster_procs import run_cluster_script  # noqa: E402
+from test_pool import expected_draw  # noqa: E402
+
 import pool_tasks as T  # noqa: E402
 import seedpool  # noqa: E402
-from cluster_procs import run_cluster_script  # noqa: E402
 from conftest import run_python  # noqa: E402
-from test_pool import expected_draw  # noqa: E402
 
 sys.path.insert(0, str(__import__("cluster_procs").TESTS / "scripts"))
 import dask_checks as D  # noqa: E402

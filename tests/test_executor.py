@@ -6,10 +6,10 @@ import concurrent.futures
 import multiprocessing
 
 import pytest
+from test_pool import expected_draw
 
 import pool_tasks as T
 import seedpool
-from test_pool import expected_draw
 
 
 @pytest.mark.parametrize("workers,method,chunksize", [(1, "fork", 1), (2, "spawn", 4), (3, "forkserver", 2)])

@@ -9,12 +9,17 @@ import random
 import numpy as np
 import pytest
 
+from conftest import REPO, run_python
 from seedpool import SeedTree
 from seedpool._backends import words_to_int
-from seedpool._fork import (fork_node, next_child_node, register_generator, reseed_after_fork,
-                            stop_reseed_after_fork, unregister_generator)
-
-from conftest import REPO, run_python
+from seedpool._fork import (
+    fork_node,
+    next_child_node,
+    register_generator,
+    reseed_after_fork,
+    stop_reseed_after_fork,
+    unregister_generator,
+)
 
 SCRIPT = REPO / "tests" / "scripts" / "fork_children.py"
 pytestmark = pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="needs os.fork")

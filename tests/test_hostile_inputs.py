@@ -22,11 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seedpool
+from conftest import REPO
 from seedpool import SeedTree
 from seedpool._record import RecordError, SeedRecord, record_consumer
 from seedpool._root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
-
-from conftest import REPO
 
 PY = sys.executable
 HEADER = json.dumps({"format": "seedpool-record", "version": 1, "root": {"entropy": "7", "path": []}})

@@ -84,20 +84,21 @@ def test_same_results_for_every_n_jobs_batch_size_pre_dispatch_and_return_as(bac
 
 
 def test_matches_pool_across_interpreters_and_backends():
-    code = """
+    code = f"""
 import json, seedpool
 import joblib_tasks as T
 from seedpool.joblib import Parallel, delayed
 xs = list(range(40))
-rows = [Parallel(n_jobs=n, backend=b, seed={seed})(delayed(T.draw)(x) for x in xs)
+rows = [Parallel(n_jobs=n, backend=b, seed={SEED})(delayed(T.draw)(x) for x in xs)
         for n, b in ((1, "loky"), (2, "loky"), (3, "multiprocessing"), (2, "threading"))]
 print(json.dumps(rows))
-""".format(seed=SEED)
+"""
     a = run_json(code)
     b = run_json(code)
     assert a == b
     assert all(rows == a[0] for rows in a)
     import joblib_tasks as T
+
     import seedpool
 
     with seedpool.Pool(2, seed=SEED) as pool:
@@ -106,9 +107,9 @@ print(json.dumps(rows))
 
 def test_seed_words_are_the_pools_words():
     """Task i of call c gets exactly seedpool.Pool's words: checked on the words themselves."""
+    import joblib_tasks as T
     import numpy as np
 
-    import joblib_tasks as T
     from seedpool import SeedTree
     from seedpool._keys import TASKS
     from seedpool._task import task_scope
@@ -142,21 +143,22 @@ print(json.dumps(out))
 
 # -- seedpool.joblib.seeded: plain joblib and scikit-learn --------------------------------------
 def test_seeded_keys_plain_parallel_calls_like_pool_calls():
-    code = """
+    code = f"""
 import json, seedpool.joblib
 import joblib_tasks as T
 from joblib import Parallel, delayed
 rows = []
 for n_jobs, backend in ((1, "loky"), (2, "loky"), (2, "multiprocessing"), (4, "threading")):
-    with seedpool.joblib.seeded({seed}):
+    with seedpool.joblib.seeded({SEED}):
         a = Parallel(n_jobs=n_jobs, backend=backend, batch_size=3)(delayed(T.draw)(x) for x in range(30))
         b = Parallel(n_jobs=n_jobs, backend=backend)(delayed(T.draw_many)(x) for x in range(30))
     rows.append([a, b])
 print(json.dumps(rows))
-""".format(seed=SEED)
+"""
     rows = run_json(code)
     assert all(r == rows[0] for r in rows)
     import joblib_tasks as T
+
     import seedpool
 
     with seedpool.Pool(2, seed=SEED) as pool:
@@ -218,20 +220,20 @@ def test_control_cross_val_score_depends_on_n_jobs_without_seedpool():
 # -- nesting, executor reuse, the caller's state ------------------------------------------------
 @pytest.mark.parametrize("inner", [(1, "loky"), (2, "threading")])
 def test_nested_plain_calls_are_keyed_under_their_task(inner):
-    code = """
+    code = f"""
 inner = {inner!r}
 import json, seedpool.joblib
 import joblib_tasks as T
 from seedpool.joblib import Parallel, delayed
-rows = [Parallel(n_jobs=n, backend=b, seed={seed})(delayed(T.nested)(x, *inner) for x in range(4))
+rows = [Parallel(n_jobs=n, backend=b, seed={SEED})(delayed(T.nested)(x, *inner) for x in range(4))
         for n, b in ((1, "loky"), (2, "loky"), (2, "multiprocessing"))]
 print(json.dumps(rows))
-""".format(seed=SEED, inner=inner)
+"""
     rows = run_json(code)
     assert rows[0] == rows[1] == rows[2]
+    import joblib_tasks as T
     import numpy as np
 
-    import joblib_tasks as T
     from seedpool import SeedTree
     from seedpool._keys import TASKS
     from seedpool._task import task_scope
@@ -245,20 +247,20 @@ print(json.dumps(rows))
 
 
 def test_reused_loky_workers_do_not_carry_one_calls_keys_into_another():
-    code = """
+    code = f"""
 import json, joblib
 import joblib_tasks as T
 from seedpool.joblib import Parallel, delayed, seeded
-first = Parallel(n_jobs=2, seed={seed})(delayed(T.draw)(x) for x in range(40))
+first = Parallel(n_jobs=2, seed={SEED})(delayed(T.draw)(x) for x in range(40))
 try:
     Parallel(n_jobs=2, seed=1)(delayed(T.fail_at)(x, 17) for x in range(40))
 except ValueError as exc:
     failed = str(exc)
 # plain joblib on the same (reused) workers: no seedpool scope left active in them
 probes = joblib.Parallel(n_jobs=2)(joblib.delayed(T.probe)() for _ in range(40))
-again = Parallel(n_jobs=2, seed={seed})(delayed(T.draw)(x) for x in range(40))
+again = Parallel(n_jobs=2, seed={SEED})(delayed(T.draw)(x) for x in range(40))
 print(json.dumps([first, failed, probes, again]))
-""".format(seed=SEED)
+"""
     first, failed, probes, again = run_json(code)
     assert failed == "task 17 fails"
     assert len({p[0] for p in probes}) >= 1
@@ -272,9 +274,9 @@ def test_n_jobs_1_leaves_the_callers_generators_alone():
     import random
 
     import joblib
+    import joblib_tasks as T
     import numpy as np
 
-    import joblib_tasks as T
     from seedpool.joblib import Parallel, delayed, seeded
 
     def seeded_plain():
@@ -295,8 +297,8 @@ def test_n_jobs_1_leaves_the_callers_generators_alone():
 
 def test_seeded_block_is_scoped_and_nests():
     import joblib
-
     import joblib_tasks as T
+
     import seedpool
     from seedpool.joblib import seeded
 

@@ -24,9 +24,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, run_python
 
 import seedpool
+from conftest import REPO, run_python
 from seedpool import _keys
 from seedpool._task import task_scope
 
@@ -340,8 +340,8 @@ import tensorflow as tf
 import keras
 import seedpool
 import seedpool.tensorflow as stf
-from seedpool._tf_launch import worker_node
-from seedpool._tf_data import map_base
+from seedpool.tensorflow._launch import worker_node
+from seedpool.tensorflow._data import map_base
 
 def draw():
     return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31)),

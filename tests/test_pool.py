@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import collections
-import os
 import multiprocessing
+import os
 import random
 import time
 
@@ -125,7 +125,7 @@ def test_a_task_that_seeds_itself_keeps_its_own_seed():
 def test_seed_none_is_fresh_and_seed_tree_replays():
     with seedpool.Pool(2) as a, seedpool.Pool(2) as b:
         ra, rb = a.map(T.draw, range(10)), b.map(T.draw, range(10))
-        tree = a.seed_tree
+        tree = a.root
     assert ra != rb
     with seedpool.Pool(3, seed=tree) as replay:
         assert replay.map(T.draw, range(10)) == ra
@@ -134,8 +134,8 @@ def test_seed_none_is_fresh_and_seed_tree_replays():
 def test_seed_none_follows_seed_everything():
     seedpool.seed_everything(77)
     with seedpool.Pool(2) as p0, seedpool.Pool(2) as p1:
-        assert p0.seed_tree == seedpool.SeedTree(77).child("pools", 0)
-        assert p1.seed_tree == seedpool.SeedTree(77).child("pools", 1)
+        assert p0.root == seedpool.SeedTree(77).child("pools", 0)
+        assert p1.root == seedpool.SeedTree(77).child("pools", 1)
 
 
 def test_worker_info(start_method):
@@ -154,7 +154,7 @@ def test_worker_scope_seeds_each_worker_once_from_its_slot():
     with seedpool.Pool(2, seed=11, scope="worker", maxtasksperchild=1) as pool:
         got = pool.map(T.worker_stream, range(8), 1)
     seen = set()
-    for index, incarnation, py, npv, pid in got:
+    for index, incarnation, py, npv, _pid in got:
         node = seedpool.SeedTree(11).child("workers", index, incarnation)
         assert py == random.Random(words_to_int(node.child("python").generate_state(4))).random()
         assert npv == np.random.RandomState(node.child("numpy").generate_state(4)).random_sample()

@@ -9,11 +9,9 @@ import random
 import numpy as np
 import pytest
 
-from seedpool import SeedTree, seed_everything
-from seedpool._record import (ENV_RECORD, Consumer, Recorder, RecordError, SeedRecord, record_consumer,
-                              record_root)
-
 from conftest import run_python
+from seedpool import SeedTree, seed_everything
+from seedpool._record import ENV_RECORD, Consumer, Recorder, RecordError, SeedRecord, record_consumer, record_root
 
 
 def test_round_trip(tmp_path):

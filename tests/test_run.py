@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import seedpool
-from seedpool._record import SeedRecord
-
 from conftest import REPO
+from seedpool._record import SeedRecord
 
 SCRIPTS = REPO / "tests" / "scripts"
 PY = sys.executable

@@ -9,19 +9,18 @@ import multiprocessing
 import os
 import pickle
 import random
+import subprocess
 import textwrap
-import warnings
 
 import numpy as np
 import numpy.random.bit_generator as bit_generator
 import pytest
+import strict_tasks
 
 import seedpool
+from conftest import run_python
 from seedpool import _strict
 from seedpool._task import task_scope
-
-import strict_tasks
-from conftest import run_python
 
 STRICT_TASKS = os.path.abspath(strict_tasks.__file__)
 NAMES = sorted(strict_tasks.UNSEEDED)
@@ -207,7 +206,7 @@ def test_torch_generator_seed_is_reported():
 SCRIPT = os.path.join(os.path.dirname(STRICT_TASKS), "scripts", "strict_script.py")
 
 
-def _cli(*args: str) -> "subprocess.CompletedProcess[str]":
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     import subprocess
     import sys
 

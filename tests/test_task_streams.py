@@ -63,7 +63,7 @@ def test_pools_with_seed_none_in_a_task_derive_from_the_task_node():
             results.append(list(ex.map(T.nested_executor, range(4))))
     assert results[0] == results[1]
     root = seedpool.SeedTree(SEED)
-    for i, (first, value, second) in enumerate(results[0]):
+    for i, (first, _value, second) in enumerate(results[0]):
         task = root.child("tasks", 0, i)
         assert first == task.child("pools", 0).generate_state(4).tolist()
         assert second == task.child("pools", 1).generate_state(4).tolist()

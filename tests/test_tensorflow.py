@@ -37,7 +37,7 @@ def _json_line(cmd: list[str]) -> dict:
 
 
 def _mwms_probe() -> list:
-    from seedpool._tf_launch import launch_local_workers
+    from seedpool.tensorflow import launch_local_workers
 
     return launch_local_workers(f"{os.path.join(HERE, 'tf_mwms_probe.py')}:probe", 2, seed=SEED,
                                 args=[SEED], timeout=300, env={"PYTHONPATH": REPO})
@@ -160,6 +160,10 @@ def test_distribute_datasets_shards_and_keys_noise_by_global_element(runs):
 
 
 # -- seeding and state -----------------------------------------------------------------
+def test_root_is_named_root_and_the_old_name_warns(runs):
+    assert runs["probe_a"]["root_alias"] == [True, True, ["DeprecationWarning"]]
+
+
 def test_seed_and_state_restore(runs):
     a = runs["probe_a"]
     before, after = a["state_restore"]

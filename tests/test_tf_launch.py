@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sys
 import time
 
 import pytest
 
 from seedpool import SeedTree
-from seedpool._tf_launch import WorkerFailedError, WorkerTimeoutError, launch_local_workers
+from seedpool.tensorflow import WorkerFailedError, WorkerTimeoutError, launch_local_workers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(HERE, "tf_launch_targets.py")
@@ -51,6 +52,11 @@ def test_results_in_task_order_and_each_worker_seeded_from_its_node():
         SeedTree(11).child("tf.worker", i, "python").random().random() for i in range(3)
     ]
     assert len({r["numpy_random"] for r in res}) == 3
+    # The workers import this checkout's seedpool, and `import tensorflow` there finds the
+    # real TensorFlow (or nothing), never the seedpool.tensorflow subpackage.
+    pkg = os.path.join(os.path.dirname(HERE), "seedpool")
+    assert all(r["seedpool_spec"] == os.path.join(pkg, "__init__.py") for r in res)
+    assert all(r["tensorflow_spec"] is None or not r["tensorflow_spec"].startswith(pkg) for r in res), res[0]
     again = launch_local_workers(f"{TARGETS}:report", 3, seed=11, backends=FAST, timeout=60)
     assert [r["numpy_random"] for r in again] == [r["numpy_random"] for r in res]
 
@@ -60,8 +66,13 @@ def test_failure_of_one_worker_kills_the_others_and_names_it(tmp_path):
     with pytest.raises(WorkerFailedError) as info:
         launch_local_workers(f"{TARGETS}:fail_one", 2, seed=1, args=[str(tmp_path)], backends=FAST, timeout=60)
     assert time.monotonic() - t0 < 30  # did not wait for worker 0's 120 s sleep
-    assert info.value.task_index == 1
     msg = str(info.value)
+    assert info.value.worker_index == 1
+    with pytest.warns(DeprecationWarning, match="worker_index"):
+        assert info.value.task_index == 1  # the old name still answers
+    again = pickle.loads(pickle.dumps(info.value))  # crosses processes like any exception
+    assert (type(again), str(again), again.worker_index, again.returncodes) == (
+        WorkerFailedError, msg, 1, info.value.returncodes)
     assert "worker 1 of 2 exited with code 1" in msg and "worker one exploded on purpose" in msg
     pids = _pids(tmp_path)
     assert len(pids) == 2 and not any(_alive(p) for p in pids)
@@ -101,7 +112,11 @@ def test_bad_arguments_name_the_argument_and_value(kwargs, exc, words):
 def test_launcher_module_does_not_import_tensorflow():
     import subprocess
 
-    code = "import sys, seedpool._tf_launch; print('tensorflow' in sys.modules)"
+    # The launcher's public names, the subpackage's dir() and the worker module import
+    # no TensorFlow in the caller; only the names that need it do, on first access.
+    code = ("import sys, seedpool.tensorflow as stf, seedpool.tensorflow._worker\n"
+            "stf.launch_local_workers, stf.LocalWorker, stf.WorkerFailedError, dir(stf)\n"
+            "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": os.path.dirname(HERE)}, check=True)
     assert out.stdout.strip() == "False"

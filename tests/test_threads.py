@@ -19,10 +19,10 @@ import time
 import numpy as np
 import pytest
 import thread_tasks
-from conftest import run_python
 from thread_tasks import draws, draws2, info, init_draws, noop, remember_init
 
 import seedpool
+from conftest import run_python
 from seedpool._backends import words_to_int
 from seedpool._task import task_scope
 
@@ -218,7 +218,7 @@ def test_threads_started_inside_a_task_use_the_process_streams_unless_they_open_
         return x, node, seen["info"], seen["scoped"], seen["draws"]
 
     with seedpool.ThreadPoolExecutor(2, seed=SEED) as ex:
-        for x, node, child_info, child_scope, child_draws in ex.map(task, range(4)):
+        for _x, node, child_info, child_scope, child_draws in ex.map(task, range(4)):
             assert child_info is None and child_scope is None  # nothing inherited
             assert child_draws == _expected_task(node.child("thread", 0))
 

@@ -119,8 +119,8 @@ def test_resume_mid_epoch_reproduces_the_rest():
     (full,) = _items(ds, num_workers=2, batch_size=4, sampler=st.SeededSampler(20, seed=9), context="fork", epochs=(3,))
     # A "new run" resumed after 8 items of epoch 3: fresh objects, fresh workers.
     sampler = st.SeededSampler(20, seed=9)
-    from torch.utils.data import DataLoader
     import torch
+    from torch.utils.data import DataLoader
 
     loader = DataLoader(_seeded(n=20), batch_size=4, num_workers=2, sampler=sampler, multiprocessing_context="fork")
     st.set_epoch(loader, 3, start=8)

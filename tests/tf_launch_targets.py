@@ -19,7 +19,18 @@ def report(worker) -> dict:
         "python_random": random.random(),
         "numpy_random": float(np.random.random()),
         "expected_python": worker.node.child("python").random().random(),
+        # Where `import tensorflow` would come from (find_spec does not import it): the
+        # real package, never seedpool/tensorflow/ put on the path by the launcher.
+        "tensorflow_spec": _origin("tensorflow"),
+        "seedpool_spec": _origin("seedpool"),
     }
+
+
+def _origin(name: str):
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    return None if spec is None else spec.origin
 
 
 def fail_one(worker, pid_dir: str) -> None:

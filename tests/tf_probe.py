@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,6 +49,11 @@ def main(seed: int) -> dict:
     out["num_replicas"] = strategy.num_replicas_in_sync
     out["worker_id"] = seeds.worker_id
     out["worker_node_words"] = seeds.worker_node.generate_state(2).tolist()
+    with warnings.catch_warnings(record=True) as caught:  # the root's old name still works, and warns
+        warnings.simplefilter("always")
+        old_root = seeds.tree
+    out["root_alias"] = [seeds.root == seedpool.SeedTree(seed), old_root is seeds.root,
+                         [w.category.__name__ for w in caught]]
 
     def probe_seeds():
         return (seeds.replica_seed(), seeds.replica_seed(0), seeds.replica_seed(1),

@@ -21,7 +21,7 @@ defining a :class:`Backend` record, plus its name in the list at the bottom (or 
 
 TensorFlow and torch are looked up lazily: asking which backends are installed, or
 seeding the ones in use, never imports them; their implementations live in internal
-modules (``seedpool._tf_seed``, ``seedpool._backends._torch_rng``), never in the public
+modules (``seedpool.tensorflow._seed``, ``seedpool._backends._torch_rng``), never in the public
 adapters.
 """
 
@@ -32,7 +32,7 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 

@@ -49,11 +49,11 @@ a child runs: a thread of the parent may start children while others run.
 from __future__ import annotations
 
 import functools
-import shlex
 import importlib.abc
 import importlib.util
 import inspect
 import os
+import shlex
 import sys
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -389,8 +389,8 @@ def _replace_pools() -> None:
     # and every process of the run has one, so the classes go in as they are.
     # multiprocessing.Pool and ctx.Pool import multiprocessing.pool.Pool at call time.
     _replace_pool_class(multiprocessing.pool, pool)
-    concurrent.futures.process.ProcessPoolExecutor = executor
-    concurrent.futures.ProcessPoolExecutor = executor
+    concurrent.futures.process.ProcessPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
+    concurrent.futures.ProcessPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
     when_imported("multiprocess.pool", _replace_multiprocess_pool)
     _replace_thread_pools()
     _replace_joblib_parallel()
@@ -458,9 +458,9 @@ def _replace_thread_pools() -> None:
     except AttributeError as exc:
         _warn(f"--pools needs seedpool.ThreadPool and seedpool.ThreadPoolExecutor ({exc}); thread pools left as they are")
         return
-    multiprocessing.pool.ThreadPool = pool
-    concurrent.futures.thread.ThreadPoolExecutor = executor
-    concurrent.futures.ThreadPoolExecutor = executor
+    multiprocessing.pool.ThreadPool = pool  # type: ignore[misc]  # the patch --pools asks for
+    concurrent.futures.thread.ThreadPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
+    concurrent.futures.ThreadPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
 
 
 def _replace_joblib_parallel() -> None:

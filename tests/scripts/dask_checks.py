@@ -11,10 +11,11 @@ import os
 import sys
 
 import engine_tasks as E
+from distributed import Client, LocalCluster
+
 import pool_tasks as T
 import seedpool
 import seedpool.dask
-from distributed import Client, LocalCluster
 
 SEED = 2024
 ITEMS = [5, 5, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9]  # equal items must still draw independently

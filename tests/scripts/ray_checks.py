@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import os
 
+import engine_tasks as E
 import ray
 
-import engine_tasks as E
 import pool_tasks as T
 import seedpool
 import seedpool.ray

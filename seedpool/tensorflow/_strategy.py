@@ -21,11 +21,12 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from ._keys import TF_INPUT, TF_REPLICA
-from ._tf_data import _check_epoch, element_seed, map_base
-from ._tf_launch import worker_node as _worker_node
-from ._tf_seed import as_node
-from ._tree import Key, SeedLike, SeedTree
+from .._deprecated import renamed_attribute
+from .._keys import TF_INPUT, TF_REPLICA
+from .._tree import Key, SeedLike, SeedTree
+from ._data import _check_epoch, element_seed, map_base
+from ._launch import worker_node as _worker_node
+from ._seed import as_node
 
 __all__ = ["StrategySeeds", "replica_id"]
 
@@ -85,7 +86,8 @@ class StrategySeeds:
     strategy : tf.distribute.Strategy
         E.g. ``MirroredStrategy`` or ``MultiWorkerMirroredStrategy``.
     seed : int, str, bytes, sequence of int, SeedSequence or SeedTree
-        The root; use the same root on every worker.
+        The root; use the same root on every worker. ``None`` is refused (ValueError):
+        a distributed job needs one root every worker agrees on, so pass it explicitly.
 
     Raises
     ------
@@ -117,9 +119,11 @@ class StrategySeeds:
         return self._strategy
 
     @property
-    def tree(self) -> SeedTree:
-        """The root node."""
+    def root(self) -> SeedTree:
+        """The root node (the ``seed`` given)."""
         return self._tree
+
+    tree = renamed_attribute("root")  # deprecated name of ``root``
 
     @property
     def worker_id(self) -> int:
@@ -128,7 +132,7 @@ class StrategySeeds:
 
     @property
     def worker_node(self) -> SeedTree:
-        """This worker's own node, ``tree.child("tf.worker", worker_id)``.
+        """This worker's own node, ``root.child("tf.worker", worker_id)``.
 
         For numpy and Python randomness on this worker
         (``seedpool.seed_everything(seeds.worker_node)``); the workers started by
@@ -182,7 +186,7 @@ class StrategySeeds:
 
     # -- input pipelines ------------------------------------------------------------------
     def input_node(self, input_context: tf.distribute.InputContext) -> SeedTree:
-        """The node of one input pipeline: ``tree.child("tf.input", input_pipeline_id)``."""
+        """The node of one input pipeline: ``root.child("tf.input", input_pipeline_id)``."""
         if not isinstance(input_context, tf.distribute.InputContext):
             raise TypeError(
                 f"input_context must be a tf.distribute.InputContext (got {input_context!r} of type "

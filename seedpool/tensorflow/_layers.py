@@ -14,9 +14,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from ._keys import DROPOUT
-from ._tf_strategy import replica_id
-from ._tree import SeedTree
+from .._keys import DROPOUT
+from .._tree import SeedTree
+from ._strategy import replica_id
 
 __all__ = ["ReplicaDropout"]
 

@@ -4,7 +4,7 @@ Data flow::
 
     launch_local_workers(target, n)          (parent; never imports TensorFlow)
       |-- picks n free ports, writes one TF_CONFIG per worker
-      |-- Popen(python -m seedpool._tf_worker) x n, each in its own process group
+      |-- Popen(python -m seedpool.tensorflow._worker) x n, each in its own process group
       |       worker i: seed_everything(worker_node(root, i)); result = target(LocalWorker, *args)
       |       writes json.dumps(result) to its result file, exits 0
       |-- polls: any worker with a non-zero exit -> kill every group, WorkerFailedError
@@ -26,13 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
-from ._errors import SeedpoolError
-from ._keys import TF_WORKER
-from ._seeding import tree_to_env
-from ._tree import SeedLike, SeedTree
+from .._errors import WorkerFailedError, WorkerTimeoutError
+from .._keys import TF_WORKER
+from .._seeding import tree_to_env
+from .._tree import SeedLike, SeedTree
 
 __all__ = [
     "LocalWorker",
@@ -52,27 +53,6 @@ _STDERR_TAIL = 25
 def worker_node(root: SeedTree, task_id: int) -> SeedTree:
     """The node a worker with this task id seeds itself from: ``root.child("tf.worker", task_id)``."""
     return root.child(TF_WORKER, task_id)
-
-
-class WorkerFailedError(SeedpoolError, RuntimeError):
-    """A launched worker exited with an error; the other workers were killed.
-
-    Attributes
-    ----------
-    task_index : int
-        The first failed worker (the lowest index among those seen failing together).
-    returncodes : list of int or None
-        Exit codes of all workers at the time of failure (None: still running, then killed).
-    """
-
-    def __init__(self, message: str, task_index: int, returncodes: list[Optional[int]]) -> None:
-        super().__init__(message)
-        self.task_index = task_index
-        self.returncodes = returncodes
-
-
-class WorkerTimeoutError(SeedpoolError, TimeoutError):
-    """The workers did not all finish before the deadline; all of them were killed."""
 
 
 @dataclass(frozen=True)
@@ -153,14 +133,16 @@ def _free_ports(n: int) -> list[int]:
 
 def _tail(path: str, lines: int = _STDERR_TAIL) -> str:
     try:
-        with open(path, "r", errors="replace") as f:
+        with open(path, errors="replace") as f:
             text = f.read().splitlines()
     except OSError:
         return "<no output>"
     return "\n".join(text[-lines:]) or "<no output>"
 
 
-def _describe_rc(rc: int) -> str:
+def _describe_rc(rc: Optional[int]) -> str:
+    if rc is None:
+        return "was still running"
     if rc < 0:
         try:
             return f"was killed by {signal.Signals(-rc).name}"
@@ -204,7 +186,9 @@ def launch_local_workers(
     num_workers : int
         Number of worker processes (>= 1).
     seed : int, str, SeedTree, ...
-        The root of the launch (see :class:`seedpool.SeedTree`).
+        The root of the launch (see :class:`seedpool.SeedTree`); required. An explicit
+        ``None`` draws fresh entropy (``SeedTree(None)``), which the launcher hands to
+        every worker, so they still share one root (read it back as ``worker.root``).
     args : sequence
         JSON-serialisable extra arguments passed to ``target`` after the worker.
     timeout : float
@@ -248,7 +232,9 @@ def launch_local_workers(
     ports = _free_ports(num_workers)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     # Workers must import this seedpool even when it is not installed.
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # (The folder holding seedpool/, not seedpool/ itself: there, seedpool/tensorflow/
+    # would shadow the real TensorFlow package.)
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     base_env = dict(os.environ)
     base_env.update(env or {})
     base_env["PYTHONPATH"] = os.pathsep.join(
@@ -269,9 +255,9 @@ def launch_local_workers(
                     "task_index": i, "num_workers": num_workers, "cluster": cluster,
                     "backends": list(backends), "result_path": results[i],
                 })
-                with open(errs[i], "wb") as err, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out:
+                with open(errs[i], "wb") as err_file, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out_file:
                     procs.append(subprocess.Popen(
-                        [python, "-m", "seedpool._tf_worker"], env=wenv, stdout=out, stderr=err,
+                        [python, "-m", "seedpool.tensorflow._worker"], env=wenv, stdout=out_file, stderr=err_file,
                         stdin=subprocess.DEVNULL, start_new_session=True,
                     ))
             deadline = time.monotonic() + timeout
@@ -303,8 +289,8 @@ def launch_local_workers(
                 _kill_group(p)
             for p in procs:
                 p.wait()
-        out: list[Any] = []
-        for i, path in enumerate(results):
+        values: list[Any] = []
+        for path in results:
             with open(path) as f:
-                out.append(json.load(f))
-        return out
+                values.append(json.load(f))
+        return values

@@ -1,6 +1,6 @@
 """Entry point of one worker started by :func:`seedpool.tensorflow.launch_local_workers`.
 
-Run as ``python -m seedpool._tf_worker``; everything it needs is in the environment
+Run as ``python -m seedpool.tensorflow._worker``; everything it needs is in the environment
 (``TF_CONFIG`` and ``SEEDPOOL_TF_WORKER_SPEC``), which the launcher writes.
 """
 
@@ -40,7 +40,7 @@ def main() -> None:
     spec = json.loads(os.environ["SEEDPOOL_TF_WORKER_SPEC"])
     import seedpool
     from seedpool._seeding import tree_from_env
-    from seedpool._tf_launch import LocalWorker, worker_node
+    from seedpool.tensorflow._launch import LocalWorker, worker_node
 
     root = tree_from_env(spec["root"])
     node = worker_node(root, spec["task_index"])

@@ -14,9 +14,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from ._keys import TF_MAP
-from ._tf_seed import as_node
-from ._tree import SeedLike
+from .._keys import TF_MAP
+from .._tree import SeedLike
+from ._seed import as_node
 
 __all__ = ["seeded_map", "element_seed", "map_base"]
 
@@ -80,6 +80,8 @@ def seeded_map(
         ``Dataset.map``: ``fn(*element, seed)``.
     seed : int, str, SeedTree, ...
         The root of the map's seeds.
+        ``None`` is refused (ValueError): a distributed job needs one root every
+        worker agrees on, so pass it explicitly.
     epoch : int or scalar integer tf.Variable
         Folded in before the index, so each epoch draws new values. A ``tf.Variable`` is
         read when elements are produced, so one pipeline can serve several epochs.

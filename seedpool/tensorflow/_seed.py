@@ -21,8 +21,8 @@ from typing import Any, Optional
 import numpy as np
 import tensorflow as tf
 
-from ._keys import TENSORFLOW
-from ._tree import SeedLike, SeedTree
+from .._keys import TENSORFLOW
+from .._tree import SeedLike, SeedTree
 
 __all__ = ["seed_words", "get_state", "set_state", "seed", "enable_determinism", "as_node"]
 
@@ -104,7 +104,8 @@ def seed(seed_or_node: SeedLike) -> SeedTree:
     Parameters
     ----------
     seed_or_node : int, str, bytes, sequence of int, SeedSequence or SeedTree
-        The node to seed from.
+        The node to seed from. ``None`` is refused (ValueError), as by every name in
+        ``seedpool.tensorflow`` except :class:`ReplicaDropout` and the launcher.
 
     Returns
     -------
