@@ -352,9 +352,14 @@ def test_idle_worker_death_fails_no_healthy_call():
         ctx = multiprocessing.get_context("fork")
         with seedpool.Pool(3, context=ctx, seed=0) as pool:
             pool.map(T.noop, range(6))
-            long = pool.apply_async(T.sleep, (1.5,))
             watch = pool._seedpool_watch
+            from seedpool._worker import STARTING
             deadline = time.monotonic() + 10
+            # Every worker past its start-up (a death while starting breaks the pool, by
+            # design): under load one may not have reached the task queue yet.
+            while any(watch._slots[4 * 3 + k] == STARTING for k in range(3)) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            long = pool.apply_async(T.sleep, (1.5,))
             busy = []
             while not busy and time.monotonic() < deadline:  # until a worker holds the task
                 busy = [watch._slots[k] for k in range(3) if watch._slots[2 * 3 + k] != -1]
