@@ -19,7 +19,7 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) -e '.[test,tensorflow,joblib,dask,ray]' '$(TORCH_PIN)'
+	$(PIP) -e '.[test,tensorflow,joblib,dask,ray,docs]' '$(TORCH_PIN)'
 	touch $@
 
 # Ray is in the test venv (its tests run in `make test`); this target runs them alone.
