@@ -15,6 +15,9 @@ keep working::
      +-- TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError)
                                                 AsyncResult.get / IMapIterator.next timed out
                                                 (a drop-in: deliberately not a SeedpoolError)
+     +-- Warning
+          +-- UserWarning
+               +-- UnseededRandomnessWarning    strict mode ("warn"): randomness escaped a task
 
 Where users find them: ``seedpool.X`` for the first five, ``TimeoutError`` and the two
 strict-mode classes;

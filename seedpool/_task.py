@@ -211,7 +211,7 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None =
     lazily, on the block's first draw from it, so a block that draws nothing pays
     nothing -- and TensorFlow / torch, if already imported, from their own children up
     front. These are the same streams a pool task keyed by ``node`` gets (one
-    :class:`Task` protocol serves both).
+    ``Task`` protocol serves both).
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None =
         those are never copied; TensorFlow / torch states are saved and put back.
     words : callable, optional
         ``words(backend)`` must return ``node.child(backend).generate_state(8)``; pass
-        one from :class:`seedpool._words.BlockWords` or ``words_for_indices`` to derive
+        one from ``seedpool._words.BlockWords`` or ``words_for_indices`` to derive
         many tasks' words at once. Default: derived from ``node`` on first use.
     """
     _lazy.install()

@@ -40,10 +40,10 @@ def nested_executor(x):
     import multiprocessing
 
     with seedpool.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as inner:
-        first = inner.seed_tree.generate_state(4).tolist()
+        first = inner.root.generate_state(4).tolist()
         value = inner.submit(_draw).result()
     with seedpool.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as inner:
-        second = inner.seed_tree.generate_state(4).tolist()
+        second = inner.root.generate_state(4).tolist()
     return [first, value, second]
 
 

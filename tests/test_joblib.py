@@ -347,7 +347,7 @@ seedpool.seed_everything(99)
 a = Parallel(n_jobs=2)(delayed(T.draw)(x) for x in range(10))
 with seedpool.Pool(2, seed=seedpool.SeedTree(99).child("pools", 0)) as pool:
     ref = pool.map(T.draw, range(10))
-print(json.dumps([a, ref, Parallel(n_jobs=1).seed_tree == seedpool.SeedTree(99).child("pools", 1)]))
+print(json.dumps([a, ref, Parallel(n_jobs=1).root == seedpool.SeedTree(99).child("pools", 1)]))
 """
     a, ref, second = run_json(code)
     assert a == ref

@@ -194,10 +194,10 @@ def test_pools_under_a_process_root():
     values = []
     for k in range(2):
         with seedpool.Pool(1, context=FORK) as pool:
-            assert pool.seed_tree == seedpool.SeedTree(99).child("pools", k)
+            assert pool.root == seedpool.SeedTree(99).child("pools", k)
             values.append(pool.map(draw, range(2)))
     with seedpool.ProcessPoolExecutor(1, mp_context=FORK) as ex:
-        assert ex.seed_tree == seedpool.SeedTree(99).child("pools", 2)
+        assert ex.root == seedpool.SeedTree(99).child("pools", 2)
         executor = [ex.submit(draw).result()]
     _pin("pools_under_root", values)
     _pin("executor_under_root", executor)
