@@ -30,7 +30,7 @@ class ThreadState:
     """
 
     __slots__ = ("own", "scope", "provider", "worker", "py_spares", "np_spares", "scratch", "off_main",
-                 "free_scope")
+                 "free_scope", "own_scope")
 
     def __init__(self, own: bool, off_main: bool) -> None:
         self.own = own  # False only for the shared, never-written default below
@@ -42,6 +42,9 @@ class ThreadState:
         # The thread's last ended spare-routed scope, reused with its spare generators
         # by the next one (see _lazy.end).
         self.free_scope: Any = None
+        # Likewise the last ended scope on the process's own generators (a pool worker's
+        # task): reused by the next one.
+        self.own_scope: Any = None
         # Free spare generators (scopes nest, so more than one may be out) and the
         # scratch pair of this thread.
         self.py_spares: list = []

@@ -57,7 +57,7 @@ import numpy as np
 
 from . import _strict
 from ._compat import numpy_random as _np_compat
-from ._compat.stdlib_random import c_level_methods, global_random
+from ._compat.stdlib_random import C_RANDOM, c_level_methods, global_random
 from ._context import local, thread_state
 from ._keys import NUMPY, PYTHON
 from ._tree import words_to_int
@@ -160,18 +160,22 @@ def current_scope() -> Optional[_Scope]:
     return local.state.scope  # type: ignore[no-any-return]
 
 
-def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None) -> Optional[_Scope]:
+def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None,
+          st: Any = None) -> Optional[_Scope]:
     """A task starts on this thread: both generators are stale until first used.
 
     With ``restore`` (or inside a restoring scope), the task's draws go to spare
     generators and :func:`end` leaves the process's own generators exactly as they were.
     ``private`` (default: whether this is not the main thread; inherited by nested scopes)
     also routes to spares, and never touches an object other threads use -- not even
-    ``random._inst.gauss_next``. Returns a token for :func:`end`; scopes nest.
+    ``random._inst.gauss_next``. Returns a token for :func:`end`; scopes nest. ``st``
+    is the calling thread's own ``ThreadState`` if the caller already has it (the task
+    protocol looks it up once for begin, provider and end).
     """
-    st = local.state
-    if not st.own:
-        st = thread_state()
+    if st is None:
+        st = local.state
+        if not st.own:
+            st = thread_state()
     previous = st.scope
     if previous is not None and previous.words is not None:
         restore = restore or previous.restore
@@ -190,13 +194,19 @@ def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None)
             scope.private = private
             scope.parent = previous
     else:
-        P = _P
-        scope = _Scope(words, False, False, P.inst, P.np_own, previous)
+        scope = st.own_scope
+        if scope is None:
+            scope = _Scope(words, False, False, _P.inst, _P.np_own, previous)
+        else:  # this thread's last ended scope on the process's generators (see end)
+            st.own_scope = None
+            scope.words = words
+            scope.python_stale = scope.numpy_stale = True
+            scope.parent = previous
     if not private:
         # A cached second normal from before the task must not leak into it (an early
         # bound gauss() reads it before drawing anything); it is put back if the task
         # never used `random`.
-        inst: Any = global_random()
+        inst: Any = _P.inst or global_random()
         scope.gauss_next = inst.gauss_next
         inst.gauss_next = None
     _P.active.add(scope)
@@ -244,16 +254,23 @@ def mark_stale() -> None:
             _seed_numpy(scope)  # see begin
 
 
-def end(token: Optional[_Scope] = None) -> None:
+def end(token: Optional[_Scope] = None, st: Any = None) -> None:
     """The task is over: go back to the enclosing scope (if any) on this thread."""
-    st = local.state
-    if not st.own:
-        st = thread_state()
+    if st is None:
+        st = local.state
+        if not st.own:
+            st = thread_state()
     scope = st.scope
     if scope is not None:
         if not scope.private and (scope.restore or scope.python_stale):
-            global_random().gauss_next = scope.gauss_next
-        if scope.spare:
+            (_P.inst or global_random()).gauss_next = scope.gauss_next
+        if not scope.spare:
+            # On the process's own generators: kept for this thread's next such scope (a
+            # pool worker's next task) -- nothing else refers to an ended scope.
+            if st.own_scope is None and scope.words is not None:
+                scope.parent = None
+                st.own_scope = scope
+        else:
             if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
                 scope.np = None
                 scope.np_borrowed = False
@@ -275,6 +292,8 @@ def end(token: Optional[_Scope] = None) -> None:
 
 
 # -- Python random -------------------------------------------------------------------
+_c_seed = C_RANDOM.seed
+
 def _route_python(scope: _Scope) -> Any:
     target = scope.py
     if target is None:  # a spare-routed scope's first use
@@ -290,8 +309,10 @@ def _seed_python(scope: _Scope) -> Any:
         _strict.note_reseed(PYTHON)
     scope.python_stale = False
     target = _route_python(scope)
-    # Random.seed also clears the target's gauss_next.
-    _random_module.Random.seed(target, words_to_int(scope.words(PYTHON)[:4]))  # type: ignore[misc]
+    # What Random.seed(int) does (Lib/random.py, 3.9-3.13): the C seed, then clear the
+    # cached second normal -- without the Python-level argument checks.
+    _c_seed(target, words_to_int(scope.words(PYTHON)[:4]))
+    target.gauss_next = None
     return target
 
 
@@ -543,6 +564,30 @@ def _install_numpy() -> None:
                 setattr(module, name, getattr(lazy, name))
     _np_compat.set_global_randomstate(lazy)
     _install_bit_generator_access(mtrand)
+    _install_seed_function(mtrand)
+
+
+def _install_seed_function(mtrand: Any) -> None:
+    """``np.random.seed`` is a module function (not a bound method of ``_rand``) that
+    reads ``_rand._bit_generator`` to check its type: through the facade that would
+    hand the MT19937 out, and every later task of a pool worker would seed numpy up
+    front (see ``_ProcessState.bitgen_out``). Do what it does -- ``_rand.seed(seed)``
+    for an MT19937 -- reading the attribute without handing it out."""
+    original = getattr(mtrand, "seed", None)
+    if original is None:
+        return
+
+    def seed(seed: Any = None) -> None:
+        facade = _P.facade
+        if isinstance(_np_compat.bit_generator_of(facade), np.random.MT19937):
+            facade.seed(seed)  # the setting hook: routed like every draw
+        else:  # set_bit_generator installed another kind: numpy's own path
+            original(seed)
+
+    seed.__doc__ = original.__doc__
+    for module in (mtrand, np.random):
+        if getattr(module, "seed", None) is original:
+            module.seed = seed
 
 
 def _install_bit_generator_access(mtrand: Any) -> None:

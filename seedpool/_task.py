@@ -66,9 +66,10 @@ class Task:
         Leave the process's own generators exactly as they were (see :func:`task_scope`).
     """
 
-    # The hot path (a pool task) sets three slots; generator, _pools, _saved and _strict
-    # are only set when used (an unset slot raises AttributeError, caught where read).
-    __slots__ = ("_node", "_pools", "_previous", "_saved", "_strict", "_token", "generator", "restore", "words")
+    # The hot path (a pool task) sets six slots (three here, three on entering);
+    # generator, _pools, _saved and _strict are only set when used (an unset slot raises AttributeError, caught where read).
+    __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "generator", "restore",
+                 "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
@@ -116,8 +117,15 @@ class Task:
 
     # -- the protocol --------------------------------------------------------------------
     def __enter__(self) -> Task:
-        self._token = _lazy.begin(self.words, self.restore, self.private)
-        self._previous = _context.set_task_provider(self)
+        # The thread's state, looked up once for the whole protocol (a threading.local
+        # lookup costs more than the rest of a no-op task's bookkeeping).
+        st = _context.local.state
+        if not st.own:
+            st = _context.thread_state()
+        self._st = st
+        self._token = _lazy.begin(self.words, self.restore, self.private, st)
+        self._previous = st.provider
+        st.provider = self
         if _strict.active:
             # Escaped draws are only seen where the task's draws go to the process's
             # own generators (not a thread's or a restoring scope's private ones).
@@ -179,8 +187,9 @@ class Task:
                 _strict.drop(checking)
 
     def _exit(self) -> None:
-        _context.set_task_provider(self._previous)
-        _lazy.end(self._token)
+        st = self._st
+        st.provider = self._previous
+        _lazy.end(self._token, st)
         if self.restore:
             saved = getattr(self, "_saved", None)
             if saved:

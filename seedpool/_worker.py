@@ -98,7 +98,7 @@ class WorkerConfig:
 
 class _WorkerState:
     __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache",
-                 "record", "marker", "marker_at", "queue_at")
+                 "record", "marker", "at_call", "at_index", "queue_at", "task_scope", "words_fn", "node_fn")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
         self.config = config
@@ -112,9 +112,14 @@ class _WorkerState:
         # Read once: per-task records are opt-in (SEEDPOOL_RECORD) and cost a write each.
         self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
         n = config.num_workers
-        self.marker = config.slots.get_obj()  # raw ctypes array: no lock per task
-        self.marker_at = (2 * n + index, 3 * n + index)
-        self.queue_at = 4 * n + index
+        # The raw shared array, no lock per task; through a memoryview, whose item
+        # stores cost half a ctypes array's (three per task).
+        self.marker = memoryview(config.slots.get_obj()).cast("B").cast("q")
+        self.at_call, self.at_index, self.queue_at = 2 * n + index, 3 * n + index, 4 * n + index
+        self.task_scope = config.scope == "task"
+        # Bound once: a task hands both to its Task.
+        self.words_fn = self.words
+        self.node_fn = self.task_node
 
     def words(self, backend: str) -> np.ndarray:
         """Words of ``task_node.child(backend)`` for the running task (a block at a time)."""
@@ -185,7 +190,7 @@ def result_sent() -> None:
     """The worker's last result is in the pipe: it holds no task any more."""
     state = _state
     if state is not None:
-        state.marker[state.marker_at[0]] = NO_TASK
+        state.marker[state.at_call] = NO_TASK
         state.marker[state.queue_at] = IDLE
 
 
@@ -263,17 +268,18 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     if state is None:
         return func(*args, **kwargs)
     # Say which task this worker holds, so the parent can name it if we die.
-    at_call, at_index = state.marker_at
-    state.marker[at_call] = call
-    state.marker[at_index] = index
-    state.marker[state.queue_at] = IDLE  # received; held until its result is sent (result_sent)
-    if state.config.scope != "task":
+    marker = state.marker
+    marker[state.at_call] = call
+    marker[state.at_index] = index
+    marker[state.queue_at] = IDLE  # received; held until its result is sent (result_sent)
+    if not state.task_scope:
         return func(*args, **kwargs)
-    state.call, state.task_index = call, index
+    state.call = call
+    state.task_index = index
     if state.record:
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     try:
-        with Task(state.words, state.task_node):
+        with Task(state.words_fn, state.node_fn):
             if _strict.active:
                 _strict.set_function(func)  # escaped draws are reported at its definition
             return func(*args, **kwargs)
