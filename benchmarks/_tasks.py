@@ -22,6 +22,23 @@ def draw(x):
     return random.random() + np.random.random()
 
 
+# The reseeding floor of ``draw`` in task scope: what any per-task keying of the two
+# global generators must do at least -- seed each MT19937 from 128 bits (Python's
+# ``Random.seed(int)``, numpy's ``RandomState.seed`` with 4 words: both init_by_array)
+# -- done here on plain generators, without seedpool, in a plain pool's worker.
+_FLOOR_PY = random.Random(0)
+_FLOOR_NP = np.random.RandomState(0)
+_FLOOR_WORDS = np.array([0x9E3779B9, 0x7F4A7C15, 0x85EBCA6B, 0xC2B2AE35], dtype=np.uint32)
+_FLOOR_INT = int.from_bytes(_FLOOR_WORDS.astype("<u4").tobytes(), "little")
+
+
+def reseed_draw(x):
+    """Reseed both generators from 128 bits, then draw once from each (the floor)."""
+    _FLOOR_PY.seed(_FLOOR_INT)
+    _FLOOR_NP.seed(_FLOOR_WORDS)
+    return _FLOOR_PY.random() + _FLOOR_NP.random()
+
+
 def work(k):
     """About 100 us of non-random work for the calibrated ``k`` (see ``calibrate``)."""
     acc = 0

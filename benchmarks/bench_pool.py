@@ -22,10 +22,15 @@ threads) plus the workers' CPU clocks (``clock_gettime`` on the process's CPU cl
 jobs on the machine than wall time is.
 
 1. no-op tasks, ``map`` with default chunking, ``--tasks`` items:
-   seeding overhead per task = (task - plain) / tasks      target <= 1.5 us (issue 9)
-   also against worker scope (the seeding alone, without the transport cost).
+   seeding overhead per task = (task - plain) / tasks, wall   target <= 1.5 us (issue 9)
+   also against worker scope (the seeding alone, without the transport cost), and in
+   CPU time (two workers: about twice the wall figure).
 2. tasks drawing ``random.random()`` and ``np.random.random()`` (a real reseed of both
    per task -- the lazy scheme's worst case): overhead per task, CPU target <= 12 us (issue 9).
+   The issue derives that target as "the reseeding floor (~9.5 us) + <= 2.5 us of
+   protocol"; the floor is measured here in the same run -- ``reseed_draw`` in the plain
+   pool seeds a plain ``Random`` and ``RandomState`` from 128 bits and draws -- and the
+   protocol's share (task - floor) is reported against the 2.5 us.
 3. ~100 us of non-random work per task (``--work-tasks`` items): task / plain, target
    <= 1.05x; and the same work plus one draw from each generator (reference).
 4. transport, no-op tasks: worker / plain <= 1.25x, worker-ctx / plain <= 1.02x;
@@ -55,6 +60,9 @@ from _common import Row, load_average, median, minimum, print_table
 
 TARGET_TASK_OVERHEAD_US = 1.5  # issue 9 (issue 3 asked <= 3 us)
 TARGET_DRAW_OVERHEAD_CPU_US = 12.0  # issue 9: the two MT19937 reseeds (~9.5 us) + <= 2.5 us of protocol
+# issue 9's decomposition of that target: the protocol's share above the reseeding floor,
+# which is measured here in the same run (reseed_draw in a plain pool) rather than assumed.
+TARGET_DRAW_ABOVE_FLOOR_CPU_US = 2.5
 TARGET_WORK_RATIO = 1.05
 TARGET_WORKER_RATIO = 1.25
 TARGET_WORKER_CTX_RATIO = 1.02
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         }, 2 * R, check)  # the cheapest block and the noisiest (15 ms maps): twice the rounds
         draw = run_block("draw", {
             "plain/draw": (pools["plain"], mapper(_tasks.draw, items)),
+            "plain/reseed_draw": (pools["plain"], mapper(_tasks.reseed_draw, items)),
             "task/draw": (pools["task"], mapper(_tasks.draw, items)),
             "worker/draw": (pools["worker"], mapper(_tasks.draw, items)),
         }, max(3, R // 2 + 1), check)
@@ -240,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         row("seedpool worker scope, no-op, wall per item", per_item(noop, "worker/noop"), "us"),
         row("task-scope overhead vs plain, wall per task", overhead(noop, "task/noop", "base/noop", "wall", N),
             "us", target=TARGET_TASK_OVERHEAD_US),
-        row("task-scope overhead vs plain, CPU per task", overhead(noop, "task/noop", "base/noop", "cpu", N),
-            "us", target=TARGET_TASK_OVERHEAD_US),
+        row("task-scope overhead vs plain, CPU per task (both workers' and the parent's)",
+            overhead(noop, "task/noop", "base/noop", "cpu", N), "us"),
         row("task-scope overhead vs worker scope, wall per task",
             overhead(noop, "task/noop", "worker/noop", "wall", N), "us"),
         row("task-scope overhead vs worker scope, CPU per task",
@@ -250,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
             "us"),
         row("draw-every-task overhead vs plain, CPU per task", overhead(draw, "task/draw", "plain/draw", "cpu", N),
             "us", target=TARGET_DRAW_OVERHEAD_CPU_US),
+        row("reseeding floor (plain pool, reseed both + draw) vs plain, CPU per task",
+            overhead(draw, "plain/reseed_draw", "plain/draw", "cpu", N), "us"),
+        row("draw-every-task overhead above the reseeding floor, CPU per task",
+            overhead(draw, "task/draw", "plain/reseed_draw", "cpu", N), "us", target=TARGET_DRAW_ABOVE_FLOOR_CPU_US),
         row("draw-every-task, worker scope vs plain, CPU per task",
             overhead(draw, "worker/draw", "plain/draw", "cpu", N), "us"),
         row("~100 us work: task / plain, wall", ratio(work, "task/work", "base/work"), "x",

@@ -64,9 +64,12 @@ class Task:
         asked for: nested pools, ``seed_everything()``, records).
     restore : bool
         Leave the process's own generators exactly as they were (see :func:`task_scope`).
+    st : ThreadState, optional
+        The calling thread's own ``seedpool._context.ThreadState``, if the engine has
+        it at hand (saves a thread-local lookup); the task must run on that thread.
     """
 
-    # The hot path (a pool task) sets six slots (three here, three on entering);
+    # The hot path (a pool task) sets seven slots (four here, three on entering);
     # generator, _pools, _saved and _strict are only set when used (an unset slot raises AttributeError, caught where read).
     __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "generator", "restore",
                  "words")
@@ -77,10 +80,11 @@ class Task:
     _saved: list
     _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
-    def __init__(self, words: WordsFn, node: Any = None, restore: bool = False) -> None:
+    def __init__(self, words: WordsFn, node: Any = None, restore: bool = False, st: Any = None) -> None:
         self.words = words
         self.restore = restore
         self._node = node
+        self._st = st
 
     # -- seedpool.rng() inside the task ------------------------------------------------
     generator: np.random.Generator  # the task's, once built (or set by seed_everything / isolate)
@@ -118,11 +122,14 @@ class Task:
     # -- the protocol --------------------------------------------------------------------
     def __enter__(self) -> Task:
         # The thread's state, looked up once for the whole protocol (a threading.local
-        # lookup costs more than the rest of a no-op task's bookkeeping).
-        st = _context.local.state
-        if not st.own:
-            st = _context.thread_state()
-        self._st = st
+        # lookup costs more than the rest of a no-op task's bookkeeping), or given by an
+        # engine that has it already.
+        st = self._st
+        if st is None:
+            st = _context.local.state
+            if not st.own:
+                st = _context.thread_state()
+            self._st = st
         self._token = _lazy.begin(self.words, self.restore, self.private, st)
         self._previous = st.provider
         st.provider = self

@@ -50,7 +50,7 @@ from ._keys import TASKS, WORKERS
 from ._pool import KeyedTasks, Pool, check_seed_args
 from ._task import ThreadTask
 from ._tree import SeedLike, SeedTree
-from ._words import BlockWords, node_words
+from ._words import TaskPosition, node_words
 from ._worker import TaskCall, WorkerInfo
 
 __all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
@@ -93,34 +93,24 @@ class _ThreadConfig:
             return slot, incarnation
 
 
-class _ThreadWorker:
-    """One pool thread's state (kept in that thread's ``threading.local``)."""
+class _ThreadWorker(TaskPosition):
+    """One pool thread's state (kept in that thread's ``threading.local``): its slot,
+    and the running task's position (words derived per thread: ranges are not shared)."""
 
-    __slots__ = ("config", "index", "incarnation", "call", "task_index", "cache_key", "cache")
+    __slots__ = ("config", "index", "incarnation")
 
     def __init__(self, config: _ThreadConfig, index: int, incarnation: int) -> None:
+        super().__init__(config.tasks_root)
         self.config = config
         self.index = index
         self.incarnation = incarnation
-        self.call: Optional[int] = None
-        self.task_index: Optional[int] = None
-        self.cache_key: Any = None
-        self.cache: Any = None
-
-    def words(self, backend: str) -> Any:
-        """Words of ``task_node.child(backend)`` for the running task (a block at a time,
-        per thread: BlockWords is not shared between threads)."""
-        call = self.call
-        if call != self.cache_key:
-            self.cache_key, self.cache = call, BlockWords(self.config.tasks_root.child(call))  # type: ignore[arg-type]
-        return self.cache.get(self.task_index, backend)
 
     def info(self) -> WorkerInfo:
         cfg = self.config
         if self.call is None:
             node = cfg.root.child(WORKERS, self.index, self.incarnation)
         else:
-            node = cfg.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]
+            node = self.task_node()
         return WorkerInfo(self.index, self.incarnation, cfg.num_workers, "task", self.call, self.task_index, node)
 
 
@@ -139,16 +129,20 @@ def _initialize_thread(config: _ThreadConfig) -> None:
 
 
 def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    worker = _context.local.state.worker
+    st = _context.local.state
+    worker = st.worker
     if worker is None:  # not one of a seeded pool's threads
         return func(*args, **kwargs)
-    outer = worker.call, worker.task_index
-    worker.call, worker.task_index = call, index
+    outer_call, outer_index = worker.call, worker.task_index
+    worker.call = call
+    worker.task_index = index
     try:
-        with ThreadTask(worker.words, lambda: worker.config.tasks_root.child(call, index)):
+        # The thread's state is known: the task need not look it up again.
+        with ThreadTask(worker.words_fn, worker.node_fn, st=st):
             return func(*args, **kwargs)
     finally:
-        worker.call, worker.task_index = outer
+        worker.call = outer_call
+        worker.task_index = outer_index
 
 
 class ThreadTaskCall(TaskCall):

@@ -32,7 +32,7 @@ from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
 from ._record import record_consumer
 from ._task import Task
-from ._words import BlockWords
+from ._words import TaskPosition
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
 
@@ -96,19 +96,17 @@ class WorkerConfig:
         self.watched = watched
 
 
-class _WorkerState:
-    __slots__ = ("config", "tasks_root", "index", "incarnation", "call", "task_index", "cache_key", "cache",
-                 "record", "marker", "at_call", "at_index", "queue_at", "task_scope", "words_fn", "node_fn")
+class _WorkerState(TaskPosition):
+    """A pool worker process's state: its slot, and the running task's position."""
+
+    __slots__ = ("config", "index", "incarnation", "record", "marker", "at_call", "at_index", "queue_at",
+                 "task_scope")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
+        super().__init__(config.root.child(TASKS))
         self.config = config
-        self.tasks_root = config.root.child(TASKS)
         self.index = index
         self.incarnation = incarnation
-        self.call: Optional[int] = None
-        self.task_index: Optional[int] = None
-        self.cache_key: Any = None
-        self.cache: Any = None
         # Read once: per-task records are opt-in (SEEDPOOL_RECORD) and cost a write each.
         self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
         n = config.num_workers
@@ -117,19 +115,6 @@ class _WorkerState:
         self.marker = memoryview(config.slots.get_obj()).cast("B").cast("q")
         self.at_call, self.at_index, self.queue_at = 2 * n + index, 3 * n + index, 4 * n + index
         self.task_scope = config.scope == "task"
-        # Bound once: a task hands both to its Task.
-        self.words_fn = self.words
-        self.node_fn = self.task_node
-
-    def words(self, backend: str) -> np.ndarray:
-        """Words of ``task_node.child(backend)`` for the running task (a block at a time)."""
-        call = self.call
-        if call != self.cache_key:
-            self.cache_key, self.cache = call, BlockWords(self.tasks_root.child(call))  # type: ignore[arg-type]
-        return self.cache.get(self.task_index, backend)  # type: ignore[union-attr,arg-type,unused-ignore]
-
-    def task_node(self) -> SeedTree:
-        return self.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]
 
 
 _state: Optional[_WorkerState] = None

@@ -51,7 +51,7 @@ import joblib.parallel  # type: ignore[import-untyped]
 
 from . import _lazy
 from ._keys import TASKS
-from ._task import task_scope
+from ._task import Task
 from ._tree import SeedLike, SeedTree
 from ._words import BlockWords
 
@@ -75,13 +75,21 @@ _plain_call = _JoblibParallel.__call__
 class _Keying:
     """Numbers the ``Parallel`` calls made under one node (a seeded block, a seeded
     ``Parallel`` object or a running keyed task): call ``c`` is keyed
-    ``node.child("tasks", c)``."""
+    ``node.child("tasks", c)``. ``node`` may be given as a zero-argument function,
+    called only if a call is made (a keyed task's node: most tasks make none)."""
 
-    __slots__ = ("node", "calls")
+    __slots__ = ("_node", "calls")
 
-    def __init__(self, node: SeedTree) -> None:
-        self.node = node
+    def __init__(self, node: Any) -> None:
+        self._node = node
         self.calls: Optional[Iterator[int]] = None
+
+    @property
+    def node(self) -> SeedTree:
+        node = self._node
+        if not isinstance(node, SeedTree):
+            node = self._node = node()
+        return node  # type: ignore[no-any-return]
 
     def next_parent(self) -> SeedTree:
         calls = self.calls
@@ -156,6 +164,14 @@ def _keyed(parent: SeedTree, iterable: Iterable[Any]) -> _Keyed:
 _MAX_INDEX = 2**31  # SeedTree's int keys are below this; larger ones go through child()
 
 
+def _child(parent: SeedTree, index: int) -> SeedTree:
+    """``parent.child(index)``, without re-validating a key enumerate() made (an int key
+    is its own path word)."""
+    if index < _MAX_INDEX:
+        return SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,))
+    return parent.child(index)
+
+
 def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Callable[..., Any],
                args: tuple, kwargs: dict) -> Any:
     """Run one delayed call under ``parent.child(index)`` -- in a worker, a thread or
@@ -166,21 +182,22 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
     # check almost always answers.
     if words is None or (words.parent is not parent and words.parent != parent):
         words = here.words = BlockWords(parent)
-    # parent.child(index), without re-validating a key enumerate() made (an int key is
-    # its own path word): a third of this function's cost otherwise.
-    node = SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,)) \
-        if index < _MAX_INDEX else parent.child(index)
+    # The node is built only if asked for (nested calls, seed_everything(), records):
+    # a task that only draws needs its words alone.
+    node = functools.partial(_child, parent, index)
     if record:
         from ._record import record_consumer
 
-        record_consumer(node, kind="task", task=index)
+        record_consumer(node(), kind="task", task=index)
     if not _hooked:
         _install_call_hook()  # so a plain Parallel call inside the task is keyed under it
-    outer, here.keying = here.keying, _Keying(node)
+    outer = here.keying
+    here.keying = _Keying(node)
     try:
         # In the caller's own process (n_jobs=1, threads) the task draws from spare
         # generators: the caller's random / np.random are left as n_jobs=2 leaves them.
-        with task_scope(node, restore=caller == os.getpid(), words=functools.partial(words.get, index)):
+        # (The hooks went in when this module was imported.)
+        with Task(functools.partial(words.get, index), node, caller == os.getpid()):
             return func(*args, **kwargs)
     finally:
         here.keying = outer
