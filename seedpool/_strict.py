@@ -51,7 +51,7 @@ from ._errors import UnseededRandomnessError, UnseededRandomnessWarning
 
 __all__ = [
     "ENV_STRICT", "ENV_STRICT_IGNORE", "ENV_STRICT_LOG", "DEFAULT_IGNORE",
-    "strict", "strict_mode", "task_begin", "task_end", "note_reseed", "drop", "set_function",
+    "strict", "strict_mode", "task_begin", "task_end", "note_reseed", "drop",
 ]
 
 ENV_STRICT = "SEEDPOOL_STRICT"
@@ -451,7 +451,7 @@ def _unhooked() -> tuple[Any, Any]:
     return random._inst, mtrand._rand  # type: ignore[attr-defined]
 
 
-def task_begin(key: Any, func: Any = None, *, shared_streams: bool = True,
+def task_begin(key: Any, func: Any = None, shared_streams: bool = True,
                python_stale: bool = True, numpy_stale: bool = True) -> list:
     """A task starts (called by the task protocol only while :data:`active`).
 
@@ -478,13 +478,6 @@ def task_begin(key: Any, func: Any = None, *, shared_streams: bool = True,
     return task
 
 
-def set_function(func: Any) -> None:
-    """Name the running task's function (escaped draws are reported at its definition)."""
-    task = _current_task()
-    if task is not None:
-        task[_FUNC] = func
-
-
 def note_reseed(backend: str) -> None:
     """The running task is about to seed ``backend`` ("python"/"numpy") itself (its
     first draw, or its own ``seed``): anything that moved that generator since the task
@@ -498,17 +491,21 @@ def note_reseed(backend: str) -> None:
             _check_moved(task, backend, start)
 
 
-def task_end(task: list) -> None:
-    """The task is over: check the generators it never seeded, and pop it."""
-    try:
-        if task[_PYTHON] is not None:
-            start, task[_PYTHON] = task[_PYTHON], None
-            _check_moved(task, "python", start)
-        if task[_NUMPY] is not None:
-            start, task[_NUMPY] = task[_NUMPY], None
-            _check_moved(task, "numpy", start)
-    finally:
-        drop(task)
+def task_end(task: list, check: bool = True) -> None:
+    """The task is over: pop it, and (``check``) see whether the generators it never
+    seeded moved (a task that raised is not checked: its own error is the one to see)."""
+    drop(task)
+    if not check:
+        return
+    # The moves are compared here; reporting one is _check_moved's (rare) business.
+    start = task[_PYTHON]
+    if start is not None and _py_word.value != start:
+        task[_PYTHON] = None
+        _check_moved(task, "python", start)
+    start = task[_NUMPY]
+    if start is not None and _np_word.value != start:
+        task[_NUMPY] = None
+        _check_moved(task, "numpy", start)
 
 
 def drop(task: list) -> None:

@@ -67,12 +67,14 @@ class Task:
     st : ThreadState, optional
         The calling thread's own ``seedpool._context.ThreadState``, if the engine has
         it at hand (saves a thread-local lookup); the task must run on that thread.
+    func : callable, optional
+        The task's function, for strict mode's reports of escaped draws.
     """
 
-    # The hot path (a pool task) sets seven slots (four here, three on entering);
+    # The hot path (a pool task) sets eight slots (five here, three on entering);
     # generator, _pools, _saved and _strict are only set when used (an unset slot raises AttributeError, caught where read).
-    __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "generator", "restore",
-                 "words")
+    __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "func", "generator",
+                 "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
@@ -80,11 +82,13 @@ class Task:
     _saved: list
     _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
-    def __init__(self, words: WordsFn, node: Any = None, restore: bool = False, st: Any = None) -> None:
+    def __init__(self, words: WordsFn, node: Any = None, restore: bool = False, st: Any = None,
+                 func: Any = None) -> None:
         self.words = words
         self.restore = restore
         self._node = node
         self._st = st
+        self.func = func
 
     # -- seedpool.rng() inside the task ------------------------------------------------
     generator: np.random.Generator  # the task's, once built (or set by seed_everything / isolate)
@@ -136,10 +140,9 @@ class Task:
         if _strict.active:
             # Escaped draws are only seen where the task's draws go to the process's
             # own generators (not a thread's or a restoring scope's private ones).
-            scope: Any = _lazy.current_scope()
-            self._strict = _strict.task_begin(
-                self.node, shared_streams=not scope.private and not self.restore,
-                python_stale=scope.python_stale, numpy_stale=scope.numpy_stale)
+            scope: Any = st.scope
+            self._strict = _strict.task_begin(self.node, self.func, not scope.private and not self.restore,
+                                              scope.python_stale, scope.numpy_stale)
         # The eager backends that are imported: recomputed only when sys.modules grew or
         # shrank, so a task in a process without torch / TensorFlow pays one len().
         global _modules_seen, _eager_loaded
@@ -177,21 +180,17 @@ class Task:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if _strict.active:
-            try:
-                self._end_strict(exc_type)  # may raise UnseededRandomnessError
-            finally:
-                self._exit()
-        else:
-            self._exit()
-
-    def _end_strict(self, exc_type: Any) -> None:
-        checking = getattr(self, "_strict", None)
-        if checking is not None:
-            del self._strict
-            if exc_type is None:
-                _strict.task_end(checking)
-            else:  # the task's own error is the one to see
-                _strict.drop(checking)
+            checking = getattr(self, "_strict", None)
+            if checking is not None:
+                self._strict = None
+                try:
+                    # May raise UnseededRandomnessError; with the task's own error in
+                    # flight that error is the one to see: no check, only the pop.
+                    _strict.task_end(checking, exc_type is None)
+                finally:
+                    self._exit()
+                return
+        self._exit()
 
     def _exit(self) -> None:
         st = self._st

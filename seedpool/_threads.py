@@ -138,7 +138,7 @@ def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any,
     worker.task_index = index
     try:
         # The thread's state is known: the task need not look it up again.
-        with ThreadTask(worker.words_fn, worker.node_fn, st=st):
+        with ThreadTask(worker.words_fn, worker.node_fn, False, st, func):
             return func(*args, **kwargs)
     finally:
         worker.call = outer_call

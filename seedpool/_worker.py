@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _context, _lazy, _strict
+from . import _context, _lazy
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._tree import SeedTree
@@ -264,9 +264,8 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     if state.record:
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     try:
-        with Task(state.words_fn, state.node_fn):
-            if _strict.active:
-                _strict.set_function(func)  # escaped draws are reported at its definition
+        # func: strict mode reports an escaped draw at its definition.
+        with Task(state.words_fn, state.node_fn, False, None, func):
             return func(*args, **kwargs)
     finally:
         state.call = state.task_index = None

@@ -197,7 +197,7 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
         # In the caller's own process (n_jobs=1, threads) the task draws from spare
         # generators: the caller's random / np.random are left as n_jobs=2 leaves them.
         # (The hooks went in when this module was imported.)
-        with Task(functools.partial(words.get, index), node, caller == os.getpid()):
+        with Task(functools.partial(words.get, index), node, caller == os.getpid(), None, func):
             return func(*args, **kwargs)
     finally:
         here.keying = outer

@@ -102,3 +102,39 @@ def test_seeding_side_effects_of_framework_backends_touch_neither_stream():
         float(np.random.RandomState(node.child("numpy").generate_state(4)).random_sample()),
     )
     assert _outside() == untouched
+
+
+def test_bulk_words_equal_scalar_words_for_every_request_order():
+    # BlockWords derives ranges that grow while a worker walks a call's indices; the
+    # words must not depend on the order of requests (chunks, strided workers, jumps).
+    parent = ROOT.child("tasks", 4)
+    rng = random.Random(5)
+    orders = [list(range(0, 700)), list(range(3, 1500, 7)), [rng.randrange(2**31) for _ in range(20)],
+              list(range(2**31 - 40, 2**31)), list(range(90, 0, -3))]
+    for order in orders:
+        blocks = BlockWords(parent)
+        for k, index in enumerate(order):
+            name = ("python", "numpy", "rng")[k % 3]
+            if k % 11 == 0 or len(order) < 100:
+                assert (blocks.get(index, name) == parent.child(index, name).generate_state(8)).all(), index
+            else:
+                blocks.get(index, name)
+        # and every index of the walk again, against numpy
+        for index in order[::13]:
+            assert (blocks.get(index, "numpy") == parent.child(index, "numpy").generate_state(8)).all()
+
+
+def test_module_level_numpy_seed_does_not_hand_out_the_global_generator():
+    # np.random.seed is a module function that reads mtrand._rand._bit_generator; through
+    # the hooks' facade that read used to count as handing the MT19937 out, after which
+    # every task of a pool worker seeded numpy at its start (a reseed per no-op task).
+    code = (
+        "import numpy as np, seedpool\n"
+        "from seedpool import _lazy\n"
+        "_lazy.install()\n"
+        "np.random.seed(7); a = np.random.random()\n"
+        "print(_lazy._P.bitgen_out, a == np.random.RandomState(7).random())\n"
+        "np.random.get_bit_generator()\n"
+        "print(_lazy._P.bitgen_out)\n"
+    )
+    assert run_python(code).split() == ["False", "True", "True"]
