@@ -292,7 +292,7 @@ def end(token: Optional[_Scope] = None, st: Any = None) -> None:
 
 
 # -- Python random -------------------------------------------------------------------
-_c_seed = C_RANDOM.seed
+_c_seed: Any = C_RANDOM.seed
 
 def _route_python(scope: _Scope) -> Any:
     target = scope.py
@@ -587,7 +587,7 @@ def _install_seed_function(mtrand: Any) -> None:
     seed.__doc__ = original.__doc__
     for module in (mtrand, np.random):
         if getattr(module, "seed", None) is original:
-            module.seed = seed
+            setattr(module, "seed", seed)  # noqa: B010  (numpy's stubs type the attribute)
 
 
 def _install_bit_generator_access(mtrand: Any) -> None:
