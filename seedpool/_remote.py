@@ -4,22 +4,31 @@ A local pool's workers are seedpool's own: the initializer sets up per-worker st
 ``_worker.TaskCall`` reads the task's words from it. A Dask worker or a Ray actor is
 started by its engine, so the call carries what a task needs -- the ``tasks`` node of the
 root, the call number and the item's position -- and runs under the package's one task
-protocol, :func:`seedpool._task.task_scope`. The key layout is the pools'
+protocol (:class:`seedpool._task.Task`). The key layout is the pools'
 (``root.child("tasks", call, index)``), so a task draws the same numbers on a laptop pool
 and on a cluster.
+
+Per item, a task costs what a local pool task costs: one ``Task`` entered and left, its
+words from a :class:`~seedpool._words.BlockWords` (a block of tasks derived at once), its
+node built only if something asks for it. What is per batch (Ray sends the call once per
+batch, Dask per message) is kept per thread across batches: the ``BlockWords`` of a
+(root, call), found again by key, so the next batch of the same call does not derive its
+block again.
 
 This module imports no engine: ``seedpool.dask`` and ``seedpool.ray`` build on it.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
+import threading
 from typing import Any, Callable, Optional
 
-import numpy as np
-
+from . import _lazy
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
-from ._task import task_scope
+from ._task import Task
 from ._tree import SeedTree
 from ._words import BlockWords
 
@@ -54,6 +63,50 @@ def seed_worker(root: SeedTree, index: int, incarnation: int, record: Optional[s
     return node
 
 
+_MAX_INDEX = 2**31  # SeedTree's int keys lie below this
+_CACHE_SIZE = 16  # (root, call) pairs whose BlockWords a thread keeps
+
+
+def _position(index: Any) -> int:
+    """A task position given by a caller (``keyed()``), checked: an int in [0, 2**31)."""
+    try:
+        if isinstance(index, bool):
+            raise TypeError
+        i = operator.index(index)
+    except TypeError:
+        raise TypeError(f"a task's position must be an int in [0, 2**31) (got {index!r} of type "
+                        f"{type(index).__name__})") from None
+    if not 0 <= i < _MAX_INDEX:
+        raise ValueError(f"a task's position must be an int in [0, 2**31) (got {index!r})")
+    return i
+
+
+def _task_node(parent: SeedTree, index: int) -> SeedTree:
+    """``parent.child(index)`` for a checked position, without re-checking the key (an int
+    key is its own path word)."""
+    return SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,))
+
+
+class _Here(threading.local):
+    """Per thread: the call last run, its BlockWords, and recent calls' BlockWords.
+
+    Per thread, not per call object: an engine may hand one unpickled call to several
+    task threads (a Dask worker with ``nthreads > 1``), and a ``BlockWords`` is not meant
+    to be shared by threads. Holding the last call keeps it alive until the thread runs
+    another one: the identity check below must never match a new object at a dead one's
+    address.
+    """
+
+    block: BlockWords  # set together with call; read only when call is the one running
+
+    def __init__(self) -> None:
+        self.call: Optional[KeyedCall] = None
+        self.blocks: dict[tuple[Any, ...], BlockWords] = {}
+
+
+_here = _Here()
+
+
 class KeyedCall:
     """The callable an engine runs instead of the user's: seeds the task, calls ``func``.
 
@@ -75,7 +128,7 @@ class KeyedCall:
         A seed-record path to append each task's node to.
     """
 
-    __slots__ = ("func", "root", "call", "mode", "record", "_block")
+    __slots__ = ("func", "root", "call", "mode", "record")
 
     def __init__(self, func: Callable[..., Any], root: SeedTree, call: int, mode: str,
                  record: Optional[str] = None) -> None:
@@ -84,7 +137,6 @@ class KeyedCall:
         self.call = call
         self.mode = mode
         self.record = record
-        self._block: Optional[BlockWords] = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         mode = self.mode
@@ -100,26 +152,34 @@ class KeyedCall:
 
     def node(self, index: int) -> SeedTree:
         """The node task ``index`` of this call is seeded from."""
-        return self._words().parent.child(index)
+        return self.root.child(TASKS, self.call, index)
 
     def _words(self) -> BlockWords:
-        block = self._block
+        """This thread's ``BlockWords`` of ``root.child("tasks", call)`` (once per batch)."""
+        here = _here
+        key = (self.root.entropy, self.root.path, self.call)
+        block = here.blocks.get(key)
         if block is None:
-            # One object per unpickled call: a Ray batch shares it, so consecutive items
-            # derive their words a block at a time, as in a local pool worker.
-            block = self._block = BlockWords(self.root.child(TASKS, self.call))
+            # The first task of this call on this thread: the hooks go in now (idempotent;
+            # a Ray actor or Dask worker installed them at start, a dask.delayed task on
+            # another scheduler may not have).
+            _lazy.install()
+            if len(here.blocks) >= _CACHE_SIZE:
+                here.blocks.clear()
+            block = here.blocks[key] = BlockWords(self.root.child(TASKS, self.call))
+        here.call, here.block = self, block
         return block
 
     def _run(self, index: int, args: Any, kwargs: Any) -> Any:
-        block = self._words()
-        node = block.parent.child(index)
+        here = _here
+        block = here.block if here.call is self else self._words()
+        if type(index) is not int or not 0 <= index < _MAX_INDEX:
+            index = _position(index)  # not one enumerate() made: a keyed() caller's
+        # The node is built only if asked for (the record, nested pools, seed_everything()).
+        node = functools.partial(_task_node, block.parent, index)
         if self.record:
-            record_node(self.record, node, "task", task=index)
-
-        def words(name: str) -> np.ndarray:
-            return block.get(index, name)
-
-        with task_scope(node, words=words):
+            record_node(self.record, node(), "task", task=index)
+        with Task(functools.partial(block.get, index), node):
             return self.func(*args, **kwargs)
 
     def __reduce__(self) -> tuple[Any, ...]:
