@@ -22,25 +22,35 @@ def busy_draw(ms):
     return acc * 0 + random.random() + float(np.random.random())
 
 
-def call_cost(n=20000, rounds=5):
+def call_cost(engine, n=20000, rounds=5):
     """(plain, seeded) CPU microseconds per item, in this process (run it in a worker):
-    ``noop(x)`` against the ``KeyedCall`` an engine runs per item instead -- the part of
-    the overhead that is seedpool's own. The call is pickled first, as an engine sends it."""
+    ``noop(x)`` against the call an engine makes per item instead -- the part of the
+    overhead that is seedpool's own. ``engine``: "ray" (a batch's ``BatchCall(x)``) or
+    "dask" (``KeyedCall(i, x)``). The call is pickled first, as an engine sends it."""
     import pickle
 
-    from seedpool._remote import KeyedCall
+    from seedpool._remote import BatchCall, KeyedCall
     from seedpool._tree import SeedTree
 
-    items = [(i, i) for i in range(n)]
+    xs = list(range(n))
     plain, seeded = [], []
     for r in range(rounds):
-        call = pickle.loads(pickle.dumps(KeyedCall(noop, SeedTree(1), r, "item")))
-        t0 = time.process_time()
-        for _, x in items:
-            noop(x)
-        t1 = time.process_time()
-        for item in items:
-            call(item)
+        if engine == "ray":
+            call = pickle.loads(pickle.dumps(BatchCall(noop, SeedTree(1), r).batch(n)))
+            t0 = time.process_time()
+            for x in xs:
+                noop(x)
+            t1 = time.process_time()
+            for x in xs:
+                call(x)
+        else:
+            call = pickle.loads(pickle.dumps(KeyedCall(noop, SeedTree(1), r, "indexed")))
+            t0 = time.process_time()
+            for x in xs:
+                noop(x)
+            t1 = time.process_time()
+            for x in xs:
+                call(x, x)
         t2 = time.process_time()
         plain.append(t1 - t0)
         seeded.append(t2 - t1)

@@ -58,7 +58,7 @@ def main() -> int:
         xs = list(range(args.tasks))
         noop = timed_rounds(variants(T.noop, xs), args.rounds, expect=xs)
         work = timed_rounds(variants(T.busy_draw, [10] * args.work_tasks), args.rounds)
-        in_worker = client.submit(T.call_cost, pure=False).result()
+        in_worker = client.submit(T.call_cost, "dask", pure=False).result()
         # reproducibility check on the side: a fresh executor with the same seed
         a = list(seedpool.dask.Executor(client, seed=5, pure=False).map(T.busy_draw, [1] * 20))
         b = list(seedpool.dask.Executor(client, seed=5, pure=False).map(T.busy_draw, [1] * 20))

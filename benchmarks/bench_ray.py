@@ -52,7 +52,7 @@ def main() -> int:
                             args.rounds, expect=xs)
         busy = timed_rounds({name: (lambda p=p: p.map(T.busy_draw, work, 1)) for name, p in pools.items()},
                             args.rounds)
-        in_actor = pools["ray"].apply(T.call_cost)
+        in_actor = pools["ray"].apply(T.call_cost, ("ray",))
         a = seedpool.ray.Pool(1, seed=5).map(T.busy_draw, [1] * 20)
         b = seedpool.ray.Pool(2, seed=5).map(T.busy_draw, [1] * 20)
         ok = a == b
