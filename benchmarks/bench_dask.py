@@ -65,7 +65,7 @@ def main() -> int:
         ok = a == b
 
     n = args.tasks
-    rows = engine_rows("Dask", noop["client.map"], noop["seedpool"], n, work["client.map"], work["seedpool"],
+    rows = engine_rows("Dask", noop["client.map"], noop["seedpool"], n, work["client.map"], work["seedpool"], 10,
                        in_worker)
     # Against Dask's own executor too (it waits on each future; seedpool's gathers batches).
     vs_exec = [(s - e) / n * 1e6 for s, e in zip(noop["seedpool"], noop["ClientExecutor"])]

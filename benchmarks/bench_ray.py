@@ -61,7 +61,7 @@ def main() -> int:
     finally:
         ray.shutdown()
 
-    rows = engine_rows("Ray", noop["ray"], noop["seedpool"], args.tasks, busy["ray"], busy["seedpool"],
+    rows = engine_rows("Ray", noop["ray"], noop["seedpool"], args.tasks, busy["ray"], busy["seedpool"], 10,
                        in_actor)
     print_table(rows, f"Ray pool, 2 actors, {args.rounds} rounds; {args.tasks} no-op tasks (default "
                       f"chunking), {args.work_tasks} tasks of ~10 ms (chunksize 1)")
