@@ -10,8 +10,8 @@ and on a cluster.
 
 Per item, a task costs what a local pool task costs: one ``Task`` entered and left, its
 words from a :class:`~seedpool._words.BlockWords` (a block of tasks derived at once), its
-node built only if something asks for it. What is per batch (Ray sends the call once per
-batch, Dask per message) is kept per thread across batches: the ``BlockWords`` of a
+node built only if something asks for it. What comes per batch (Ray unpickles the call once per
+batch, Dask may do so per task) is kept per thread across batches: the ``BlockWords`` of a
 (root, call), found again by key, so the next batch of the same call does not derive its
 block again.
 
