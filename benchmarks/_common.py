@@ -6,11 +6,13 @@ importing this module first makes ``import seedpool`` and ``import _tasks`` work
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Optional
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -22,7 +24,8 @@ except ImportError:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-__all__ = ["ROOT", "median", "minimum", "Row", "print_table", "fmt", "load_average"]
+__all__ = ["ROOT", "median", "minimum", "Row", "print_table", "fmt", "load_average", "engine_args",
+           "timed_rounds", "engine_rows"]
 
 
 def median(values: Iterable[float]) -> float:
@@ -89,3 +92,68 @@ def load_average() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "n/a"
+
+
+# -- bench_dask.py and bench_ray.py: one engine, plain and seeded, in the same rounds ----
+def engine_args(doc: str, tasks: int) -> argparse.Namespace:
+    """``--tasks`` (no-op tasks), ``--work-tasks`` (~10 ms tasks) and ``--rounds``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=tasks)
+    parser.add_argument("--work-tasks", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=7)
+    return parser.parse_args()
+
+
+def timed_rounds(variants: Mapping[str, Callable[[], Any]], rounds: int,
+                 expect: Optional[Any] = None) -> dict[str, list[float]]:
+    """Wall seconds of each variant, ``rounds`` times, in an order rotated by round (so
+    no variant always runs first, or right after the same one). With ``expect``, a
+    variant that returns anything else stops the benchmark."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            t0 = time.perf_counter()
+            out = variants[name]()
+            times[name].append(time.perf_counter() - t0)
+            if expect is not None and out != expect:
+                raise SystemExit(f"{name} returned wrong results")
+    return times
+
+
+def engine_rows(engine: str, noop_plain: Sequence[float], noop_seeded: Sequence[float], n: int,
+                work_plain: Sequence[float], work_seeded: Sequence[float], work_ms: float,
+                in_worker: Optional[Mapping[str, tuple[float, float]]] = None) -> list[Row]:
+    """Issue 13's figures: the engine's own cost per no-op task, seedpool's overhead per
+    task and its share of that cost (target < 5 %), and the ~10 ms ratio (<= 1.05x).
+
+    Ratios and differences are taken within a round (both variants ran under the same
+    load), then the median and min over rounds are reported. ``in_worker`` -- the CPU
+    microseconds per item of the per-item call inside one worker, plain and seeded
+    (``_engine_tasks.call_cost``) -- adds the part of the overhead that is seedpool's
+    own, free of the scheduling noise between rounds, and what it implies for the
+    ~10 ms tasks (one draw from ``random`` and numpy each).
+    """
+    per_task = [t / n * 1e6 for t in noop_plain]
+    overhead = [(s - p) / n * 1e6 for s, p in zip(noop_seeded, noop_plain)]
+    share = [100 * o / p for o, p in zip(overhead, per_task)]
+    ratio = [s / p for s, p in zip(work_seeded, work_plain)]
+    rows = [
+        Row(f"no-op: {engine}'s cost per task", median(per_task), minimum(per_task), "us"),
+        Row("no-op: seedpool overhead per task", median(overhead), minimum(overhead), "us"),
+        Row(f"no-op: that overhead / {engine}'s per-task cost", median(share), minimum(share), "%",
+            target=5.0, target_text="< 5 %"),
+        Row("~10 ms tasks: seedpool / plain", median(ratio), minimum(ratio), "x", target=1.05),
+    ]
+    if in_worker is not None:
+        (plain, seeded), (dplain, dseeded) = in_worker["noop"], in_worker["draw"]
+        extra = dseeded - dplain
+        rows += [
+            Row("in one worker, CPU: no-op item, plain call", plain, plain, "us"),
+            Row("in one worker, CPU: no-op item, seeded call", seeded, seeded, "us"),
+            Row("in one worker, CPU: seeding a task that draws", extra, extra, "us"),
+            Row(f"  -> implied ~{work_ms:g} ms tasks: seeded / plain", 1 + extra / (work_ms * 1e3),
+                1 + extra / (work_ms * 1e3), "x", target=1.05),
+        ]
+    return rows

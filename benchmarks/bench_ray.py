@@ -12,7 +12,8 @@ round, then the median and min over rounds are reported.
 
 1. ``map`` of no-op tasks (``--tasks``, Ray's default chunking): Ray's own cost per
    task, seedpool's overhead per task, and that overhead as a share of Ray's per-task
-   cost (target < 5 %, issue 13).
+   cost (target < 5 %, issue 13). Beside it, inside one actor: the CPU per item of the
+   call Ray's ``run_batch`` makes, plain and seeded (seedpool's own part of the overhead).
 2. ``map`` of ~10 ms tasks drawing once from ``random`` and numpy (``--work-tasks``,
    chunksize 1): seedpool / ray, target <= 1.05x (issue 13).
 
@@ -21,22 +22,16 @@ A missed target is reported, not a failure; exit status 1 if seedpool's results 
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 
 import _engine_tasks as T
 
 import _common  # noqa: F401  (puts the repo and this directory on sys.path)
-from _common import Row, load_average, median, minimum, print_table
+from _common import engine_args, engine_rows, load_average, print_table, timed_rounds
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=10000)
-    parser.add_argument("--work-tasks", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
+    args = engine_args(__doc__, tasks=10000)
 
     import ray
     from ray.util.multiprocessing import Pool as RayPool
@@ -52,20 +47,12 @@ def main() -> int:
             pool.map(T.noop, range(100))
             pool.map(T.busy_draw, [1] * 4, chunksize=1)
 
-        def timed(f, xs, rounds, chunksize):
-            times = {name: [] for name in pools}
-            for r in range(rounds):
-                names = list(pools)[r % 2:] + list(pools)[: r % 2]
-                for name in names:
-                    t0 = time.perf_counter()
-                    out = pools[name].map(f, xs, chunksize)
-                    times[name].append(time.perf_counter() - t0)
-                    if f is T.noop and out != list(xs):
-                        raise SystemExit(f"{name} returned wrong results")
-            return times
-
-        noop = timed(T.noop, range(args.tasks), args.rounds, None)
-        work = timed(T.busy_draw, [10] * args.work_tasks, args.rounds, 1)
+        xs, work = list(range(args.tasks)), [10] * args.work_tasks
+        noop = timed_rounds({name: (lambda p=p: p.map(T.noop, xs)) for name, p in pools.items()},
+                            args.rounds, expect=xs)
+        busy = timed_rounds({name: (lambda p=p: p.map(T.busy_draw, work, 1)) for name, p in pools.items()},
+                            args.rounds)
+        in_actor = pools["ray"].apply(T.call_cost, ("ray",))
         a = seedpool.ray.Pool(1, seed=5).map(T.busy_draw, [1] * 20)
         b = seedpool.ray.Pool(2, seed=5).map(T.busy_draw, [1] * 20)
         ok = a == b
@@ -74,19 +61,10 @@ def main() -> int:
     finally:
         ray.shutdown()
 
-    n = args.tasks
-    per_task = [t / n * 1e6 for t in noop["ray"]]
-    overhead = [(s - p) / n * 1e6 for s, p in zip(noop["seedpool"], noop["ray"])]
-    share = [100 * o / p for o, p in zip(overhead, per_task)]
-    ratio = [s / p for s, p in zip(work["seedpool"], work["ray"])]
-    rows = [
-        Row("no-op: Ray pool's cost per task", median(per_task), minimum(per_task), "us"),
-        Row("no-op: seedpool overhead per task", median(overhead), minimum(overhead), "us"),
-        Row("no-op: that overhead / Ray's per-task cost", median(share), minimum(share), "%", target=5.0),
-        Row("~10 ms tasks: seedpool / ray", median(ratio), minimum(ratio), "x", target=1.05),
-    ]
-    print_table(rows, f"Ray pool, 2 actors, {args.rounds} rounds; {n} no-op tasks (default chunking), "
-                      f"{args.work_tasks} tasks of ~10 ms (chunksize 1)")
+    rows = engine_rows("Ray", noop["ray"], noop["seedpool"], args.tasks, busy["ray"], busy["seedpool"], 10,
+                       in_actor)
+    print_table(rows, f"Ray pool, 2 actors, {args.rounds} rounds; {args.tasks} no-op tasks (default "
+                      f"chunking), {args.work_tasks} tasks of ~10 ms (chunksize 1)")
     print(f"\n1 and 2 actors, same seed, same results: {ok}; load average after: {load_average()}")
     return 0 if ok else 1
 

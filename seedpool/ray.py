@@ -5,11 +5,12 @@ Data flow (one ``map`` call)::
     driver                                           any pool actor
     ------                                           --------------
     call = next(call counter)                        (at start: seeded from
-    func -> KeyedCall(func, root, call, "item")       root.child("workers", slot, incarnation),
-    iterable -> list(enumerate(iterable))             hooks installed, then the user's
-    Ray's Pool: chunking, actors, results   ---->     initializer)
-    (unchanged)                                      KeyedCall((i, x)):
-                                                       task_scope(root.child("tasks", call, i))
+    func -> BatchCall(func, root, call)               root.child("workers", slot, incarnation),
+    Ray's Pool: chunking, actors, results             hooks installed, then the user's
+    (unchanged; items sent as they are)               initializer)
+    _run_batch(actor, func, batch):         ---->    run_batch: for each item, in order,
+      func -> func.batch(len(batch))                   BatchCall(x): i = start + k
+      (positions start .. start+len-1)                 Task(root.child("tasks", call, i))
                                                        func(x)
 
 The key layout is ``seedpool.Pool``'s, so ``seedpool.ray.Pool(n, seed=S).map(f, xs)``
@@ -17,10 +18,15 @@ equals ``seedpool.Pool(m, seed=S).map(f, xs)`` for any actor and process counts.
 
 Ray's private surface used here (checked on ray 2.60.0,
 ``python/ray/util/multiprocessing/pool.py``): ``Pool._new_actor_entry`` (creates one
-actor from ``self._initializer`` / ``self._initargs``) and ``Pool._run_batch`` (the one
-place an actor is replaced after ``maxtasksperchild`` batches). Ray gives every actor
-the same initializer arguments and no index; overriding these two is how each actor
-learns its slot, so worker-scope seeding gives each actor its own stream.
+actor from ``self._initializer`` / ``self._initargs``) and ``Pool._run_batch`` -- the
+one place an actor is replaced after ``maxtasksperchild`` batches, and the one place
+every batch of every method passes, in the order its items were taken from the
+iterable. Ray gives every actor the same initializer arguments and no index;
+overriding ``_new_actor_entry`` is how each actor learns its slot, so worker-scope
+seeding gives each actor its own stream. The batch's positions are assigned in
+``_run_batch``, and ``PoolActor.run_batch`` calls the function once per item, in
+order, so the actor needs no position with each item (``tests/test_ray.py`` compares
+every method with ``seedpool.Pool``, so a Ray that changed either would fail there).
 
 Imports ``ray`` when imported itself; ``import seedpool`` does not.
 """
@@ -35,7 +41,7 @@ import ray.util.multiprocessing.pool as _raypool
 
 from ._pool import ENV_WORKERS, KeyedTasks, check_seed_args, default_processes
 from ._record import ENV_RECORD
-from ._remote import KeyedCall, seed_worker
+from ._remote import BatchCall, KeyedCall, seed_worker
 from ._tree import SeedLike, SeedTree
 
 __all__ = ["Pool"]
@@ -142,61 +148,48 @@ class Pool(KeyedTasks, _raypool.Pool):
         self._initargs = None
         return super()._new_actor_entry()
 
+    # -- the one layer where tasks are wrapped -------------------------------------------
+
     def _run_batch(self, actor_index, func, batch):  # type: ignore[no-untyped-def]
+        if isinstance(func, BatchCall):
+            # Every batch of every method passes here, in the order its items were taken
+            # from the iterable: the batch's positions are the next len(batch).
+            func = func.batch(len(batch))
         self._seedpool_slot = actor_index  # a replacement actor takes this slot
         try:
             return super()._run_batch(actor_index, func, batch)
         finally:
             self._seedpool_slot = None
 
-    # -- the one layer where tasks are wrapped -------------------------------------------
-
-    def _task(self, func: Callable[..., Any], mode: str) -> Callable[..., Any]:
+    def _task(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if self.scope != "task":
             return func
         self._check_running()
-        return KeyedCall(func, self.root, self._next_call(), mode, self._record)
-
-    def _items(self, iterable: Iterable[Any]) -> Any:
-        if self.scope != "task":
-            return iterable
-        return list(enumerate(iterable))
+        return BatchCall(func, self.root, self._next_call(), self._record)
 
     def apply_async(self, func, args=None, kwargs=None, callback=None, error_callback=None):
-        return super().apply_async(self._task(func, "apply"), args, kwargs, callback, error_callback)
+        if self.scope == "task":
+            self._check_running()
+            func = KeyedCall(func, self.root, self._next_call(), "apply", self._record)
+        return super().apply_async(func, args, kwargs, callback, error_callback)
 
     def map(self, func, iterable, chunksize=None):
-        return super().map(self._task(func, "item"), self._items(iterable), chunksize)
+        return super().map(self._task(func), iterable, chunksize)
 
     def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
-        return super().map_async(self._task(func, "item"), self._items(iterable), chunksize, callback,
-                                 error_callback)
+        return super().map_async(self._task(func), iterable, chunksize, callback, error_callback)
 
     def starmap(self, func, iterable, chunksize=None):
-        if self.scope != "task":
-            return super().starmap(func, iterable, chunksize)
-        # (index, args) items through the plain map; KeyedCall unpacks them.
-        return super().map(self._task(func, "star"), self._items(iterable), chunksize)
+        return super().starmap(self._task(func), iterable, chunksize)
 
     def starmap_async(self, func, iterable, callback=None, error_callback=None):
-        if self.scope != "task":
-            return super().starmap_async(func, iterable, callback, error_callback)
-        return super().map_async(self._task(func, "star"), self._items(iterable), None, callback,
-                                 error_callback)
+        return super().starmap_async(self._task(func), iterable, callback, error_callback)
 
     def imap(self, func, iterable, chunksize=1):
-        return super().imap(self._task(func, "item"), self._lazy_items(iterable), chunksize)
+        return super().imap(self._task(func), iterable, chunksize)
 
     def imap_unordered(self, func, iterable, chunksize=1):
-        return super().imap_unordered(self._task(func, "item"), self._lazy_items(iterable), chunksize)
-
-    def _lazy_items(self, iterable: Iterable[Any]) -> Any:
-        # Ray treats an iterator (no len) and a sized iterable differently; keep the kind.
-        if self.scope != "task":
-            return iterable
-        if hasattr(iterable, "__len__"):
-            return list(enumerate(iterable))
-        return enumerate(iterable)
+        return super().imap_unordered(self._task(func), iterable, chunksize)
 
     # Borrow Ray's docstrings, adding how seeding applies.
     for _name in ("apply_async", "map", "map_async", "starmap", "starmap_async", "imap", "imap_unordered"):

@@ -61,6 +61,14 @@ def fail_at(x):
     return x
 
 
+def draw_unless_3(x):
+    """``draw(x)``, but item 3 fails after drawing (the next item must not be shifted)."""
+    out = draw(x)
+    if x == 3:
+        raise ValueError("item 3 fails")
+    return out
+
+
 def sleep(t):
     time.sleep(t)
     return t

@@ -60,6 +60,15 @@ def test_results_equal_seedpool_pool(ray_run, reference, actors):
     assert len({tuple(v) for v in got[0][:2]}) == 2  # equal items, independent draws
 
 
+def test_batch_positions_hold_for_iterators_and_after_a_failed_item(ray_run):
+    # Items travel without their positions; each batch's copy of the call counts them.
+    got = ray_run[0]
+    assert got["iterator"] == as_json([expected_draw(R.SEED, 0, i) for i in range(7)])
+    expected = [expected_draw(R.SEED, 1, i) for i in range(6)]
+    expected[3] = None
+    assert got["after_failure"] == as_json(expected)
+
+
 def test_worker_scope_gives_each_actor_its_own_slot(ray_run):
     got = ray_run[0]["worker"]
     assert [v[:2] for v in got] == [worker_draw(0, 0), worker_draw(1, 0), worker_draw(0, 1), worker_draw(1, 1)]

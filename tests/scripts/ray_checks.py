@@ -44,6 +44,19 @@ def main() -> dict:
         out["worker"] = pool.map(E.init_draw, range(4), chunksize=1)
     with seedpool.ray.Pool(2, initializer=E.remember_init, seed=SEED) as pool:
         out["task_init"] = pool.map(E.init_draw, range(4), chunksize=1)
+    # The actor counts a batch's positions: an iterator (no len) sent in chunks, and a
+    # batch whose middle item fails (Ray records the error and runs the next item).
+    with seedpool.ray.Pool(2, seed=SEED) as pool:
+        out["iterator"] = list(pool.imap(T.draw, iter(range(7)), chunksize=3))  # call 0
+        it = pool.imap(E.draw_unless_3, range(6), chunksize=6)                    # call 1
+        after_failure = []
+        for _ in range(6):
+            try:
+                value = next(it)
+            except Exception:
+                value = None
+            after_failure.append(None if isinstance(value, Exception) else value)
+        out["after_failure"] = after_failure
     os.environ["SEEDPOOL_WORKERS"] = "1"
     with seedpool.ray.Pool(seed=SEED) as pool:
         out["env_actors"] = len(pool._actor_pool)
