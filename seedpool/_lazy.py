@@ -311,7 +311,7 @@ def _seed_python(scope: _Scope) -> Any:
     target = _route_python(scope)
     # What Random.seed(int) does (Lib/random.py, 3.9-3.13): the C seed, then clear the
     # cached second normal -- without the Python-level argument checks.
-    _c_seed(target, words_to_int(scope.words(PYTHON)[:4]))
+    _c_seed(target, words_to_int(scope.words(PYTHON)[:4]))  # type: ignore[misc]
     target.gauss_next = None
     return target
 
