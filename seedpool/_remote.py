@@ -29,7 +29,7 @@ from . import _lazy
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._task import Task
-from ._tree import SeedTree
+from ._tree import SeedTree, index_child
 from ._words import BlockWords
 
 __all__ = ["BatchCall", "KeyedCall", "seed_worker", "record_node"]
@@ -79,12 +79,6 @@ def _position(index: Any) -> int:
     if not 0 <= i < _MAX_INDEX:
         raise ValueError(f"a task's position must be an int in [0, 2**31) (got {index!r})")
     return i
-
-
-def _task_node(parent: SeedTree, index: int) -> SeedTree:
-    """``parent.child(index)`` for a checked position, without re-checking the key (an int
-    key is its own path word)."""
-    return SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,))
 
 
 class _Here(threading.local):
@@ -169,7 +163,7 @@ class KeyedCall:
         if type(index) is not int or not 0 <= index < _MAX_INDEX:
             index = _position(index)  # not one enumerate() made: a keyed() caller's
         # The node is built only if asked for (the record, nested pools, seed_everything()).
-        node = functools.partial(_task_node, block.parent, index)
+        node = functools.partial(index_child, block.parent, index)
         if self.record:
             record_node(self.record, node(), "task", task=index)
         with Task(functools.partial(block.get, index), node):

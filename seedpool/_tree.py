@@ -484,6 +484,15 @@ class SeedTree:
         return _IndexedPools(self, idx.astype(np.uint32)).states(suffix_words, n_out, out_dtype)
 
 
+def index_child(parent: SeedTree, index: int) -> SeedTree:
+    """``parent.child(index)`` for an index the caller made itself (a position it
+    counted: ``enumerate``, a sampler's ``int``), so a non-negative int: skips the key
+    checks, which cost more than the node (an int key is its own path word)."""
+    if 0 <= index < _MAX_INT_KEY:
+        return SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,))
+    return parent.child(index)  # out of range: child() raises the usual error
+
+
 def _rebuild(entropy: int | tuple[int, ...], path: tuple[Key, ...], n_spawned: int) -> SeedTree:
     node = SeedTree._node(entropy, path, _encode_path(path))
     node._n_spawned = n_spawned
@@ -519,10 +528,31 @@ class _IndexedPools:
 
     def states(self, suffix_words: tuple[int, ...], n_out_words: int, out_dtype: Any = np.uint32) -> np.ndarray:
         vpool = [p.copy() for p in self.vpool]
+        return self._finish(vpool, [suffix_words], n_out_words, out_dtype)
+
+    def states_many(self, suffixes: list[tuple[int, ...]], n_out_words: int) -> list[np.ndarray]:
+        """``[states(s, n_out_words) for s in suffixes]`` in one pass over all of them
+        (suffixes of equal length, e.g. one str key each): for a small batch numpy's
+        per-call overhead dominates, so k suffixes cost little more than one."""
+        n = self.vpool[0].shape[0]
+        vpool = [np.tile(p, len(suffixes)) for p in self.vpool]
+        out = self._finish(vpool, suffixes, n_out_words, np.uint32)
+        return [out[k * n:(k + 1) * n] for k in range(len(suffixes))]
+
+    def _finish(self, vpool: list[np.ndarray], suffixes: list[tuple[int, ...]], n_out_words: int,
+                out_dtype: Any) -> np.ndarray:
+        # vpool holds len(suffixes) copies of the index pools, one after the other; the
+        # hashmix constant depends only on how many words were mixed, so every suffix
+        # (all of one length) advances it alike.
         const = self.const
+        n = self.vpool[0].shape[0]
         with np.errstate(over="ignore"):
-            for word in suffix_words:
-                const = _mix_column(vpool, const, word)
+            for j in range(len(suffixes[0])):
+                if len(suffixes) == 1:
+                    column: Any = suffixes[0][j]
+                else:
+                    column = np.repeat(np.array([s[j] for s in suffixes], dtype=np.uint32), n)
+                const = _mix_column(vpool, const, column)
             out = np.empty((vpool[0].shape[0], n_out_words), dtype=np.uint32)
             hconst = _INIT_B
             for i_dst in range(n_out_words):

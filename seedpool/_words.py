@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ._keys import BACKEND_KEYS
 from ._tree import SeedTree, _encode_path, _IndexedPools
 
 __all__ = ["BLOCK", "MAX_RANGE", "WORDS", "BlockWords", "TaskPosition", "WordsFn", "node_words", "words_for_indices"]
@@ -23,6 +24,7 @@ WORDS = 8  # generate_state is a prefix function of its length: the first 4 = ge
 BLOCK = 64  # the first range's length
 MAX_RANGE = 4096  # longer ranges cost more per task again (numpy's work, not its overhead)
 _MAX_INDEX = 2**31  # SeedTree's int keys lie below this
+_BATCH_AT_ONCE = 512  # words_for_indices: up to this many items, every backend in one pass
 WordsFn = Callable[[str], np.ndarray]
 
 
@@ -144,7 +146,15 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
         if t is None:
             if not pools:
                 pools.append(_IndexedPools(parent, idx.astype(np.uint32)))
-            t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
+            if tables or len(idx) > _BATCH_AT_ONCE:
+                t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
+            else:
+                # A small batch: numpy's per-call overhead dominates, so the backends
+                # an item usually seeds are derived together, for the price of one.
+                names = (name,) + tuple(n for n in BACKEND_KEYS if n != name)
+                for n, words in zip(names, pools[0].states_many([_encode_path((n,)) for n in names], WORDS)):
+                    tables[n] = words
+                t = tables[name]
         return t
 
     def words_of(k: int) -> WordsFn:

@@ -52,7 +52,7 @@ import joblib.parallel  # type: ignore[import-untyped]
 from . import _lazy
 from ._keys import TASKS
 from ._task import Task
-from ._tree import SeedLike, SeedTree
+from ._tree import SeedLike, SeedTree, index_child
 from ._words import BlockWords
 
 __all__ = ["Parallel", "seeded", "delayed"]
@@ -161,17 +161,6 @@ def _keyed(parent: SeedTree, iterable: Iterable[Any]) -> _Keyed:
     return cls(parent, iterable)
 
 
-_MAX_INDEX = 2**31  # SeedTree's int keys are below this; larger ones go through child()
-
-
-def _child(parent: SeedTree, index: int) -> SeedTree:
-    """``parent.child(index)``, without re-validating a key enumerate() made (an int key
-    is its own path word)."""
-    if index < _MAX_INDEX:
-        return SeedTree._node(parent._entropy, parent._path + (index,), parent._words + (index,))
-    return parent.child(index)
-
-
 def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Callable[..., Any],
                args: tuple, kwargs: dict) -> Any:
     """Run one delayed call under ``parent.child(index)`` -- in a worker, a thread or
@@ -184,7 +173,7 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
         words = here.words = BlockWords(parent)
     # The node is built only if asked for (nested calls, seed_everything(), records):
     # a task that only draws needs its words alone.
-    node = functools.partial(_child, parent, index)
+    node = functools.partial(index_child, parent, index)
     if record:
         from ._record import record_consumer
 

@@ -40,6 +40,7 @@ seeded object) before iterating each epoch, as with ``DistributedSampler``.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
@@ -56,10 +57,11 @@ from ._loader_common import (
     reseed_generators as _reseed_generators,
 )
 from ._seeding import default_tree
-from ._task import task_scope
+from . import _lazy
+from ._task import Task, task_scope
 from ._words import words_for_indices
 from ._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
-from ._tree import SeedLike, SeedTree
+from ._tree import SeedLike, SeedTree, index_child
 
 __all__ = [
     "WorkerSeeder",
@@ -382,12 +384,15 @@ class SeededDataset(_tud.Dataset):
         parent = self.root.child(SAMPLES, int(self._epoch))
         positions = [self._position(index) for index in indices]
         restore = _tud.get_worker_info() is None
+        _lazy.install()  # as task_scope does (once per process; a flag test after)
         items = []
         for index, position, words in zip(indices, positions, words_for_indices(parent, positions)):
-            node = parent.child(position)
-            with task_scope(node, restore=restore, words=words):
+            # The item's node is built only if asked for (attached generators, nested
+            # pools, records); its words came with the batch.
+            node = functools.partial(index_child, parent, position)
+            with Task(words, node, restore):
                 if self.generators:
-                    _reseed_generators(self.dataset, self.generators, node)
+                    _reseed_generators(self.dataset, self.generators, node())
                 items.append(self.dataset[index])
         return items
 
