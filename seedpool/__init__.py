@@ -21,13 +21,12 @@ The package's layers (each imports only from the ones above it; see
                  tf.data, the MWMS launcher)
     CLI          _cli, _run (``seedpool run``), _bootstrap/ (seeding a child interpreter),
                  _record (seed records), _demo
-    shared       _errors (every exception), _version, _deprecated
+    shared       _errors (every exception), _version, _deprecated, _lazy_exports (lazy public names)
 """
 
 from __future__ import annotations
 
-import typing as _typing
-
+from . import _lazy_exports
 from ._backends import available_backends as available_backends
 from ._context import rng as rng
 from ._errors import BackendUnavailableError as BackendUnavailableError
@@ -109,17 +108,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'seedpool' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    value.__module__ = "seedpool"  # pickle finds it again through this __getattr__
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(n for n in set(globals()) | set(_LAZY) if n != "annotations")
+__getattr__, __dir__ = _lazy_exports.lazy_exports(globals(), _LAZY)

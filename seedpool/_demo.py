@@ -9,7 +9,8 @@ import hashlib
 import multiprocessing
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from ._compat.stdlib_futures import is_stdlib_chunk, keep_alive_with_manager
 

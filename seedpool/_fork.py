@@ -21,7 +21,8 @@ import itertools
 import os
 import sys
 import threading
-from typing import Iterator, List, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 import numpy as np
 
@@ -56,7 +57,7 @@ _pending: Optional[int] = None  # key picked in the parent's before-fork hook
 _local = threading.local()  # .suppress: forks that must not be counted (Popen internals)
 # numpy Generators are not weak-referenceable, so registration keeps them alive until
 # unregister_generator() is called.
-_generators: List[np.random.Generator] = []
+_generators: list[np.random.Generator] = []
 
 
 def reseed_after_fork(seed: SeedLike = None) -> SeedTree:

@@ -6,38 +6,10 @@ user other numbers. Each consumer's first derived values are pinned by a golden 
 (``tests/test_key_layout.py``); changing a key is a breaking change that needs an explicit
 decision, never a side effect.
 
-==========================================  ===============================================
-component                                   key path
-==========================================  ===============================================
-each backend under any node                 ``node.child(backend)`` -- ``"python"``,
-                                            ``"numpy"``, ``"rng"``, ``"torch"``,
-                                            ``"tensorflow"``
-pool / executor / thread pool task          ``root.child("tasks", call, index)``
-executor ``submit`` number ``k``            ``root.child("tasks", k, 0)``
-pool worker (worker scope, initializer)     ``root.child("workers", slot, incarnation)``
-the k-th pool under a process root          ``root.child("pools", k)``
-a pool made with ``seed=None`` in a task    ``task_node.child("pools", k)``
-a forked / ``seedpool run`` child           ``node.child("child", k)``
-a registered Generator of a child           ``child_node.child("generator", i)``
-``PYTHONHASHSEED`` of a ``seedpool run``    ``root.child("pythonhashseed").uint32()``
-torch per-sample item                       ``root.child("samples", epoch, position)``
-torch DataLoader worker                     ``root.child("dataloader-workers", rank, epoch,
-                                            worker)``
-torch sampler order                         ``root.child("sampler", epoch)``
-torch loader generator                      ``root.child("dataloader-generator", rank,
-                                            epoch)``
-a dataset's RNG attribute                   ``node.child("attr", name)``
-Keras batch                                 ``root.child("batches", epoch, batch)``
-``ReplicaDropout`` layer                    ``node.child("dropout")``
-TF replica seeds                            ``root.child("tf.replica"[, key])``
-TF worker                                   ``root.child("tf.worker", task_id)``
-TF input pipeline                           ``root.child("tf.input", pipeline)``
-TF ``seeded_map``                           ``root.child("tf.map")``
-``seedpool demo``'s spawned workers         ``SeedTree(seed).child("worker", w)``
-==========================================  ===============================================
+Which component derives from which key path is :data:`LAYOUT`, the one copy of the table:
+it is appended below when this module is imported (``help()`` shows it), and the
+documentation's key-layout page is generated from it too.
 
-:data:`LAYOUT` holds the same table as data (the documentation's key-layout page is
-generated from it).
 """
 
 from __future__ import annotations
@@ -144,3 +116,16 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
     Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),
 )
+
+
+def _layout_table(rows: tuple[Key, ...]) -> str:
+    """``rows`` as a reST simple table (component, key path) for the module docstring."""
+    cells = [("component", "key path")] + [(row.component, f"``{row.path}``") for row in rows]
+    width = max(len(component) for component, _ in cells)
+    rule = "=" * width + "  " + "=" * max(len(path) for _, path in cells)
+    lines = [f"{component:<{width}}  {path}".rstrip() for component, path in cells]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule, ""])
+
+
+if __doc__ is not None:  # None under python -OO
+    __doc__ += _layout_table(LAYOUT)

@@ -51,7 +51,8 @@ import contextlib
 import os
 import random as _random_module
 import threading
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 
 import numpy as np
 

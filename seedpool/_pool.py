@@ -27,8 +27,9 @@ import itertools
 import multiprocessing
 import multiprocessing.pool
 import operator
+from collections.abc import Iterable, Iterator, Mapping
 from multiprocessing.pool import ApplyResult, MapResult
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Optional
 
 from . import _errors
 from ._compat import stdlib_pool as _std

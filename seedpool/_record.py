@@ -37,8 +37,9 @@ import stat
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Union
 
 from ._errors import RecordError  # RecordError: importable from here as before
 from ._tree import Key, SeedTree, int_text
@@ -60,7 +61,7 @@ FORMAT = "seedpool-record"
 VERSION = 1
 MAX_LINE = 16 << 20  # bytes; far above any header (argv is capped by the OS near 2 MB)
 
-Entropy = Union[int, Tuple[int, ...]]
+Entropy = Union[int, tuple[int, ...]]
 
 
 # -- encoding helpers ---------------------------------------------------------------------
@@ -93,7 +94,7 @@ def _decode_entropy(value: Any, where: str) -> Entropy:
     return one(value)
 
 
-def _decode_path(value: Any, where: str) -> Tuple[Key, ...]:
+def _decode_path(value: Any, where: str) -> tuple[Key, ...]:
     if not isinstance(value, list):
         raise RecordError(f"{where}: a key path must be a list (got {value!r})")
     for key in value:
@@ -131,19 +132,19 @@ class Consumer:
         A single backend, when only one was seeded from the node.
     """
 
-    path: Tuple[Key, ...]
+    path: tuple[Key, ...]
     kind: str = "task"
     pid: Optional[int] = None
     worker: Optional[int] = None
     task: Optional[int] = None
     backend: Optional[str] = None
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"path": list(self.path), "kind": self.kind, "pid": self.pid,
                 "worker": self.worker, "task": self.task, "backend": self.backend}
 
     @classmethod
-    def from_dict(cls, data: Any, where: str) -> "Consumer":
+    def from_dict(cls, data: Any, where: str) -> Consumer:
         if not isinstance(data, dict):
             raise RecordError(f"{where}: a consumer must be a JSON object (got {data!r})")
         kind = data.get("kind", "task")
@@ -160,13 +161,13 @@ class Consumer:
         )
 
 
-def _library_versions() -> Dict[str, Optional[str]]:
+def _library_versions() -> dict[str, Optional[str]]:
     """Versions of the libraries that matter, without importing any that is not loaded."""
     import numpy
 
     from ._version import __version__
 
-    versions: Dict[str, Optional[str]] = {"seedpool": __version__, "numpy": numpy.__version__}
+    versions: dict[str, Optional[str]] = {"seedpool": __version__, "numpy": numpy.__version__}
     for name in ("tensorflow", "torch"):
         module = sys.modules.get(name)
         if module is not None:
@@ -174,10 +175,10 @@ def _library_versions() -> Dict[str, Optional[str]]:
     return versions
 
 
-def _determinism_flags(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def _determinism_flags(environ: Optional[dict[str, str]] = None) -> dict[str, Any]:
     """Settings that change results besides the seed (only read, never imported)."""
     env = os.environ if environ is None else environ
-    flags: Dict[str, Any] = {}
+    flags: dict[str, Any] = {}
     for var in ("PYTHONHASHSEED", "TF_DETERMINISTIC_OPS", "TF_CUDNN_DETERMINISTIC",
                 "CUBLAS_WORKSPACE_CONFIG", "OMP_NUM_THREADS", "SEEDPOOL_WORKERS"):
         if var in env:
@@ -246,19 +247,19 @@ class SeedRecord:
     """
 
     entropy: Entropy
-    path: Tuple[Key, ...] = ()
+    path: tuple[Key, ...] = ()
     created: str = ""
     python: str = ""
     platform: str = ""
-    libraries: Dict[str, Optional[str]] = field(default_factory=dict)
+    libraries: dict[str, Optional[str]] = field(default_factory=dict)
     start_method: Optional[str] = None
-    determinism: Dict[str, Any] = field(default_factory=dict)
-    argv: List[str] = field(default_factory=list)
-    consumers: List[Consumer] = field(default_factory=list)
+    determinism: dict[str, Any] = field(default_factory=dict)
+    argv: list[str] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
 
     @classmethod
     def capture(cls, root: SeedTree, *, argv: Optional[Sequence[str]] = None,
-                environ: Optional[Dict[str, str]] = None) -> "SeedRecord":
+                environ: Optional[dict[str, str]] = None) -> SeedRecord:
         """A record of ``root`` and the current process's environment (or ``environ``,
         the environment the run's program gets, e.g. with ``PYTHONHASHSEED`` pinned)."""
         if not isinstance(root, SeedTree):
@@ -286,7 +287,7 @@ class SeedRecord:
         return SeedTree(self.entropy).child(*self.path)
 
     # -- serialisation ------------------------------------------------------------------
-    def header(self) -> Dict[str, Any]:
+    def header(self) -> dict[str, Any]:
         """The first line of the file, as a dict."""
         return {
             "format": FORMAT,
@@ -308,7 +309,7 @@ class SeedRecord:
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def from_json(cls, text: str, source: str = "<string>") -> "SeedRecord":
+    def from_json(cls, text: str, source: str = "<string>") -> SeedRecord:
         """Parse and validate record text; ``source`` names it in error messages.
 
         Raises
@@ -324,7 +325,7 @@ class SeedRecord:
         return cls._parse(enumerate(io.StringIO(text), start=1), source)
 
     @classmethod
-    def _parse(cls, lines: Any, source: str) -> "SeedRecord":
+    def _parse(cls, lines: Any, source: str) -> SeedRecord:
         """Validate ``(number, line)`` pairs, header first, consuming them one by one."""
         first = next(lines, None)
         if first is None or not first[1].strip():
@@ -369,7 +370,7 @@ class SeedRecord:
             argv=[str(a) for a in argv], consumers=consumers,
         )
 
-    def save(self, path: Union[str, bytes, "os.PathLike[Any]"]) -> None:
+    def save(self, path: Union[str, bytes, os.PathLike[Any]]) -> None:
         """Write the record atomically (a reader never sees a partial file).
 
         Raises
@@ -384,7 +385,7 @@ class SeedRecord:
         _replace(target, self.to_json())
 
     @classmethod
-    def load(cls, path: Union[str, bytes, "os.PathLike[Any]"]) -> "SeedRecord":
+    def load(cls, path: Union[str, bytes, os.PathLike[Any]]) -> SeedRecord:
         """Read and validate a record file.
 
         Raises
@@ -460,7 +461,7 @@ def _is_consumer_line(text: str) -> bool:
     return isinstance(data, dict) and list(data) == ["consumer"] and isinstance(data["consumer"], dict)
 
 
-def _read_header(name: str) -> Tuple[str, Optional["SeedRecord"]]:
+def _read_header(name: str) -> tuple[str, Optional[SeedRecord]]:
     """What is at ``name``: ``("missing", None)``, ``("empty", None)``, ``("consumers",
     None)`` (consumer lines with no header yet), ``("record", header)``, or raises
     RecordError for anything a record must not replace."""
@@ -577,14 +578,14 @@ class Recorder:
         The record file.
     """
 
-    def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
         self.path = os.path.abspath(os.fspath(path))
         self._fd: Optional[int] = None
         self._pid = -1
         self._lock = threading.Lock()
 
     def start(self, root: SeedTree, *, argv: Optional[Sequence[str]] = None,
-              environ: Optional[Dict[str, str]] = None) -> SeedRecord:
+              environ: Optional[dict[str, str]] = None) -> SeedRecord:
         """Write a fresh header for ``root``, replacing a previous seedpool record.
 
         Raises
@@ -649,7 +650,7 @@ class Recorder:
             self._close()
 
 
-_recorders: Dict[str, Recorder] = {}
+_recorders: dict[str, Recorder] = {}
 _recorders_lock = threading.Lock()
 
 
@@ -670,7 +671,7 @@ def _recorder(path: str) -> Recorder:
         return rec
 
 
-def record_root(root: SeedTree, path: Union[str, "os.PathLike[str]", None] = None) -> Optional[str]:
+def record_root(root: SeedTree, path: Union[str, os.PathLike[str], None] = None) -> Optional[str]:
     """Record that this process seeded itself from ``root`` (hook for ``seed_everything``).
 
     The file is ``path``, else ``$SEEDPOOL_RECORD``; with neither, nothing happens. If

@@ -35,15 +35,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
+from typing import IO, Any, Optional
 
 from ._strict import ENV_STRICT, ENV_STRICT_LOG
 
 __all__ = ["main_run", "main_check", "first_difference"]
 
 
-def _split_command(argv: Sequence[str]) -> Tuple[List[str], List[str]]:
+def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Options before ``--``, the command after it (or the first non-option onwards)."""
     argv = list(argv)
     if "--" in argv:
@@ -153,13 +154,13 @@ def _one_line(exc: BaseException) -> str:
 @dataclass
 class _Run:
     label: str
-    env: Dict[str, str]
+    env: dict[str, str]
     returncode: Optional[int] = None
     error: str = ""  # why the command could not be started
     stderr_tail: bytes = b""
     seconds: float = 0.0
-    hashes: Dict[str, str] = field(default_factory=dict)  # artifact -> sha256 (or a status)
-    files: Dict[str, str] = field(default_factory=dict)  # artifact -> file holding it (on disk)
+    hashes: dict[str, str] = field(default_factory=dict)  # artifact -> sha256 (or a status)
+    files: dict[str, str] = field(default_factory=dict)  # artifact -> file holding it (on disk)
 
 
 def _sha256(path: str) -> str:
@@ -300,7 +301,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _parse_counts(text: Optional[str]) -> List[int]:
+def _parse_counts(text: Optional[str]) -> list[int]:
     from ._root import MAX_WORKERS, is_ascii_int
 
     if not text:
@@ -361,11 +362,11 @@ def _tail(path: str, limit: int = 16384) -> bytes:
         return b""
 
 
-def _execute(run: _Run, command: List[str], outputs: List[str], save_dir: str,
+def _execute(run: _Run, command: list[str], outputs: list[str], save_dir: str,
              timeout: Optional[float]) -> None:
     """Run once, in its own session; stdout, stderr and output copies go to ``save_dir``."""
     os.makedirs(save_dir, exist_ok=True)
-    before: Dict[str, Optional[Tuple[int, int, int]]] = {}
+    before: dict[str, Optional[tuple[int, int, int]]] = {}
     for path in outputs:
         try:
             st = os.stat(path)
@@ -480,7 +481,7 @@ def main_check(argv: Sequence[str]) -> int:
         return 130
 
 
-def _strict_run(env: Dict[str, str], command: List[str], timeout: Optional[float]) -> int:
+def _strict_run(env: dict[str, str], command: list[str], timeout: Optional[float]) -> int:
     """One run with ``SEEDPOOL_STRICT=warn``; every process appends its reports to one
     log. Prints them counted by place; 0 if there were none, 1 if any, 3 if the run failed."""
     import json
@@ -494,7 +495,7 @@ def _strict_run(env: Dict[str, str], command: List[str], timeout: Optional[float
             err.write(f"  [strict] {run.label}  FAILED\n")
             print(_describe_failure(run), file=err)
             return 3
-        places: Dict[Tuple[str, int, str], List[Any]] = {}
+        places: dict[tuple[str, int, str], list[Any]] = {}
         try:
             with open(log, encoding="utf-8", errors="surrogateescape") as fh:
                 for line in fh:
@@ -516,14 +517,14 @@ def _strict_run(env: Dict[str, str], command: List[str], timeout: Optional[float
     return 1
 
 
-def _check_runs(runs: List[_Run], command: List[str], outputs: List[str], timeout: Optional[float],
+def _check_runs(runs: list[_Run], command: list[str], outputs: list[str], timeout: Optional[float],
                 pools_note: bool) -> int:
     err = sys.stderr
     width = max(len(r.label) for r in runs)
     # On a terminal the "running..." line is overwritten by the result; in a log file
     # only the result line is written.
     live = err.isatty()
-    reports: List[str] = []  # what differs, worked out as each run ends
+    reports: list[str] = []  # what differs, worked out as each run ends
     with tempfile.TemporaryDirectory(prefix="seedpool-check-") as tmp:
         first = runs[0]
         for i, run in enumerate(runs):
@@ -559,7 +560,7 @@ def _check_runs(runs: List[_Run], command: List[str], outputs: List[str], timeou
         return 1
 
 
-def _differences(first: _Run, run: _Run) -> List[str]:
+def _differences(first: _Run, run: _Run) -> list[str]:
     out = []
     for name, digest in run.hashes.items():
         ref = first.hashes.get(name)

@@ -29,9 +29,9 @@ import numpy as np
 from . import _context, _lazy
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
-from ._tree import SeedTree
 from ._record import record_consumer
 from ._task import Task
+from ._tree import SeedTree
 from ._words import TaskPosition
 
 __all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
@@ -341,7 +341,7 @@ class _DillCallable:
 
 # The last few loaded callables: one map sends the same payload with every chunk, but a
 # long-lived worker sees a new closure per call and must not keep them all.
-_dill_loaded: "OrderedDict[bytes, Callable[..., Any]]" = OrderedDict()
+_dill_loaded: OrderedDict[bytes, Callable[..., Any]] = OrderedDict()
 _DILL_CACHE = 8
 
 

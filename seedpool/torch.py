@@ -42,26 +42,25 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Iterator, Optional, Sequence, cast
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Optional, cast
 
 import numpy as np
 import torch
 import torch.utils.data as _tud
 
+from . import _lazy
 from ._backends import BACKENDS
 from ._backends._torch_rng import get_state, seed_words, set_state
-from ._loader_common import (
-    GeneratorNames,
-    check_count as _check_count,
-    normalise_generators as _normalise_generators,
-    reseed_generators as _reseed_generators,
-)
-from ._seeding import default_tree
-from . import _lazy
-from ._task import Task, task_scope
-from ._words import words_for_indices
 from ._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
+from ._loader_common import GeneratorNames
+from ._loader_common import check_count as _check_count
+from ._loader_common import normalise_generators as _normalise_generators
+from ._loader_common import reseed_generators as _reseed_generators
+from ._seeding import default_tree
+from ._task import Task, task_scope
 from ._tree import SeedLike, SeedTree, index_child
+from ._words import words_for_indices
 
 __all__ = [
     "WorkerSeeder",

@@ -13,14 +13,14 @@ build lacks them).
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import cpython_suite
 
 # CPython's futures suite is the judge on the interpreter `make test` runs (3.11, with
 # Debian's copy of its tests); on the matrix's other Pythons (3.13 ships its own, slower
@@ -29,8 +29,6 @@ pytestmark = pytest.mark.skipif(sys.version_info[:2] != (3, 11),
                                 reason="CPython's futures suite runs on Python 3.11 (make test) only")
 
 SCRIPT = Path(__file__).resolve().parent / "cpython_futures_suite.py"
-REPO = SCRIPT.parent.parent
-EXIT_NO_TESTS = 4
 
 # As the pool suite: fork is the quickest (~1 min for both executors), spawn (the macOS
 # default) checks that the substitution and the tests' functions reach spawned workers
@@ -44,19 +42,10 @@ METHODS = [m for m in _WANTED if m in multiprocessing.get_all_start_methods()]
 @pytest.mark.timeout(2400)
 @pytest.mark.parametrize("start_method", METHODS)
 def test_cpython_futures_tests_pass_with_seedpool(start_method: str, tmp_path: Path) -> None:
-    out = tmp_path / f"cpython_futures_{start_method}.json"
-    cmd = [sys.executable, str(SCRIPT), "--start-method", start_method, "--json", str(out), "--reruns", "1",
-           "--timeout", "700"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=2300, cwd=str(REPO))
-    if proc.returncode == EXIT_NO_TESTS:
-        pytest.skip(f"CPython's concurrent.futures tests are not available: {proc.stderr.strip()}")
-    assert out.exists(), f"suite produced no results (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    data = json.loads(out.read_text())
-    report = proc.stdout
-    runs = data["runs"]
-    for kind, run in runs.items():
-        assert "broken" not in run, f"{kind} run broke: {run['broken']}\n{run.get('stderr', '')}\n{report}"
-    std, ours = runs["stdlib"], runs["seedpool"]
+    data, report = cpython_suite.run_script(str(SCRIPT), str(tmp_path / f"cpython_futures_{start_method}.json"),
+                                            ["--start-method", start_method, "--reruns", "1", "--timeout", "700"],
+                                            timeout=2300)
+    std, ours = data["runs"]["stdlib"], data["runs"]["seedpool"]
     # The run really exercised the executor tests, and really with seedpool's executor.
     passed = [t for t, o in std["outcomes"].items() if o["status"] == "pass" and not t.endswith(".[environment]")]
     assert len(passed) >= 40, report

@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -139,6 +140,14 @@ def test_every_key_constant_is_pinned_and_in_the_layout():
 def test_layout_rows_name_modules_that_exist():
     for row in _keys.LAYOUT:
         assert importlib.util.find_spec(row.module) is not None, row
+
+
+def test_module_docstring_table_is_generated_from_layout():
+    # LAYOUT is the one copy of the table: the docstring shows every row of it, in order.
+    table = [re.split(r"  +", line, maxsplit=1) for line in _keys.__doc__.splitlines()
+             if "  ``" in line and line.endswith("``")]
+    assert table == [
+        [row.component, f"``{row.path}``"] for row in _keys.LAYOUT]
 
 
 # -- engines ---------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ import os
 import shlex
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
 
 __all__ = ["ENV_RUN", "ENV_POOLS", "BOOTSTRAP_DIR", "activate", "child_env"]
 
@@ -75,7 +76,7 @@ def _warn(message: str) -> None:
 
 
 def child_env(base: Mapping[str, str], *, seed_env: str, pools: bool = False,
-              record: Optional[str] = None, hash_seed: Optional[str] = None) -> Dict[str, str]:
+              record: Optional[str] = None, hash_seed: Optional[str] = None) -> dict[str, str]:
     """The environment for a process started under ``seedpool run``.
 
     Parameters
@@ -145,7 +146,7 @@ def activate() -> None:
 
 
 # -- post-import hooks --------------------------------------------------------------------
-_hooks: Dict[str, List[Callable[[Any], None]]] = {}
+_hooks: dict[str, list[Callable[[Any], None]]] = {}
 
 
 def when_imported(name: str, hook: Callable[[Any], None]) -> None:
@@ -237,7 +238,7 @@ def _patch_subprocess() -> None:
     subprocess.Popen.__init__ = __init__  # type: ignore[method-assign]
 
 
-def _inherit(env: Any, seed_env: str) -> Dict[Any, Any]:
+def _inherit(env: Any, seed_env: str) -> dict[Any, Any]:
     from .._record import ENV_RECORD
     from .._root import ENV_SEED
 
@@ -338,7 +339,7 @@ def _patch_spawn(module: Any) -> None:
         return
 
     @functools.wraps(get_data)
-    def get_preparation_data(name: str) -> Dict[str, Any]:
+    def get_preparation_data(name: str) -> dict[str, Any]:
         data = get_data(name)
         node = getattr(_local, "node", None)
         if node is not None:
@@ -347,7 +348,7 @@ def _patch_spawn(module: Any) -> None:
         return data
 
     @functools.wraps(prepare)
-    def prepare_(data: Dict[str, Any]) -> None:
+    def prepare_(data: dict[str, Any]) -> None:
         text = data.get(_PREP_KEY)
         if text is not None:
             _adopt(text)

@@ -30,9 +30,7 @@ Layout of this subpackage (each module imports only those above it)::
 
 from __future__ import annotations
 
-import importlib as _importlib
-import typing as _typing
-
+from .. import _lazy_exports
 from ._launch import LocalWorker as LocalWorker
 from ._launch import WorkerFailedError as WorkerFailedError
 from ._launch import WorkerTimeoutError as WorkerTimeoutError
@@ -75,16 +73,5 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'seedpool.tensorflow' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    if name != "ReplicaDropout":  # Keras serialises it by its registered name, not __module__
-        value.__module__ = __name__  # pickle finds it again through this __getattr__
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(n for n in set(globals()) | set(_LAZY) if n != "annotations")
+# ReplicaDropout keeps its __module__: Keras serialises it by its registered name.
+__getattr__, __dir__ = _lazy_exports.lazy_exports(globals(), _LAZY, keep_module={"ReplicaDropout"})
