@@ -64,7 +64,13 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("backend", ["loky", "multiprocessing", "threading"])
+# The full product per process backend costs ~55 pools/executors in one interpreter; the
+# matrix legs run it on the threading backend (the same dispatch, batching and return_as
+# code in seedpool.joblib), and test_matches_pool_across_interpreters_and_backends still
+# checks loky and multiprocessing against the Pool on every Python.
+@pytest.mark.parametrize("backend", [pytest.param("loky", marks=pytest.mark.matrix_skip),
+                                     pytest.param("multiprocessing", marks=pytest.mark.matrix_skip),
+                                     "threading"])
 def test_same_results_for_every_n_jobs_batch_size_pre_dispatch_and_return_as(backend):
     got = run_json(MATRIX.format(backend=backend, seed=SEED), timeout=600)
     ref = got["ref"]
@@ -198,7 +204,11 @@ print(json.dumps(out))
 """
 
 
+# matrix_skip: scikit-learn is one more joblib user; what differs between Pythons (the
+# joblib hooks, loky workers) is checked by the joblib tests above on every leg, and
+# these fits (three n_jobs, two fresh interpreters) cost minutes a leg.
 @pytest.mark.slow
+@pytest.mark.matrix_skip
 def test_scikit_learn_calls_identical_for_every_n_jobs_and_across_runs():
     pytest.importorskip("sklearn")
     code = SKLEARN.format(seed=SEED, seeded=True)
@@ -209,6 +219,7 @@ def test_scikit_learn_calls_identical_for_every_n_jobs_and_across_runs():
     assert a == b
 
 
+@pytest.mark.matrix_skip  # the control for the test above: runs where it runs
 def test_control_cross_val_score_depends_on_n_jobs_without_seedpool():
     pytest.importorskip("sklearn")
     a = run_json(SKLEARN.format(seed=SEED, seeded=False), timeout=600)
@@ -371,6 +382,10 @@ def test_import_seedpool_does_not_import_joblib():
     assert out.strip() == "False"
 
 
+# matrix_skip: five `seedpool run` programs with loky and nested pools (over two minutes
+# on a loaded leg); the --pools swap machinery itself is checked on every Python by
+# test_threads/test_run, and which class joblib gets does not depend on the version.
+@pytest.mark.matrix_skip
 def test_seedpool_run_pools_swaps_joblib_parallel(tmp_path):
     script = tmp_path / "prog.py"
     script.write_text(
