@@ -18,24 +18,23 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	$(PIP) -e .
 	touch $@
 
+# Everything `make test`, `make lint` and `make docs` need, in ONE pip run: each extra
+# pip run re-resolves the whole (TF, torch, Ray...) environment and rebuilds the editable
+# install, about half a minute apiece on a loaded CI box.
 $(VENV)/.test: $(VENV)/.base
-	$(PIP) -e '.[test,tensorflow,joblib,dask,ray,docs]' '$(TORCH_PIN)'
+	$(PIP) -e '.[test,tensorflow,joblib,dask,ray,docs,lint]' '$(TORCH_PIN)'
 	touch $@
 
 # Ray is in the test venv (its tests run in `make test`); this target runs them alone.
 $(VENV)/.ray: $(VENV)/.test
 	touch $@
 
-# mypy checks seedpool/torch.py against torch's own annotations: after .test.
-$(VENV)/.lint: $(VENV)/.test
-	$(PIP) -e '.[lint]'
-	touch $@
-
 demo: $(VENV)/.base
 	$(VENV)/bin/seedpool demo
 
-# ruff (rules and why: pyproject.toml [tool.ruff]) and mypy (default mode, whole package).
-lint: $(VENV)/.lint
+# ruff (rules and why: pyproject.toml [tool.ruff]) and mypy (default mode, whole package;
+# it checks seedpool/torch.py against torch's own annotations, so it needs the .test venv).
+lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
@@ -49,14 +48,10 @@ test-matrix:
 	MATRIX_PYTHONS="$(MATRIX_PYTHONS)" PYTEST_ARGS="$(PYTEST_ARGS)" .ci/matrix
 
 
-$(VENV)/.docs: $(VENV)/.test
-	$(PIP) -e '.[docs]'
-	touch $@
-
 # The site, warnings as errors (nitpicky cross-references), then the pages' {doctest}
 # blocks; the pages' plain >>> examples run in tests/test_docs.py (make test).
 SPHINX := $(PY) -m sphinx -W --keep-going -n
-docs: $(VENV)/.docs
+docs: $(VENV)/.test
 	$(SPHINX) -b html docs docs/_build/html
 	$(SPHINX) -b doctest docs docs/_build/doctest
 

@@ -64,7 +64,13 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("backend", ["loky", "multiprocessing", "threading"])
+# The full product per process backend costs ~55 pools/executors in one interpreter; the
+# matrix legs run it on the threading backend (the same dispatch, batching and return_as
+# code in seedpool.joblib), and test_matches_pool_across_interpreters_and_backends still
+# checks loky and multiprocessing against the Pool on every Python.
+@pytest.mark.parametrize("backend", [pytest.param("loky", marks=pytest.mark.matrix_skip),
+                                     pytest.param("multiprocessing", marks=pytest.mark.matrix_skip),
+                                     "threading"])
 def test_same_results_for_every_n_jobs_batch_size_pre_dispatch_and_return_as(backend):
     got = run_json(MATRIX.format(backend=backend, seed=SEED), timeout=600)
     ref = got["ref"]
@@ -124,6 +130,8 @@ def test_seed_words_are_the_pools_words():
     np.random.seed(0)  # leave the process's state as other tests expect
 
 
+# matrix_skip: a control on plain joblib (no seedpool code), the same on every Python.
+@pytest.mark.matrix_skip
 def test_control_plain_joblib_depends_on_n_jobs():
     """Without seedpool the same program gives other numbers for other n_jobs."""
     code = """
@@ -198,7 +206,11 @@ print(json.dumps(out))
 """
 
 
+# matrix_skip: scikit-learn is one more joblib user; what differs between Pythons (the
+# joblib hooks, loky workers) is checked by the joblib tests above on every leg, and
+# these fits (three n_jobs, two fresh interpreters) cost minutes a leg.
 @pytest.mark.slow
+@pytest.mark.matrix_skip
 def test_scikit_learn_calls_identical_for_every_n_jobs_and_across_runs():
     pytest.importorskip("sklearn")
     code = SKLEARN.format(seed=SEED, seeded=True)
@@ -209,6 +221,7 @@ def test_scikit_learn_calls_identical_for_every_n_jobs_and_across_runs():
     assert a == b
 
 
+@pytest.mark.matrix_skip  # the control for the test above: runs where it runs
 def test_control_cross_val_score_depends_on_n_jobs_without_seedpool():
     pytest.importorskip("sklearn")
     a = run_json(SKLEARN.format(seed=SEED, seeded=False), timeout=600)
@@ -218,7 +231,9 @@ def test_control_cross_val_score_depends_on_n_jobs_without_seedpool():
 
 
 # -- nesting, executor reuse, the caller's state ------------------------------------------------
-@pytest.mark.parametrize("inner", [(1, "loky"), (2, "threading")])
+# The matrix legs keep the loky-inside-a-worker case; the keying of inner tasks is the
+# same code for a threading inner call (3.11 only: ~35 s of loky start-ups a leg).
+@pytest.mark.parametrize("inner", [(1, "loky"), pytest.param((2, "threading"), marks=pytest.mark.matrix_skip)])
 def test_nested_plain_calls_are_keyed_under_their_task(inner):
     code = f"""
 inner = {inner!r}
@@ -246,6 +261,11 @@ print(json.dumps(rows))
     np.random.seed(0)
 
 
+# matrix_skip (this and the next two): seedpool's scope clean-up, seed=None and record
+# paths are the same code on every Python and are checked per version for the Pool
+# (test_pool, test_record); here each costs a fresh interpreter and loky start-ups
+# (35-65 s a leg).
+@pytest.mark.matrix_skip
 def test_reused_loky_workers_do_not_carry_one_calls_keys_into_another():
     code = f"""
 import json, joblib
@@ -321,6 +341,7 @@ def test_seeded_block_is_scoped_and_nests():
 
 
 # -- records, seed=None, bad input, import hygiene, seedpool run --pools -----------------------
+@pytest.mark.matrix_skip
 def test_task_nodes_are_recorded(tmp_path):
     record = tmp_path / "rec.jsonl"
     code = """
@@ -338,6 +359,7 @@ print(json.dumps(0))
     assert tasks == expected
 
 
+@pytest.mark.matrix_skip
 def test_seed_none_follows_the_process_root():
     code = """
 import json, seedpool
@@ -371,6 +393,10 @@ def test_import_seedpool_does_not_import_joblib():
     assert out.strip() == "False"
 
 
+# matrix_skip: five `seedpool run` programs with loky and nested pools (over two minutes
+# on a loaded leg); the --pools swap machinery itself is checked on every Python by
+# test_threads/test_run, and which class joblib gets does not depend on the version.
+@pytest.mark.matrix_skip
 def test_seedpool_run_pools_swaps_joblib_parallel(tmp_path):
     script = tmp_path / "prog.py"
     script.write_text(
