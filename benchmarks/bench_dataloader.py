@@ -2,7 +2,7 @@
 
 Each item costs ~100 us of work (busy loop) and draws from numpy, Python ``random`` and
 torch, like a light augmentation. Both loaders run in the same process, interleaved,
-several times; the figure is the ratio of median wall times. Target: <= 1.05x.
+several times; the figure is the ratio of median wall times. Target: <= 1.10x (issue 9).
 
     python benchmarks/bench_dataloader.py [--items 2000] [--repeats 5] [--work-us 100]
 """
@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader
 import seedpool._task
 import seedpool.torch as spt
 
-TARGET = 1.05
+TARGET = 1.10  # issue 9 (per-sample SeededDataset vs the stock DataLoader; issue 5 asked 1.05)
 
 
 class Work:
