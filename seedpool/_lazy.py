@@ -63,7 +63,7 @@ from ._context import local, thread_state
 from ._keys import NUMPY, PYTHON
 from ._tree import words_to_int
 
-__all__ = ["install", "begin", "end", "scratch", "mark_stale", "current_scope", "tasks_own_process"]
+__all__ = ["install", "begin", "end", "rearm", "scratch", "mark_stale", "current_scope", "tasks_own_process"]
 
 # Returns the seed words (at least 4) of backend ``name`` for the running task.
 WordsFn = Callable[[str], np.ndarray]
@@ -253,6 +253,25 @@ def mark_stale() -> None:
         scope.python_stale = scope.numpy_stale = True
         if _P.bitgen_out and _P.tasks_own and not scope.spare:
             _seed_numpy(scope)  # see begin
+
+
+def rearm(scope: Optional[_Scope], words: WordsFn) -> bool:
+    """The task on ``scope`` is over and the next one, with the same ``words`` function,
+    starts on it: what :func:`end` then :func:`begin` would do, for a scope on the
+    process's own generators (a pool worker's task). False, changing nothing, for any
+    other scope (the caller ends and begins instead)."""
+    if scope is None or scope.words is not words or scope.spare or scope.private or scope.restore:
+        return False
+    inst: Any = _P.inst
+    if scope.python_stale:  # end would put the outside's cached normal back, begin take it again
+        inst.gauss_next = None
+    else:  # the last task's leftover normal is what begin would find
+        scope.gauss_next = inst.gauss_next
+        inst.gauss_next = None
+    scope.python_stale = scope.numpy_stale = True
+    if _P.bitgen_out and _P.tasks_own:
+        _seed_numpy(scope)  # see begin
+    return True
 
 
 def end(token: Optional[_Scope] = None, st: Any = None) -> None:

@@ -71,14 +71,15 @@ class Task:
         The task's function, for strict mode's reports of escaped draws.
     """
 
-    # The hot path (a pool task) sets eight slots (five here, three on entering);
-    # generator, _pools, _saved and _strict are only set when used (an unset slot raises AttributeError, caught where read).
+    # The hot path (a pool task) sets ten slots (seven here, three on entering); _saved
+    # and _strict are only set when used (an unset slot raises AttributeError, caught
+    # where read).
     __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "func", "generator",
                  "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
-    _pools: Iterator[int]
+    _pools: Iterator[int] | None
     _saved: list
     _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
@@ -89,16 +90,17 @@ class Task:
         self._node = node
         self._st = st
         self.func = func
+        self.generator: np.random.Generator | None = None
+        self._pools = None
 
     # -- seedpool.rng() inside the task ------------------------------------------------
-    generator: np.random.Generator  # the task's, once built (or set by seed_everything / isolate)
+    # generator: the task's, once built (or set by seed_everything / isolate)
 
     def __call__(self) -> np.random.Generator:
-        try:
-            return self.generator
-        except AttributeError:
+        generator = self.generator
+        if generator is None:
             generator = self.generator = generator_from_words(self.words(RNG))
-            return generator
+        return generator
 
     # -- the task's node, for what runs inside it ----------------------------------------
     def node(self) -> SeedTree | None:
@@ -113,9 +115,8 @@ class Task:
         node = self.node()
         if node is None:
             return None
-        try:
-            pools = self._pools
-        except AttributeError:
+        pools = self._pools
+        if pools is None:
             pools = self._pools = itertools.count()
         return node.child(POOLS, next(pools))
 
@@ -157,6 +158,33 @@ class Task:
                 self.__exit__(BaseException, None, None)  # no strict check: the error wins
                 raise
         return self
+
+    def rearm(self, node: Any, func: Any = None) -> bool:
+        """Start the next task on this entered Task, without leaving it: the same as
+        ``__exit__`` then ``__enter__`` of a new Task with the same words function and
+        ``node`` (``words`` must read the new task's position, as a worker's does).
+
+        For an engine that runs tasks back to back on one thread (a pool worker's
+        chunk): the scope stays open, both generators are marked stale again, the
+        task's ``rng()`` Generator and pool counter start afresh. Returns False -- and
+        changes nothing -- where a full exit and enter are needed: strict mode on, a
+        scope opened inside the last task still open, a private or restoring scope, or
+        an eager backend imported meanwhile; the caller then exits and enters.
+        """
+        st = self._st
+        if (_strict.active or st.provider is not self or self.restore
+                or len(sys.modules) != _modules_seen):
+            return False
+        if not _lazy.rearm(st.scope, self.words):
+            return False
+        self._node = node
+        self.func = func
+        self.generator = None
+        self._pools = None
+        eager = _eager_loaded
+        if eager:
+            self._seed_eager(eager)  # may raise: the caller exits the task then
+        return True
 
     def _seed_eager(self, eager: tuple) -> None:
         # Off the main thread the scope is private to its thread; TensorFlow's and torch's

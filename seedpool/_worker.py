@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import _context, _lazy
+from . import _context, _lazy, _strict
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._record import record_consumer
@@ -100,7 +100,7 @@ class _WorkerState(TaskPosition):
     """A pool worker process's state: its slot, and the running task's position."""
 
     __slots__ = ("config", "index", "incarnation", "record", "marker", "at_call", "at_index", "queue_at",
-                 "task_scope")
+                 "task_scope", "open_task")
 
     def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
         super().__init__(config.root.child(TASKS))
@@ -115,6 +115,11 @@ class _WorkerState(TaskPosition):
         self.marker = memoryview(config.slots.get_obj()).cast("B").cast("q")
         self.at_call, self.at_index, self.queue_at = 2 * n + index, 3 * n + index, 4 * n + index
         self.task_scope = config.scope == "task"
+        # A watched pool's worker keeps its last task entered until the worker goes back
+        # to its queues (close_open_task): the next task of the chunk re-arms it
+        # (Task.rearm) instead of leaving and entering -- the per-task protocol's cost,
+        # paid once per chunk. Other workers (the executor's) leave every task.
+        self.open_task: Optional[Task] = None
 
 
 _state: Optional[_WorkerState] = None
@@ -162,6 +167,20 @@ def _release_slot(slots: Any, slot: int, pid: int, watched: bool = False) -> Non
         if watched and (values[2 * n + slot] != NO_TASK or values[4 * n + slot] != IDLE):
             return
         values[slot] = 0
+
+
+def close_open_task() -> None:
+    """Leave the task a watched worker kept entered after its chunk's last item: called
+    by the pool's queues when the worker sends a result or asks for work, so nothing
+    between chunks runs inside a task."""
+    state = _state
+    if state is not None:
+        task = state.open_task
+        # Only the thread that runs the tasks: a nested pool's handler threads in this
+        # worker use these queues too.
+        if task is not None and task._st is _context.local.state:
+            state.open_task = None
+            task.__exit__(None, None, None)
 
 
 def queue_state(value: int) -> None:
@@ -264,9 +283,31 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     if state.record:
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
     try:
-        # func: strict mode reports an escaped draw at its definition.
-        with Task(state.words_fn, state.node_fn, False, None, func):
-            return func(*args, **kwargs)
+        task = state.open_task
+        state.open_task = None  # while it runs, the task is nobody's to close
+        if task is not None:
+            try:
+                rearmed = task.rearm(state.node_fn, func)
+            except BaseException:  # seeding an eager backend failed: leave, as __enter__ does
+                task.__exit__(BaseException, None, None)
+                raise
+            if not rearmed:
+                task.__exit__(None, None, None)
+                task = None
+        if task is None:
+            # func: strict mode reports an escaped draw at its definition.
+            task = Task(state.words_fn, state.node_fn, False, None, func)
+            task.__enter__()
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as error:
+            task.__exit__(type(error), error, error.__traceback__)
+            raise
+        if state.config.watched and not _strict.active:
+            state.open_task = task  # the next item re-arms it; the queues close it
+        else:
+            task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
+        return result
     finally:
         state.call = state.task_index = None
 

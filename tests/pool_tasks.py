@@ -138,3 +138,21 @@ def crash_once(x):
 def slow_worker_stream(x):
     time.sleep(0.05)  # long enough that every live worker takes some tasks
     return worker_stream(x)
+
+
+def chunk_mix(x):
+    """Tasks that differ in what they leave behind: a chunk's next task must not see it
+    (a worker re-arms its task between the items of a chunk)."""
+    out = [x, float(seedpool.rng().random())]
+    if x % 2:
+        out.append(random.gauss(0, 1))  # leaves a cached second normal on random's generator
+        out.append(float(np.random.standard_normal()))  # and on numpy's
+    else:
+        out.append(random.random())
+    if x % 3 == 0:
+        with seedpool.ThreadPool(1) as pool:  # seed=None inside a task: the task's pools/0
+            out.extend(v for r in pool.map(draw, range(2)) for v in r)
+    if x % 4 == 1:
+        seedpool.seed_everything()  # the task's node as the root: pools count from 0 again
+        out.append(random.random())
+    return out

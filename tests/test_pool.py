@@ -51,6 +51,19 @@ def test_map_is_independent_of_schedule(processes, chunksize, maxtasks):
         assert pool.map(T.slow_draw, range(N), chunksize) == expected
 
 
+def test_tasks_in_one_chunk_each_start_afresh():
+    # In a chunk, a worker re-arms its task for the next item instead of leaving and
+    # entering (seedpool._worker): rng(), cached normals, nested pools' numbering and
+    # seed_everything() must still be each task's own, as with one task per chunk.
+    with seedpool.Pool(1, seed=5) as whole, seedpool.Pool(2, seed=5) as single, seedpool.Pool(2, seed=5) as five:
+        chunked = whole.map(T.chunk_mix, range(12), chunksize=12)
+        assert chunked == single.map(T.chunk_mix, range(12), chunksize=1)
+        assert chunked == five.map(T.chunk_mix, range(12), chunksize=5)
+    with seedpool.ProcessPoolExecutor(2, seed=5) as executor:  # leaves every task
+        assert list(executor.map(T.chunk_mix, range(12), chunksize=4)) == chunked
+    assert len({repr(r[1]) for r in chunked}) == 12
+
+
 def test_all_map_variants_agree_on_a_fresh_pool():
     expected = [expected_draw(5, 0, i) for i in range(N)]
     variants = {

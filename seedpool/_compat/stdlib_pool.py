@@ -180,11 +180,13 @@ def watched_queue_class(base: type) -> type:
 
     mark: Callable[[int], None] = _worker.queue_state
     sent: Callable[[], None] = _worker.result_sent
+    close: Callable[[], None] = _worker.close_open_task
 
     class WatchedSimpleQueue(base):  # type: ignore[misc,valid-type]
         _seedpool_closed = False
 
         def get(self) -> Any:
+            close()  # a worker asking for work has left its last task
             with self._rlock:
                 mark(WAITING)
                 _wait_readable(self)  # consumes nothing: a death here loses nothing
@@ -199,6 +201,7 @@ def watched_queue_class(base: type) -> type:
         def put(self, obj: Any) -> None:
             if self._seedpool_closed:  # parent side, after the watch closed a broken channel
                 return
+            close()  # a worker's chunk is done: leave its last task before pickling the result
             obj = pickler.dumps(obj)
             if self._wlock is None:
                 self._writer.send_bytes(obj)
