@@ -303,6 +303,11 @@ def main(argv: Sequence[str] = ()) -> int:
     ``--tensorflow`` adds TensorFlow's half of the story (sections 6-8).
     """
     args = list(argv)
+    if "-h" in args or "--help" in args:
+        print(USAGE + "\n\nShow the fork, spawn and additive-seed bugs and seedpool's fix, each value drawn in "
+              "a real worker process.\n\noptions:\n  --tensorflow  add TensorFlow's half of the story "
+              "(needs seedpool[tensorflow])")
+        return 0
     with_tf = "--tensorflow" in args
     if [a for a in args if a != "--tensorflow"]:
         print(USAGE, file=sys.stderr)

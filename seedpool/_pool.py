@@ -169,6 +169,10 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     ``multiprocessing.TimeoutError`` and a ``multiprocess.TimeoutError``.
     """
 
+    # The stdlib's __del__ reads _state; a call with an unknown keyword fails before
+    # __init__ runs at all, and the TypeError should come without an "Exception ignored".
+    _state = multiprocessing.pool.INIT
+
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
                  context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:

@@ -267,11 +267,28 @@ def _emit(message: str, where: tuple[str, int, str, str], key: Any, summary: str
     warnings.warn_explicit(message, UnseededRandomnessWarning, filename, lineno, module=module)
 
 
+# A generator made by these is about to receive a copied or unpickled state: copy.deepcopy
+# rebuilds through copy._reconstruct, and numpy unpickles its generators through the
+# constructors in numpy.random._pickle, which make an unseeded one and then set its state.
+_COPYING = frozenset({"copy", "copyreg", "pickle", "numpy.random._pickle"})
+
+
+def _copying(depth: int) -> bool:
+    """Whether the generator being made is a copy's or an unpickled one's (any frame above
+    is copy's, pickle's or numpy's unpickling constructors): not an unseeded generator."""
+    frame: Any = sys._getframe(depth)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "") in _COPYING:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _report_unseeded(what: str, depth: int = 3) -> None:
     if getattr(_local, "quiet", 0):
         return
     task = _current_task()
-    if task is None:
+    if task is None or _copying(depth):
         return
     where = _blame(depth)
     if where is None:

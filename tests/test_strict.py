@@ -245,3 +245,26 @@ def test_run_strict_sets_the_mode_for_the_program():
     assert proc.stdout.split() == ["error", "error"]
     proc = _cli("run", "--strict", "loud", "--", sys.executable, "-c", code)
     assert proc.returncode == 2 and "loud" in proc.stderr
+
+
+def test_copies_and_unpickled_generators_are_not_unseeded():
+    # deepcopy (scikit-learn's clone) and numpy's unpickling make a generator with no
+    # seed and then set its state: that is a copy, not fresh entropy.
+    code = (
+        "import copy, pickle, random\n"
+        "import numpy as np, seedpool\n"
+        "from seedpool import task_scope\n"
+        "seedpool.strict('error')\n"
+        "with task_scope(seedpool.SeedTree(1).child(2)):\n"
+        "    a = copy.deepcopy(np.random.default_rng(5)); b = pickle.loads(pickle.dumps(np.random.default_rng(5)))\n"
+        "    c = copy.deepcopy(np.random.RandomState(5)); d = pickle.loads(pickle.dumps(np.random.RandomState(5)))\n"
+        "    e = copy.deepcopy(random.Random(5))\n"
+        "    same = a.random() == b.random() == np.random.default_rng(5).random()\n"
+        "    same = same and c.random() == d.random() and e.random() == random.Random(5).random()\n"
+        "    try:\n"
+        "        np.random.default_rng()\n"
+        "        print(same, 'missed')\n"
+        "    except seedpool.UnseededRandomnessError:\n"
+        "        print(same, 'caught')\n"
+    )
+    assert run_python(code).split() == ["True", "caught"]
