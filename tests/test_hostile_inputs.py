@@ -438,14 +438,17 @@ def test_12_cli_statuses(tmp_path):
 def test_12_ctrl_c_during_check(tmp_path):
     flag = tmp_path / "started"
     code = f"import time; open({str(flag)!r}, 'w').close(); time.sleep(60)"
+    # SIGINT back to its default in the child: a test run started in the background by a
+    # shell inherits SIGINT ignored, and then no Python process it starts sees a Ctrl-C.
     check = subprocess.Popen([PY, "-m", "seedpool", "check", "--seed", "1", "--", PY, "-c", code],
-                             env=_env(), cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             env=_env(), cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while not flag.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         check.send_signal(signal.SIGINT)
-        out, err = check.communicate(timeout=60)  # generous: a loaded CI machine, not the code, is slow
+        out, err = check.communicate(timeout=30)
     finally:
         check.kill()
     assert check.returncode == 130, err
