@@ -258,9 +258,23 @@ def mark_stale() -> None:
 def rearm(scope: Optional[_Scope], words: WordsFn) -> bool:
     """The task on ``scope`` is over and the next one, with the same ``words`` function,
     starts on it: what :func:`end` then :func:`begin` would do, for a scope on the
-    process's own generators (a pool worker's task). False, changing nothing, for any
-    other scope (the caller ends and begins instead)."""
-    if scope is None or scope.words is not words or scope.spare or scope.private or scope.restore:
+    process's own generators (a pool worker's task) or a private one on the thread's
+    spares (a thread pool's task). False, changing nothing, for any other scope -- a
+    restoring one, or one whose words are not ``words`` (the caller ends and begins)."""
+    if scope is None or scope.words is not words or scope.restore:
+        return False
+    if scope.spare:
+        if not scope.private:
+            return False
+        # end would drop a borrowed RandomState (it wraps the user's bit generator) and
+        # keep the scope with its spares for begin to take back; the spares are reseeded
+        # on first draw, gauss_next cleared with them (_seed_python).
+        if scope.np_borrowed:
+            scope.np = None
+            scope.np_borrowed = False
+        scope.python_stale = scope.numpy_stale = True
+        return True
+    if scope.private:
         return False
     inst: Any = _P.inst
     if scope.python_stale:  # end would put the outside's cached normal back, begin take it again

@@ -164,12 +164,12 @@ class Task:
         ``__exit__`` then ``__enter__`` of a new Task with the same words function and
         ``node`` (``words`` must read the new task's position, as a worker's does).
 
-        For an engine that runs tasks back to back on one thread (a pool worker's
-        chunk): the scope stays open, both generators are marked stale again, the
-        task's ``rng()`` Generator and pool counter start afresh. Returns False -- and
-        changes nothing -- where a full exit and enter are needed: strict mode on, a
-        scope opened inside the last task still open, a private or restoring scope, or
-        an eager backend imported meanwhile; the caller then exits and enters.
+        For an engine that runs tasks back to back on one thread (a pool worker's or a
+        thread pool thread's chunk): the scope stays open, both generators are marked
+        stale again, the task's ``rng()`` Generator and pool counter start afresh.
+        Returns False -- and changes nothing -- where a full exit and enter are needed:
+        strict mode on, a scope opened inside the last task still open, a restoring
+        scope, or an eager backend imported meanwhile; the caller then exits and enters.
         """
         st = self._st
         if (_strict.active or st.provider is not self or self.restore
@@ -189,7 +189,7 @@ class Task:
     def _seed_eager(self, eager: tuple) -> None:
         # Off the main thread the scope is private to its thread; TensorFlow's and torch's
         # generators are process-wide, so they are left alone there.
-        if _lazy.current_scope().private:  # type: ignore[union-attr]
+        if self._st.scope.private:
             return
         for backend in eager:
             if self.restore:

@@ -40,12 +40,14 @@ from __future__ import annotations
 import itertools
 import multiprocessing.pool
 import os
+import queue
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor as _StdExecutor
 from typing import Any, Callable, Optional
 
-from . import _context, _lazy
+from . import _context, _lazy, _strict
+from ._compat import stdlib_pool
 from ._keys import TASKS, WORKERS
 from ._pool import KeyedTasks, Pool, check_seed_args
 from ._task import ThreadTask
@@ -63,11 +65,14 @@ _StdPool: Any = _StdThreadPool.__mro__[1]
 
 
 class _ThreadConfig:
-    """What a thread pool's threads share: the root, the initializer, the slot table."""
+    """What a thread pool's threads share: the root, the initializer, the slot table,
+    and whether a thread may keep its last task entered between the tasks of a chunk
+    (``keep_open``: only where the pool's queues close it, see ``_ClosingQueue``)."""
 
     def __init__(self, root: SeedTree, num_workers: int, initializer: Optional[Callable[..., Any]],
-                 initargs: tuple) -> None:
+                 initargs: tuple, keep_open: bool = False) -> None:
         self.root = root
+        self.keep_open = keep_open
         self.tasks_root = root.child(TASKS)
         self.num_workers = num_workers
         self.initializer = initializer
@@ -97,13 +102,18 @@ class _ThreadWorker(TaskPosition):
     """One pool thread's state (kept in that thread's ``threading.local``): its slot,
     and the running task's position (words derived per thread: ranges are not shared)."""
 
-    __slots__ = ("config", "index", "incarnation")
+    __slots__ = ("config", "index", "incarnation", "keep_open", "open_task")
 
     def __init__(self, config: _ThreadConfig, index: int, incarnation: int) -> None:
         super().__init__(config.tasks_root)
         self.config = config
         self.index = index
         self.incarnation = incarnation
+        self.keep_open = config.keep_open
+        # As in a process pool's worker: a ThreadPool thread keeps its last task entered
+        # until it sends the chunk's result (_close_open_task); the next task of the
+        # chunk re-arms it (Task.rearm) instead of leaving and entering.
+        self.open_task: Optional[ThreadTask] = None
 
     def info(self) -> WorkerInfo:
         cfg = self.config
@@ -137,12 +147,52 @@ def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any,
     worker.call = call
     worker.task_index = index
     try:
-        # The thread's state is known: the task need not look it up again.
-        with ThreadTask(worker.words_fn, worker.node_fn, False, st, func):
-            return func(*args, **kwargs)
+        task = worker.open_task
+        worker.open_task = None  # while it runs, the task is nobody's to close
+        if task is not None and not task.rearm(worker.node_fn, func):
+            task.__exit__(None, None, None)  # (a private scope seeds no eager backend)
+            task = None
+        if task is None:
+            # The thread's state is known: the task need not look it up again.
+            task = ThreadTask(worker.words_fn, worker.node_fn, False, st, func)
+            task.__enter__()
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as error:
+            task.__exit__(type(error), error, error.__traceback__)
+            raise
+        # Kept entered for the chunk's next task unless this one ran inside another
+        # (a task calling a ThreadTaskCall itself) or strict mode checks each task's end.
+        if worker.keep_open and outer_call is None and not _strict.active:
+            worker.open_task = task
+        else:
+            task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
+        return result
     finally:
         worker.call = outer_call
         worker.task_index = outer_index
+
+
+def _close_open_task() -> None:
+    """Leave the task this thread kept entered after its chunk's last item (no-op on
+    any other thread, or while the task runs)."""
+    worker = _context.local.state.worker
+    if worker is not None:
+        task = worker.open_task
+        if task is not None:
+            worker.open_task = None
+            task.__exit__(None, None, None)
+
+
+class _ClosingQueue(queue.SimpleQueue):
+    """The result queue of a :class:`ThreadPool`: a worker thread sending a chunk's
+    result has left its last task. Every task a thread runs is followed by this ``put``
+    (the stdlib's worker loop), so no task stays entered while the thread waits for
+    work -- nor after it retires (``maxtasksperchild``)."""
+
+    def put(self, item: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+        _close_open_task()
+        super().put(item, block, timeout)
 
 
 class ThreadTaskCall(TaskCall):
@@ -220,14 +270,16 @@ class ThreadPool(Pool, _StdThreadPool):
         self._seedpool_dill = True  # nothing is pickled: callables are passed as they are
         self._seedpool_watch = _NoWatch()  # type: ignore[assignment]
         self._init_calls()
-        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs))
+        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs), keep_open=True)
         _lazy.install()  # before any thread runs, so installing races with nothing
         # What ThreadPool.__init__ does, but with the class bound at import: its own
         # call finds the module's Pool, which --pools replaces by seedpool.Pool.
         _StdPool.__init__(self, processes, _initialize_thread, (config,))
 
-    # The stdlib ThreadPool's plain queues, not seedpool.Pool's watched process queues.
-    _setup_queues = _StdThreadPool._setup_queues  # type: ignore[attr-defined]  # stdlib private (3.9-3.13)
+    def _setup_queues(self) -> None:
+        # The stdlib ThreadPool's plain queues, not seedpool.Pool's watched process
+        # queues; results go through a queue that closes the sending thread's open task.
+        stdlib_pool.use_thread_queues(self, _ClosingQueue())
 
     def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
         return ThreadTaskCall(func, self._next_call(), mode)

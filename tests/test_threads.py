@@ -76,6 +76,35 @@ def test_threadpool_map_equals_process_pool_for_any_thread_count(threads, proces
         assert pool.starmap(draws2, [(x, 1) for x in ITEMS[:10]]) == process_results["pool_star"]
 
 
+def test_tasks_in_one_chunk_each_start_afresh():
+    # A ThreadPool thread re-arms its task for a chunk's next item instead of leaving
+    # and entering (seedpool._threads): rng(), cached normals (on the thread's own
+    # generators), nested pools' numbering and seed_everything() must still be each
+    # task's own -- the values seedpool.Pool gives, one task per chunk or twelve.
+    import pool_tasks
+
+    with seedpool.Pool(2, seed=5, context=multiprocessing.get_context("fork")) as pool:
+        expected = pool.map(pool_tasks.chunk_mix, range(12), chunksize=1)
+    for threads, chunksize in ((1, 12), (2, 1), (2, 5)):
+        with seedpool.ThreadPool(threads, seed=5) as pool:
+            assert pool.map(pool_tasks.chunk_mix, range(12), chunksize=chunksize) == expected, chunksize
+    assert len({repr(r[1]) for r in expected}) == 12
+
+
+def test_no_thread_task_stays_entered_after_its_result_is_sent():
+    # The open task is closed when the thread sends the chunk's result: none stays in
+    # the process's active scopes while the threads wait for work (it would make every
+    # outside draw take the routed path).
+    active = seedpool._lazy._P.active
+    with seedpool.ThreadPool(2, seed=5) as pool:
+        assert pool.map(draws, range(40), chunksize=10)
+        assert not active
+        assert [r.get(30) for r in [pool.apply_async(draws, (i,)) for i in range(6)]]
+        assert not active
+        assert list(pool.imap(draws, range(9), 3))
+        assert not active
+
+
 def test_every_entry_point_keys_by_call_and_index():
     root = seedpool.SeedTree(SEED)
     calls = []

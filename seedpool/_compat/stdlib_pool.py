@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing.pool
 import multiprocessing.queues
+import queue
 import select
 import sys
 from typing import Any, Callable
@@ -18,7 +19,7 @@ __all__ = [
     "RUN", "TERMINATE", "WAITING", "RECEIVING", "SENDING", "UNPICKLING", "pool_parts", "change_notifier",
     "wake_worker_handler", "outstanding", "worker_handler_state", "set_worker_handler_state", "result_job",
     "result_position", "fail_result", "fail_iterator", "swap_result_class", "queue_locks", "queue_writer",
-    "reinit_held_lock", "watched_queue_class", "use_watched_queues", "close_writer", "release_for_dead",
+    "reinit_held_lock", "watched_queue_class", "use_watched_queues", "use_thread_queues", "close_writer", "release_for_dead",
     "init_before_checks", "state_and_size", "record_started_processes",
 ]
 
@@ -266,6 +267,17 @@ def use_watched_queues(pool: Any, context: Any) -> None:
     pool._outqueue = cls(ctx=ctx)
     pool._quick_put = pool._inqueue._writer.send
     pool._quick_get = _tolerant_get(pool._outqueue._reader.recv, pool._outqueue)
+
+
+def use_thread_queues(pool: Any, outqueue: Any) -> None:
+    """What ``ThreadPool._setup_queues`` does (3.9-3.13: ``_inqueue`` and ``_outqueue``
+    are ``queue.SimpleQueue``, ``_quick_put = _inqueue.put``, ``_quick_get =
+    _outqueue.get``), with ``outqueue`` (a SimpleQueue subclass) as the result queue --
+    the worker loop binds its ``put`` once and calls it after every task it runs."""
+    pool._inqueue = queue.SimpleQueue()
+    pool._outqueue = outqueue
+    pool._quick_put = pool._inqueue.put
+    pool._quick_get = outqueue.get
 
 
 def _tolerant_get(get: Callable[[], Any], outqueue: Any) -> Callable[[], Any]:
