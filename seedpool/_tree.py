@@ -39,6 +39,7 @@ give equal streams.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import random as _pyrandom
@@ -509,6 +510,11 @@ class _IndexedPools:
 
     ``states(suffix_words, n)`` finishes them into ``node.child(i, *suffix)
     .generate_state(n)``; several suffixes (one per backend) share the index mixing.
+
+    The four pool words of every row are one ``(4, rows)`` array and each step of
+    numpy's ``SeedSequence`` is applied to all four at once (the hashmix constants of
+    the four words are known in advance): a batch costs a few dozen numpy calls, not
+    a hundred, which is what a small batch (a loader's 32 items) pays.
     """
 
     def __init__(self, node: SeedTree, index: np.ndarray) -> None:
@@ -521,68 +527,108 @@ class _IndexedPools:
         # hashmix's constant advances once per call, whatever the data: 4 for the
         # initial fill, 12 for the cross-mix, 4 per word past the pool size.
         calls = _POOL_SIZE + _POOL_SIZE * (_POOL_SIZE - 1) + _POOL_SIZE * (n_words - _POOL_SIZE)
-        self.const = (_INIT_A * pow(_MULT_A, calls, 2**32)) & _M32
-        self.vpool = [np.full(index.shape[0], int(p), dtype=np.uint32) for p in pool]
-        with np.errstate(over="ignore"):
-            self.const = _mix_column(self.vpool, self.const, index)
+        const = (_INIT_A * pow(_MULT_A, calls, 2**32)) & _M32
+        self.vpool = np.empty((_POOL_SIZE, index.shape[0]), dtype=np.uint32)
+        self.vpool[:] = np.asarray(pool, dtype=np.uint32)[:, None]
+        self.const = _mix_column(self.vpool, const, index)
 
     def states(self, suffix_words: tuple[int, ...], n_out_words: int, out_dtype: Any = np.uint32) -> np.ndarray:
-        vpool = [p.copy() for p in self.vpool]
-        return self._finish(vpool, [suffix_words], n_out_words, out_dtype)
+        return self._finish(self.vpool.copy(), [suffix_words], n_out_words, out_dtype)
 
     def states_many(self, suffixes: list[tuple[int, ...]], n_out_words: int) -> list[np.ndarray]:
         """``[states(s, n_out_words) for s in suffixes]`` in one pass over all of them
         (suffixes of equal length, e.g. one str key each): for a small batch numpy's
         per-call overhead dominates, so k suffixes cost little more than one."""
-        n = self.vpool[0].shape[0]
-        vpool = [np.tile(p, len(suffixes)) for p in self.vpool]
-        out = self._finish(vpool, suffixes, n_out_words, np.uint32)
+        n = self.vpool.shape[1]
+        out = self._finish(np.tile(self.vpool, (1, len(suffixes))), suffixes, n_out_words, np.uint32)
         return [out[k * n:(k + 1) * n] for k in range(len(suffixes))]
 
-    def _finish(self, vpool: list[np.ndarray], suffixes: list[tuple[int, ...]], n_out_words: int,
+    def _finish(self, vpool: np.ndarray, suffixes: list[tuple[int, ...]], n_out_words: int,
                 out_dtype: Any) -> np.ndarray:
         # vpool holds len(suffixes) copies of the index pools, one after the other; the
         # hashmix constant depends only on how many words were mixed, so every suffix
         # (all of one length) advances it alike.
         const = self.const
-        n = self.vpool[0].shape[0]
-        with np.errstate(over="ignore"):
-            for j in range(len(suffixes[0])):
-                if len(suffixes) == 1:
-                    column: Any = suffixes[0][j]
-                else:
-                    column = np.repeat(np.array([s[j] for s in suffixes], dtype=np.uint32), n)
-                const = _mix_column(vpool, const, column)
-            out = np.empty((vpool[0].shape[0], n_out_words), dtype=np.uint32)
-            hconst = _INIT_B
-            for i_dst in range(n_out_words):
-                col = out[:, i_dst]
-                np.bitwise_xor(vpool[i_dst % _POOL_SIZE], np.uint32(hconst), out=col)
-                hconst = (hconst * _MULT_B) & _M32
-                np.multiply(col, np.uint32(hconst), out=col)
-                np.bitwise_xor(col, col >> np.uint32(_XSHIFT), out=col)
+        n = self.vpool.shape[1]
+        for j in range(len(suffixes[0])):
+            if len(suffixes) == 1:
+                column: Any = suffixes[0][j]
+            else:
+                column = np.repeat(np.array([s[j] for s in suffixes], dtype=np.uint32), n)
+            const = _mix_column(vpool, const, column)
+        # generate_state: output word i is hashmix(pool[i % 4]) with the i-th constant.
+        xor_by, mult_by = _output_constants(n_out_words)
+        out = vpool[_OUTPUT_ROWS[:n_out_words]] if n_out_words <= len(_OUTPUT_ROWS) else \
+            vpool[np.arange(n_out_words) % _POOL_SIZE]
+        np.bitwise_xor(out, xor_by, out=out)
+        np.multiply(out, mult_by, out=out)
+        np.bitwise_xor(out, out >> np.uint32(_XSHIFT), out=out)
+        words = np.ascontiguousarray(out.T)
         if np.dtype(out_dtype) == np.dtype(np.uint64):
-            return out.astype("<u4").view("<u8").astype(np.uint64)
-        return out
+            return words.astype("<u4").view("<u8").astype(np.uint64)
+        return words
 
 
-def _mix_column(vpool: list[np.ndarray], const: int, column: Any) -> int:
-    """Mix one entropy word (an array, or the same int for every row) into the pools:
-    ``pool[d] = mix(pool[d], hashmix(word))`` for each of the 4 pool words."""
+# Which pool word each output word of generate_state hashes (i % 4), for up to 16 words.
+_OUTPUT_ROWS = np.arange(16) % _POOL_SIZE
+
+
+@functools.cache
+def _output_constants(n_out_words: int) -> tuple[np.ndarray, np.ndarray]:
+    # Output word i is xored with INIT_B * MULT_B**i and multiplied by the next one.
+    consts = [_INIT_B]
+    for _ in range(n_out_words):
+        consts.append((consts[-1] * _MULT_B) & _M32)
+    column = np.array(consts, dtype=np.uint32)[:, None]
+    column.flags.writeable = False  # shared by every caller
+    return column[:-1], column[1:]
+
+
+@functools.lru_cache(maxsize=1024)
+def _mix_constants(const: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The hashmix constants of the four calls that mix one word into the four pool
+    words, starting from ``const``: each call xors with the constant before it and
+    multiplies by the one after. Returns both as ``(4, 1)`` columns and the next
+    ``const``. (There are only as many distinct ``const`` as path lengths in use.)"""
+    consts = [const]
+    for _ in range(_POOL_SIZE):
+        consts.append((consts[-1] * _MULT_A) & _M32)
+    column = np.array(consts, dtype=np.uint32)[:, None]
+    column.flags.writeable = False  # shared by every caller
+    return column[:-1], column[1:], consts[-1]
+
+
+def _mix_column(vpool: np.ndarray, const: int, column: Any) -> int:
+    """Mix one entropy word (an array, or the same int for every row) into the
+    ``(4, rows)`` pools: ``pool[d] = mix(pool[d], hashmix(word))`` for each pool word
+    ``d``, all four at once. Returns the next hashmix constant."""
     u32 = np.uint32
-    for x in vpool:
-        c_before = const
+    if isinstance(column, np.ndarray):
+        xor_by, mult_by, next_const = _mix_constants(const)
+        hashed: Any = np.bitwise_xor(column, xor_by)  # (4, rows)
+        np.multiply(hashed, mult_by, out=hashed)
+        np.bitwise_xor(hashed, hashed >> u32(_XSHIFT), out=hashed)
+        np.multiply(hashed, u32(_MIX_MULT_R), out=hashed)
+    else:  # the same word in every row (a key of the suffix): four values, cached
+        hashed, next_const = _hashed_word(const, column)
+    # mix(x, h) = (L*x - R*h), then r ^= r >> 16
+    np.multiply(vpool, u32(_MIX_MULT_L), out=vpool)
+    np.subtract(vpool, hashed, out=vpool)
+    np.bitwise_xor(vpool, vpool >> u32(_XSHIFT), out=vpool)
+    return next_const
+
+
+@functools.lru_cache(maxsize=1024)
+def _hashed_word(const: int, word: int) -> tuple[np.ndarray, int]:
+    """``R * hashmix(word)`` for the four pool words, as a ``(4, 1)`` column, and the
+    next constant: what :func:`_mix_column` mixes in for a word every row shares (the
+    words of a backend's key; few distinct ``(const, word)`` pairs occur)."""
+    hashed = []
+    for _ in range(_POOL_SIZE):
+        before = const
         const = (const * _MULT_A) & _M32
-        if isinstance(column, np.ndarray):
-            hashed: Any = np.bitwise_xor(column, u32(c_before))
-            np.multiply(hashed, u32(const), out=hashed)
-            np.bitwise_xor(hashed, hashed >> u32(_XSHIFT), out=hashed)
-            np.multiply(hashed, u32(_MIX_MULT_R), out=hashed)
-        else:
-            v = ((column ^ c_before) * const) & _M32
-            hashed = u32((_MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _M32)
-        # mix(x, h) = (L*x - R*h), then r ^= r >> 16
-        np.multiply(x, u32(_MIX_MULT_L), out=x)
-        np.subtract(x, hashed, out=x)
-        np.bitwise_xor(x, x >> u32(_XSHIFT), out=x)
-    return const
+        v = ((word ^ before) * const) & _M32
+        hashed.append((_MIX_MULT_R * (v ^ (v >> _XSHIFT))) & _M32)
+    column = np.array(hashed, dtype=np.uint32)[:, None]
+    column.flags.writeable = False  # shared by every caller
+    return column, const

@@ -10,6 +10,7 @@ range of consecutive tasks at once (0.1-2 us each, by the range's length), and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,12 @@ MAX_RANGE = 4096  # longer ranges cost more per task again (numpy's work, not it
 _MAX_INDEX = 2**31  # SeedTree's int keys lie below this
 _BATCH_AT_ONCE = 512  # words_for_indices: up to this many items, every backend in one pass
 WordsFn = Callable[[str], np.ndarray]
+
+
+@functools.cache
+def _suffix(name: str) -> tuple[int, ...]:
+    """The path words of a backend's key (hashed once per name)."""
+    return _encode_path((name,))
 
 
 def node_words(node: SeedTree) -> WordsFn:
@@ -77,7 +84,7 @@ class BlockWords:
                 self.tables[name] = False  # seen once in this range
                 return self.parent.child(index, name).generate_state(WORDS)
             if table is False:
-                table = self.tables[name] = self._pools().states(_encode_path((name,)), WORDS)
+                table = self.tables[name] = self._pools().states(_suffix(name), WORDS)
             return table[index - start]  # type: ignore[no-any-return]
         # A new range. Walking on from the last one: longer, and derived now.
         walking = start >= 0 and self.stop <= index < self.stop + self.size
@@ -85,7 +92,7 @@ class BlockWords:
         self.start, self.stop = index, min(index + self.size, _MAX_INDEX)
         self.tables, self.pools = {}, None
         if walking:
-            table = self.tables[name] = self._pools().states(_encode_path((name,)), WORDS)
+            table = self.tables[name] = self._pools().states(_suffix(name), WORDS)
             return table[0]  # type: ignore[no-any-return]
         self.tables[name] = False
         return self.parent.child(index, name).generate_state(WORDS)
@@ -147,12 +154,12 @@ def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]
             if not pools:
                 pools.append(_IndexedPools(parent, idx.astype(np.uint32)))
             if tables or len(idx) > _BATCH_AT_ONCE:
-                t = tables[name] = pools[0].states(_encode_path((name,)), WORDS)
+                t = tables[name] = pools[0].states(_suffix(name), WORDS)
             else:
                 # A small batch: numpy's per-call overhead dominates, so the backends
                 # an item usually seeds are derived together, for the price of one.
                 names = (name,) + tuple(n for n in BACKEND_KEYS if n != name)
-                for n, words in zip(names, pools[0].states_many([_encode_path((n,)) for n in names], WORDS)):
+                for n, words in zip(names, pools[0].states_many([_suffix(n) for n in names], WORDS)):
                     tables[n] = words
                 t = tables[name]
         return t

@@ -6,6 +6,7 @@ import json
 import random
 
 import numpy as np
+import pytest
 
 import seedpool
 from conftest import run_python
@@ -62,12 +63,15 @@ def test_scope_values_are_the_documented_children_and_match_a_fresh_process():
     assert tuple(json.loads(run_python(code))) == here
 
 
-def test_bulk_words_equal_scalar_words():
-    parent = ROOT.child("samples", 2)
+@pytest.mark.parametrize("parent", [ROOT.child("samples", 2), seedpool.SeedTree(2**200 + 9).child("x", 1, "y"),
+                                    seedpool.SeedTree("a text seed")])
+def test_bulk_words_equal_scalar_words(parent):
+    # Small batches derive every backend in one pass (states_many), for roots of any
+    # entropy length and nodes at any depth (the hashmix constants depend on both).
     blocks = BlockWords(parent)
     batch = words_for_indices(parent, [70, 3, 3, 511])
     for index, words in zip([70, 3, 3, 511], batch):
-        for name in ("python", "numpy", "rng", "torch"):
+        for name in ("python", "numpy", "rng", "torch", "tensorflow"):
             expected = parent.child(index, name).generate_state(8)
             assert (blocks.get(index, name) == expected).all()
             assert (words(name) == expected).all()
