@@ -9,7 +9,7 @@ module does the rest, the same way for all three:
 
 * :func:`main` -- the command line. With no ``--<option>`` both kinds (``stdlib`` and
   ``seedpool``) are run, each in a fresh interpreter (:func:`run_child`, the script run
-  again with ``--no-compare``), one after the other; their per-test outcomes are
+  again with ``--no-compare``), side by side (:func:`run_children`); their per-test outcomes are
   compared (:func:`compare`) and reported (:func:`print_report`). Tests that pass with
   the stdlib class but not with seedpool's are rerun (both kinds) to tell a consistent
   difference from a timing flake.
@@ -38,6 +38,8 @@ import tempfile
 import time
 import traceback
 import unittest
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, NamedTuple
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -238,6 +240,19 @@ def run_child(suite: Suite, kind: str, start_method: str, only: list[str] | None
         return data
 
 
+def run_children(suite: Suite, kinds: Sequence[str], start_method: str, only: list[str] | None,
+                 timeout: float, verbosity: int) -> dict[str, dict[str, Any]]:
+    """:func:`run_child` for each kind, all at once: CPython's pool and executor tests
+    spend about half their time waiting (timeouts, sleeps, process start-up), so the two
+    kinds side by side take little longer than one. Both run under the same load, which
+    keeps the per-test comparison fair; a difference is rerun before it counts."""
+    if len(kinds) == 1:
+        return {kinds[0]: run_child(suite, kinds[0], start_method, only, timeout, verbosity)}
+    with ThreadPoolExecutor(len(kinds)) as pool:
+        futures = {k: pool.submit(run_child, suite, k, start_method, only, timeout, verbosity) for k in kinds}
+        return {k: f.result() for k, f in futures.items()}
+
+
 def compare(suite: Suite, runs: dict[str, dict[str, Any]], start_method: str, reruns: int,
             timeout: float) -> dict[str, Any]:
     """The tests that pass with the stdlib class but not with seedpool's, rerun (both
@@ -248,7 +263,7 @@ def compare(suite: Suite, runs: dict[str, dict[str, Any]], start_method: str, re
     differing = [t for t in tests if std.get(t, {}).get("status") == "pass" and sp.get(t, {}).get("status") != "pass"]
     rerun_log: dict[str, list[tuple[str, str]]] = {t: [] for t in differing}
     for _ in range(reruns if differing else 0):
-        again = {kind: run_child(suite, kind, start_method, differing, timeout, 1) for kind in KINDS}
+        again = run_children(suite, KINDS, start_method, differing, timeout, 1)
         for t in differing:
             for kind in KINDS:
                 rerun_log[t].append((kind, again[kind].get("outcomes", {}).get(t, {}).get("status", "missing")))
@@ -362,7 +377,7 @@ def main(suite: Suite, argv: list[str] | None, *, description: str, missing: Cal
         return 0
 
     kinds = [args.kind] if args.kind else list(KINDS)
-    runs = {k: run_child(suite, k, args.start_method, args.only, args.timeout, args.verbosity) for k in kinds}
+    runs = run_children(suite, kinds, args.start_method, args.only, args.timeout, args.verbosity)
     cmp = None
     if len(kinds) == 2 and not any("broken" in r for r in runs.values()):
         cmp = compare(suite, runs, args.start_method, args.reruns, args.timeout)
