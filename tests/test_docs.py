@@ -187,7 +187,7 @@ def test_every_key_constant_has_a_row_in_the_layout():
 
 # -- the whole site -------------------------------------------------------------------------
 @pytest.mark.slow
-def test_site_builds_without_warnings_and_shows_every_name_and_key(tmp_path: Path, api_check: dict):
+def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_pass(tmp_path: Path, api_check: dict):
     out = tmp_path / "html"
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q", "-d",
@@ -208,3 +208,13 @@ def test_site_builds_without_warnings_and_shows_every_name_and_key(tmp_path: Pat
     for key in _keys.LAYOUT:
         assert key.path in layout
     assert (out / "_images" / "forked-draws.png").exists()  # the figure drawn at build time
+    # The pages' {doctest} blocks, as `make docs` runs them (the parsed pages are reused).
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "doctest", "-W", "--keep-going", "-n", "-q", "-d",
+         str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "doctest")],
+        capture_output=True, text=True, timeout=1200, cwd=str(REPO),
+        env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = (tmp_path / "doctest" / "output.txt").read_text()
+    assert "0 failures in tests" in report and re.search(r"\b[1-9]\d* tests", report), report
