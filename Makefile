@@ -18,12 +18,15 @@ $(VENV)/.base: setup.cfg pyproject.toml
 	$(PIP) -e .
 	touch $@
 
-# Everything `make test`, `make lint` and `make docs` need, in ONE pip run: each extra
-# pip run re-resolves the whole (TF, torch, Ray...) environment and rebuilds the editable
-# install, about half a minute apiece on a loaded CI box.
-$(VENV)/.test: $(VENV)/.base
+# Everything `make test`, `make lint` and `make docs` need, in ONE pip run (the base
+# install included: it then counts as done): each extra pip run re-resolves the whole
+# (TF, torch, Ray...) environment and rebuilds the editable install, about half a
+# minute apiece on a loaded CI box.
+$(VENV)/.test: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
 	$(PIP) -e '.[test,tensorflow,joblib,dask,ray,docs,lint]' '$(TORCH_PIN)'
-	touch $@
+	touch $@ $(VENV)/.base
 
 # Ray is in the test venv (its tests run in `make test`); this target runs them alone.
 $(VENV)/.ray: $(VENV)/.test
