@@ -10,6 +10,13 @@ TORCH_PIN ?= torch==2.13.0
 # The other interpreters of the matrix (X.Y, found under pyenv; a missing one is skipped).
 MATRIX_PYTHONS ?= 3.9 3.10 3.12 3.13
 
+# Python run by make writes bytecode caches (__pycache__, gitignored) whatever the
+# caller's PYTHONDONTWRITEBYTECODE says: the suite starts hundreds of interpreters, and
+# with the caches off each one compiles seedpool, the tests' helpers and (after the
+# --no-compile install below) every library it imports from source again -- 15 % of
+# a matrix leg's CPU here, and 15 s per `import tensorflow, torch`.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests
 
 $(VENV)/.base: setup.cfg pyproject.toml
@@ -21,11 +28,13 @@ $(VENV)/.base: setup.cfg pyproject.toml
 # Everything `make test`, `make lint` and `make docs` need, in ONE pip run (the base
 # install included: it then counts as done): each extra pip run re-resolves the whole
 # (TF, torch, Ray...) environment and rebuilds the editable install, about half a
-# minute apiece on a loaded CI box.
+# minute apiece on a loaded CI box. --no-compile: pip would byte-compile all ~17,000
+# modules of these packages one by one (half of the install's three minutes here);
+# the modules the suite imports are compiled, and cached, on first import instead.
 $(VENV)/.test: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
-	$(PIP) -e '.[test,tensorflow,joblib,dask,ray,docs,lint]' '$(TORCH_PIN)'
+	$(PIP) --no-compile -e '.[test,tensorflow,joblib,dask,ray,docs,lint]' '$(TORCH_PIN)'
 	touch $@ $(VENV)/.base
 
 # Ray is in the test venv (its tests run in `make test`); this target runs them alone.
