@@ -181,6 +181,7 @@ class Task:
         self.func = func
         self.generator = None
         self._pools = None
+        self._strict = None  # an earlier item's, if strict mode was on when it began
         eager = _eager_loaded
         if eager:
             self._seed_eager(eager)  # may raise: the caller exits the task then

@@ -143,15 +143,24 @@ def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any,
     worker = st.worker
     if worker is None:  # not one of a seeded pool's threads
         return func(*args, **kwargs)
-    outer_call, outer_index = worker.call, worker.task_index
+    task = worker.open_task
+    worker.open_task = None  # while it runs, the task is nobody's to close
+    # The position of an enclosing task (a task calling a ThreadTaskCall itself); a kept
+    # task's position is not one -- no task runs between two items of a chunk.
+    outer_call, outer_index = (worker.call, worker.task_index) if task is None else (None, None)
     worker.call = call
     worker.task_index = index
+    kept = False
     try:
-        task = worker.open_task
-        worker.open_task = None  # while it runs, the task is nobody's to close
-        if task is not None and not task.rearm(worker.node_fn, func):
-            task.__exit__(None, None, None)  # (a private scope seeds no eager backend)
-            task = None
+        if task is not None:
+            try:
+                rearmed = task.rearm(worker.node_fn, func)
+            except BaseException:  # (a private scope seeds no eager backend: not expected)
+                task.__exit__(BaseException, None, None)
+                raise
+            if not rearmed:
+                task.__exit__(None, None, None)
+                task = None
         if task is None:
             # The thread's state is known: the task need not look it up again.
             task = ThreadTask(worker.words_fn, worker.node_fn, False, st, func)
@@ -161,16 +170,20 @@ def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any,
         except BaseException as error:
             task.__exit__(type(error), error, error.__traceback__)
             raise
-        # Kept entered for the chunk's next task unless this one ran inside another
-        # (a task calling a ThreadTaskCall itself) or strict mode checks each task's end.
+        # Kept entered for the chunk's next task unless this one ran inside another or
+        # strict mode checks each task's end. A kept task keeps its position too: a draw
+        # before the result is sent (a finaliser the collector runs here) reseeds from
+        # the words of the item that just ran, as inside it.
         if worker.keep_open and outer_call is None and not _strict.active:
             worker.open_task = task
+            kept = True
         else:
             task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
         return result
     finally:
-        worker.call = outer_call
-        worker.task_index = outer_index
+        if not kept:
+            worker.call = outer_call
+            worker.task_index = outer_index
 
 
 def _close_open_task() -> None:
@@ -181,7 +194,10 @@ def _close_open_task() -> None:
         task = worker.open_task
         if task is not None:
             worker.open_task = None
-            task.__exit__(None, None, None)
+            try:
+                task.__exit__(None, None, None)
+            finally:
+                worker.call = worker.task_index = None
 
 
 class _ClosingQueue(queue.SimpleQueue):

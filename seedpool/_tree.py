@@ -573,7 +573,7 @@ class _IndexedPools:
 _OUTPUT_ROWS = np.arange(16) % _POOL_SIZE
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # n_out_words comes from callers (child_states)
 def _output_constants(n_out_words: int) -> tuple[np.ndarray, np.ndarray]:
     # Output word i is xored with INIT_B * MULT_B**i and multiplied by the next one.
     consts = [_INIT_B]

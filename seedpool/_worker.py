@@ -180,7 +180,10 @@ def close_open_task() -> None:
         # worker use these queues too.
         if task is not None and task._st is _context.local.state:
             state.open_task = None
-            task.__exit__(None, None, None)
+            try:
+                task.__exit__(None, None, None)
+            finally:
+                state.call = state.task_index = None
 
 
 def queue_state(value: int) -> None:
@@ -282,6 +285,7 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     state.task_index = index
     if state.record:
         record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
+    kept = False
     try:
         task = state.open_task
         state.open_task = None  # while it runs, the task is nobody's to close
@@ -304,12 +308,17 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
             task.__exit__(type(error), error, error.__traceback__)
             raise
         if state.config.watched and not _strict.active:
-            state.open_task = task  # the next item re-arms it; the queues close it
+            # The next item re-arms it; the queues close it. Its position stays until
+            # then: a draw before the result is sent (a finaliser the collector runs
+            # here) reseeds from the words of the item that just ran, as inside it.
+            state.open_task = task
+            kept = True
         else:
             task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
         return result
     finally:
-        state.call = state.task_index = None
+        if not kept:
+            state.call = state.task_index = None
 
 
 class TaskCall:

@@ -156,3 +156,30 @@ def chunk_mix(x):
         seedpool.seed_everything()  # the task's node as the root: pools count from 0 again
         out.append(random.random())
     return out
+
+
+class _DrawsWhenCollected:
+    """A reference cycle whose finaliser draws: the collector may run it anywhere,
+    between the items of a chunk or before the chunk's result is sent included."""
+
+    errors: list = []
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        try:
+            random.random()
+            np.random.random()
+            seedpool.rng().random()
+        except Exception as error:  # a finaliser's error is only printed: keep it
+            _DrawsWhenCollected.errors.append(repr(error))
+
+
+def leave_a_drawing_cycle(x):
+    """Leaves garbage that draws when collected; returns the errors seen so far here."""
+    import gc
+
+    gc.set_threshold(3)  # collect often: some collections fall between tasks
+    _DrawsWhenCollected()
+    return list(_DrawsWhenCollected.errors)

@@ -64,6 +64,15 @@ def test_tasks_in_one_chunk_each_start_afresh():
     assert len({repr(r[1]) for r in chunked}) == 12
 
 
+def test_a_draw_between_the_items_of_a_chunk_is_no_error():
+    # As for the thread pools: a worker keeps its task entered across a chunk, and a
+    # finaliser run there draws from a stream instead of failing.
+    with seedpool.Pool(1, seed=5) as pool:
+        seen = pool.map(T.leave_a_drawing_cycle, range(3000), chunksize=50)
+        seen += pool.map(T.leave_a_drawing_cycle, range(3000), chunksize=50)
+    assert seen[-1] == []
+
+
 def test_all_map_variants_agree_on_a_fresh_pool():
     expected = [expected_draw(5, 0, i) for i in range(N)]
     variants = {

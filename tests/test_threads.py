@@ -105,6 +105,22 @@ def test_no_thread_task_stays_entered_after_its_result_is_sent():
         assert not active
 
 
+def test_a_draw_between_the_items_of_a_chunk_is_no_error():
+    # A finaliser the collector runs between two items (or before the result is sent)
+    # draws while the thread keeps its task entered: it must get a stream, not an error.
+    import gc
+
+    import pool_tasks
+
+    try:
+        with seedpool.ThreadPool(1, seed=5) as pool:
+            seen = pool.map(pool_tasks.leave_a_drawing_cycle, range(3000), chunksize=50)
+    finally:
+        gc.set_threshold(700)
+        gc.collect()
+    assert pool_tasks._DrawsWhenCollected.errors == [] and seen[-1] == []
+
+
 def test_every_entry_point_keys_by_call_and_index():
     root = seedpool.SeedTree(SEED)
     calls = []
