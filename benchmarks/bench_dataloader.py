@@ -111,7 +111,10 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*worker processes in total.*")
     plain, restoring = scope_cost_us()
-    print(f"task_scope per item: {plain:.1f} us (in workers), {restoring:.1f} us with restore (num_workers=0)")
+    # A node's words derived one SeedSequence per backend (loader workers derive a batch
+    # at once instead), torch seeded eagerly; the num_workers=0 loader restores.
+    print(f"task_scope(node) in this process, drawing nothing: {plain:.1f} us, "
+          f"{restoring:.1f} us with restore (what num_workers=0 pays per item)")
     for num_workers in (0, 2):
         t_stock, t_floor, t_seeded = measure(num_workers, args.items, args.repeats, args.work_us,
                                              args.batch_size)
