@@ -50,7 +50,7 @@ from . import _context, _lazy, _strict
 from ._compat import stdlib_pool
 from ._keys import TASKS, WORKERS
 from ._pool import KeyedTasks, Pool, check_seed_args
-from ._task import ThreadTask
+from ._task import ThreadTask, run_next
 from ._tree import SeedLike, SeedTree
 from ._words import TaskPosition, node_words
 from ._worker import TaskCall, WorkerInfo
@@ -152,24 +152,8 @@ def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any,
     worker.task_index = index
     kept = False
     try:
-        if task is not None:
-            try:
-                rearmed = task.rearm(worker.node_fn, func)
-            except BaseException:  # (a private scope seeds no eager backend: not expected)
-                task.__exit__(BaseException, None, None)
-                raise
-            if not rearmed:
-                task.__exit__(None, None, None)
-                task = None
-        if task is None:
-            # The thread's state is known: the task need not look it up again.
-            task = ThreadTask(worker.words_fn, worker.node_fn, False, st, func)
-            task.__enter__()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as error:
-            task.__exit__(type(error), error, error.__traceback__)
-            raise
+        # The thread's state is known: the task need not look it up again.
+        result, task = run_next(task, ThreadTask, worker.words_fn, worker.node_fn, st, func, args, kwargs)
         # Kept entered for the chunk's next task unless this one ran inside another or
         # strict mode checks each task's end. A kept task keeps its position too: a draw
         # before the result is sent (a finaliser the collector runs here) reseeds from

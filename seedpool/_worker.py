@@ -30,7 +30,7 @@ from . import _context, _lazy, _strict
 from ._backends import BACKENDS
 from ._keys import TASKS, WORKERS
 from ._record import record_consumer
-from ._task import Task
+from ._task import Task, run_next
 from ._tree import SeedTree
 from ._words import TaskPosition
 
@@ -289,24 +289,7 @@ def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs
     try:
         task = state.open_task
         state.open_task = None  # while it runs, the task is nobody's to close
-        if task is not None:
-            try:
-                rearmed = task.rearm(state.node_fn, func)
-            except BaseException:  # seeding an eager backend failed: leave, as __enter__ does
-                task.__exit__(BaseException, None, None)
-                raise
-            if not rearmed:
-                task.__exit__(None, None, None)
-                task = None
-        if task is None:
-            # func: strict mode reports an escaped draw at its definition.
-            task = Task(state.words_fn, state.node_fn, False, None, func)
-            task.__enter__()
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as error:
-            task.__exit__(type(error), error, error.__traceback__)
-            raise
+        result, task = run_next(task, Task, state.words_fn, state.node_fn, None, func, args, kwargs)
         if state.config.watched and not _strict.active:
             # The next item re-arms it; the queues close it. Its position stays until
             # then: a draw before the result is sent (a finaliser the collector runs
