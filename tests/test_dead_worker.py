@@ -15,8 +15,16 @@ import seedpool
 BOUND = 5.0  # seconds within which the error must arrive
 
 
+def _running(p) -> bool:
+    # A child listed a moment ago may be gone when asked (psutil.NoSuchProcess): not running.
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _live_children():
-    return {p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
+    return {p.pid for p in psutil.Process().children(recursive=True) if _running(p)}
 
 
 @pytest.mark.parametrize("method", ["map", "imap", "imap_chunked", "imap_unordered", "apply_async", "exit_code"])
@@ -152,11 +160,17 @@ def timed(fn, bound=%(bound)r):
 
 _FOOTER = """
 import psutil
-def _left():
+def _alive_worker(p):
     # The resource tracker and the forkserver serve the whole interpreter and end with it
-    # (the check after exit, by environment tag, covers them).
-    return [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE
-            and not any(s in " ".join(p.cmdline()) for s in ("resource_tracker", "forkserver"))]
+    # (the check after exit, by environment tag, covers them). A child that exits between
+    # being listed and being asked is gone, not left (psutil.NoSuchProcess).
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE and not any(
+            s in " ".join(p.cmdline()) for s in ("resource_tracker", "forkserver"))
+    except psutil.NoSuchProcess:
+        return False
+def _left():
+    return [p for p in psutil.Process().children(recursive=True) if _alive_worker(p)]
 deadline = time.monotonic() + 10
 while time.monotonic() < deadline and _left():
     time.sleep(0.05)

@@ -32,7 +32,14 @@ def expected_draw(root, call, index):
 
 
 def children():
-    return {p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
+    live = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                live.add(p.pid)
+        except psutil.NoSuchProcess:  # gone between being listed and being asked
+            pass
+    return live
 
 
 def test_map_draws_exactly_the_documented_task_streams(start_method):
