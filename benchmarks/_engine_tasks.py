@@ -31,8 +31,8 @@ def call_cost(engine, n=20000, rounds=5):
     (``KeyedCall(i, x)``). The call is pickled first, as an engine sends it."""
     import pickle
 
-    from seedpool._remote import BatchCall, KeyedCall
-    from seedpool._tree import SeedTree
+    from seedpool._derive.tree import SeedTree
+    from seedpool._task.call import BatchCall, KeyedCall
 
     out = {}
     for name, f, m in (("noop", noop, n), ("draw", busy_draw, n // 4)):

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-import seedpool._task
+import seedpool._task.task
 import seedpool.torch as spt
 
 TARGET = 1.10  # issue 9 (per-sample SeededDataset vs the stock DataLoader; issue 5 asked 1.05)
@@ -96,7 +96,7 @@ def scope_cost_us(n: int = 2000) -> tuple[float, float]:
     for restore in (False, True):
         start = time.perf_counter()
         for i in range(n):
-            with seedpool._task.task_scope(root.child("samples", 0, i), restore=restore):
+            with seedpool._task.task.task_scope(root.child("samples", 0, i), restore=restore):
                 pass
         out.append((time.perf_counter() - start) / n * 1e6)
     return out[0], out[1]

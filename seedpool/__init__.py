@@ -27,31 +27,31 @@ The package's layers (each imports only from the ones above it; see
 from __future__ import annotations
 
 from . import _lazy_exports
-from ._backends import available_backends as available_backends
-from ._context import rng as rng
+from ._derive.tree import SeedLike as SeedLike
+from ._derive.tree import SeedTree as SeedTree
 from ._errors import BackendUnavailableError as BackendUnavailableError
 from ._errors import RecordError as RecordError
 from ._errors import SeedpoolError as SeedpoolError
 from ._errors import UnseededRandomnessError as UnseededRandomnessError
 from ._errors import UnseededRandomnessWarning as UnseededRandomnessWarning
 from ._errors import WorkerLostError as WorkerLostError
-from ._fork import register_generator as register_generator
-from ._fork import reseed_after_fork as reseed_after_fork
-from ._fork import stop_reseed_after_fork as stop_reseed_after_fork
-from ._fork import unregister_generator as unregister_generator
-from ._record import SeedRecord as SeedRecord
-from ._seeding import RNGState as RNGState
-from ._seeding import get_state as get_state
-from ._seeding import isolate as isolate
-from ._seeding import seed_everything as seed_everything
-from ._seeding import set_state as set_state
-from ._strict import strict as strict
-from ._task import task_scope as task_scope
-from ._tree import SeedLike as SeedLike
-from ._tree import SeedTree as SeedTree
+from ._state.backends import available_backends as available_backends
+from ._state.context import rng as rng
+from ._state.fork import register_generator as register_generator
+from ._state.fork import reseed_after_fork as reseed_after_fork
+from ._state.fork import stop_reseed_after_fork as stop_reseed_after_fork
+from ._state.fork import unregister_generator as unregister_generator
+from ._state.record import SeedRecord as SeedRecord
+from ._state.seeding import RNGState as RNGState
+from ._state.seeding import get_state as get_state
+from ._state.seeding import isolate as isolate
+from ._state.seeding import seed_everything as seed_everything
+from ._state.seeding import set_state as set_state
+from ._state.strict import strict as strict
+from ._task.task import task_scope as task_scope
+from ._task.worker import WorkerInfo as WorkerInfo
+from ._task.worker import worker_info as worker_info
 from ._version import __version__ as __version__
-from ._worker import WorkerInfo as WorkerInfo
-from ._worker import worker_info as worker_info
 
 __all__ = (
     # Classes
@@ -100,11 +100,11 @@ del _obj
 
 # Names whose modules are loaded on first access (they import multiprocess / dill).
 _LAZY: dict[str, str] = {
-    "Pool": "._pool",
+    "Pool": "._engines.process_pool",
     "TimeoutError": "._errors",
-    "ProcessPoolExecutor": "._executor",
-    "ThreadPool": "._threads",
-    "ThreadPoolExecutor": "._threads",
+    "ProcessPoolExecutor": "._engines.executor",
+    "ThreadPool": "._engines.threads",
+    "ThreadPoolExecutor": "._engines.threads",
 }
 
 

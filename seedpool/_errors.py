@@ -22,8 +22,8 @@ keep working::
 Where users find them: ``seedpool.X`` for the first five, ``TimeoutError`` and the two
 strict-mode classes;
 ``seedpool.tensorflow.X`` for the launcher's two. The old import locations
-(``seedpool._record.RecordError``, ``seedpool._watchdog.WorkerLostError``,
-``seedpool._pool.TimeoutError``) re-import these classes.
+(``seedpool._state.record.RecordError``, ``seedpool._engines.watch.WorkerLostError``,
+``seedpool._engines.process_pool.TimeoutError``) re-import these classes.
 
 ``TimeoutError`` subclasses ``multiprocess.TimeoutError``, and ``import seedpool`` must
 not import ``multiprocess``: it is built on first access (module ``__getattr__``), as

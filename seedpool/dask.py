@@ -36,10 +36,10 @@ from distributed.cfexecutor import ClientExecutor
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.utils import TimeoutError as _DaskTimeout  # asyncio's: the builtin one from 3.11
 
-from ._pool import KeyedTasks, check_seed_args, default_processes
-from ._record import ENV_RECORD
-from ._remote import KeyedCall
-from ._tree import SeedLike, SeedTree
+from ._derive.tree import SeedLike, SeedTree
+from ._engines.process_pool import KeyedTasks, check_seed_args, default_processes
+from ._state.record import ENV_RECORD
+from ._task.call import KeyedCall
 
 __all__ = ["Executor", "keyed"]
 
@@ -73,7 +73,7 @@ class SeedpoolWorkerPlugin(WorkerPlugin):
 
     A worker's event-loop thread draws from ``random`` while tasks run, so the hooks
     must be in place before the first task and must route each task thread's draws to
-    that task's streams (see ``seedpool._lazy``). Registered under the name
+    that task's streams (see ``seedpool._state.scopes``). Registered under the name
     ``"seedpool"``, idempotently: one registration per cluster, however many executors.
     """
 
@@ -81,7 +81,7 @@ class SeedpoolWorkerPlugin(WorkerPlugin):
     name = _PLUGIN_NAME
 
     def setup(self, worker: Any) -> None:
-        from . import _lazy
+        from ._state import scopes as _lazy
 
         _lazy.install()
 

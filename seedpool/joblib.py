@@ -49,11 +49,11 @@ from typing import Any, Callable, Optional
 import joblib  # type: ignore[import-untyped]
 import joblib.parallel  # type: ignore[import-untyped]
 
-from . import _lazy
-from ._keys import TASKS
-from ._task import Task
-from ._tree import SeedLike, SeedTree, index_child
-from ._words import BlockWords
+from ._derive.bulk import BlockWords
+from ._derive.keys import TASKS
+from ._derive.tree import SeedLike, SeedTree, index_child
+from ._state import scopes as _lazy
+from ._task.task import Task
 
 __all__ = ["Parallel", "seeded", "delayed"]
 
@@ -119,7 +119,7 @@ def _resolve_seed(seed: Any) -> SeedTree:
     of a process whose root was set (``seed_everything``, ``SEEDPOOL_SEED``, ``seedpool
     run``), else fresh entropy."""
     if seed is None:
-        from ._seeding import next_pool_root
+        from ._state.seeding import next_pool_root
 
         root = next_pool_root()
         if root is not None:
@@ -175,7 +175,7 @@ def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Ca
     # a task that only draws needs its words alone.
     node = functools.partial(index_child, parent, index)
     if record:
-        from ._record import record_consumer
+        from ._state.record import record_consumer
 
         record_consumer(node(), kind="task", task=index)
     if not _hooked:

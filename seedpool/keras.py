@@ -28,11 +28,11 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-from ._keys import BATCHES
-from ._loader_common import GeneratorNames, check_count, normalise_generators, reseed_generators
-from ._seeding import default_tree
-from ._task import task_scope
-from ._tree import SeedLike, SeedTree
+from ._derive.keys import BATCHES
+from ._derive.tree import SeedLike, SeedTree
+from ._state.generators import GeneratorNames, check_count, normalise_generators, reseed_generators
+from ._state.seeding import default_tree
+from ._task.task import task_scope
 
 __all__ = ["SeededPyDataset"]  # noqa: F822  (built on first access, by __getattr__ below)
 

@@ -39,10 +39,10 @@ from typing import Any, Callable, Optional
 
 import ray.util.multiprocessing.pool as _raypool
 
-from ._pool import ENV_WORKERS, KeyedTasks, check_seed_args, default_processes
-from ._record import ENV_RECORD
-from ._remote import BatchCall, KeyedCall, seed_worker
-from ._tree import SeedLike, SeedTree
+from ._derive.tree import SeedLike, SeedTree
+from ._engines.process_pool import ENV_WORKERS, KeyedTasks, check_seed_args, default_processes
+from ._state.record import ENV_RECORD
+from ._task.call import BatchCall, KeyedCall, seed_worker
 
 __all__ = ["Pool"]
 
@@ -66,7 +66,7 @@ class _ActorStart:
     def __call__(self) -> None:
         seed_worker(self.root, self.slot, self.incarnation, self.record)
         if self.scope == "task":
-            from . import _lazy
+            from ._state import scopes as _lazy
 
             _lazy.install()
         if self.initializer is not None:

@@ -42,7 +42,7 @@ def run_python(code: str, *, env: dict | None = None, timeout: float = 120) -> s
 def _clean_seed_env(monkeypatch: pytest.MonkeyPatch):
     """Tests must not leak SEEDPOOL_SEED or the process default root into each other."""
     monkeypatch.delenv("SEEDPOOL_SEED", raising=False)
-    from seedpool import _seeding
+    from seedpool._state import seeding as _seeding
 
     _seeding._reset_for_tests()
     yield

@@ -50,7 +50,8 @@ def fail_at(x, bad):
 
 def probe(_=None):
     """What a plain task sees of seedpool's per-task state in the process that runs it."""
-    from seedpool import _context, _lazy
+    from seedpool._state import context as _context
+    from seedpool._state import scopes as _lazy
 
     joblib_mod = __import__("sys").modules.get("seedpool.joblib")
     active = None if joblib_mod is None else joblib_mod._here.keying

@@ -69,7 +69,7 @@ def _run_demo(*args: str, timeout: float) -> subprocess.CompletedProcess:
 def test_demo_without_tensorflow_says_how_to_get_it():
     # TensorFlow made unimportable in the child: find_spec sees sys.modules["tensorflow"] = None.
     code = ("import sys; sys.modules['tensorflow'] = None\n"
-            "from seedpool._cli import main\n"
+            "from seedpool._cli.main import main\n"
             "sys.exit(main(['demo', '--tensorflow']))\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)

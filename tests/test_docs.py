@@ -159,7 +159,7 @@ def test_api_page_is_generated_from_all():
 
 # -- the key layout -------------------------------------------------------------------------
 def test_key_layout_page_is_generated_from_the_key_module(monkeypatch: pytest.MonkeyPatch):
-    from seedpool import _keys
+    from seedpool._derive import keys as _keys
 
     page = (DOCS / "key-layout.md").read_text()
     assert ".. seedpool-key-layout::" in page and ".. seedpool-key-constants::" in page
@@ -168,19 +168,19 @@ def test_key_layout_page_is_generated_from_the_key_module(monkeypatch: pytest.Mo
         assert key.component in rendered and f"``{key.path}``" in rendered and key.module in rendered
         assert f"``{key.path}``" not in page  # the table lives in the code, not in the page
     # A key changed in the code changes the page: nothing is cached or copied.
-    changed = _keys.LAYOUT[:1] + (_keys.Key("pool task", 'root.child("jobs", call, index)', "seedpool._pool"),)
+    changed = _keys.LAYOUT[:1] + (_keys.Key("pool task", 'root.child("jobs", call, index)', "seedpool._engines.process_pool"),)
     monkeypatch.setattr(_keys, "LAYOUT", changed)
     rendered = "\n".join(seedpool_docs.layout_rst())
     assert 'root.child("jobs", call, index)' in rendered and 'root.child("tasks", call, index)' not in rendered
 
 
 def test_every_key_constant_has_a_row_in_the_layout():
-    from seedpool import _keys
+    from seedpool._derive import keys as _keys
 
     paths = " ".join(key.path for key in _keys.LAYOUT)
     constants = {name: getattr(_keys, name) for name in _keys.__all__ if isinstance(getattr(_keys, name), str)}
     missing = {name: value for name, value in constants.items() if f'"{value}"' not in paths}
-    assert missing == {}, "a key with no row in seedpool._keys.LAYOUT (so not on the docs page)"
+    assert missing == {}, "a key with no row in seedpool._derive.keys.LAYOUT (so not on the docs page)"
     rendered = "\n".join(seedpool_docs._constants_rst())
     assert all(repr(value) in rendered for value in constants.values())
 
@@ -202,7 +202,7 @@ def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_
             assert f'id="{module}.{name}"' in api, f"{module}.{name} missing from api.html"
     from html import unescape
 
-    from seedpool import _keys
+    from seedpool._derive import keys as _keys
 
     layout = unescape(re.sub(r"<[^>]+>", "", (out / "key-layout.html").read_text()))
     for key in _keys.LAYOUT:

@@ -63,7 +63,10 @@ def test_module_is_where_users_find_the_object_and_pickle_agrees():
 
 
 def test_exceptions_live_in_one_module_and_old_locations_still_import_them():
-    from seedpool import _errors, _pool, _record, _watchdog
+    from seedpool import _errors
+    from seedpool._engines import process_pool as _pool
+    from seedpool._engines import watch as _watchdog
+    from seedpool._state import record as _record
 
     assert _record.RecordError is seedpool.RecordError is _errors.RecordError
     assert _watchdog.WorkerLostError is seedpool.WorkerLostError is _errors.WorkerLostError
@@ -130,7 +133,7 @@ def test_documented_names_resolve():
     # Docstrings send users to seedpool.task_scope / seedpool.SeedLike: they must exist.
     for name in ("task_scope", "SeedLike"):
         assert getattr(seedpool, name) is getattr(importlib.import_module(
-            {"task_scope": "seedpool._task", "SeedLike": "seedpool._tree"}[name]), name)
+            {"task_scope": "seedpool._task.task", "SeedLike": "seedpool._derive.tree"}[name]), name)
 
 
 def test_import_loads_neither_tensorflow_nor_torch_nor_dill():

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO, run_python
 from seedpool import SeedTree
-from seedpool._backends import words_to_int
-from seedpool._fork import (
+from seedpool._state.backends import words_to_int
+from seedpool._state.fork import (
     fork_node,
     next_child_node,
     register_generator,
@@ -84,7 +84,7 @@ def test_without_reseeding_children_replay_numpy():
 def test_stop_then_child_inherits_parent_state():
     code = (
         "import os, json, numpy as np\n"
-        "from seedpool._fork import reseed_after_fork, stop_reseed_after_fork\n"
+        "from seedpool._state.fork import reseed_after_fork, stop_reseed_after_fork\n"
         "np.random.seed(3); reseed_after_fork(1); stop_reseed_after_fork()\n"
         "r, w = os.pipe(); pid = os.fork()\n"
         "if pid == 0:\n    os.write(w, repr(np.random.random()).encode()); os._exit(0)\n"
@@ -110,7 +110,7 @@ def test_register_generator_validates_and_unregisters():
     gen = np.random.default_rng(0)
     assert register_generator(gen) is gen
     unregister_generator(gen)
-    from seedpool import _fork
+    from seedpool._state import fork as _fork
 
     assert all(g is not gen for g in _fork._generators)
 

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import seedpool
 from conftest import REPO
 from seedpool import SeedTree
-from seedpool._record import RecordError, SeedRecord, record_consumer
-from seedpool._root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
+from seedpool._state.record import RecordError, SeedRecord, record_consumer
+from seedpool._state.root import ENV_SEED, tree_from_env, tree_to_env, workers_from_env
 
 PY = sys.executable
 HEADER = json.dumps({"format": "seedpool-record", "version": 1, "root": {"entropy": "7", "path": []}})
@@ -61,7 +61,7 @@ import os, sys, threading, time
 import numpy as np
 import seedpool
 from seedpool import SeedTree, _root
-from seedpool._fork import reseed_after_fork
+from seedpool._state.fork import reseed_after_fork
 
 reseed_after_fork(1)
 which = sys.argv[1]
@@ -158,7 +158,7 @@ WRITER = """
 import os, sys, time
 go, ready = sys.argv[1], sys.argv[2]
 import seedpool
-from seedpool._record import record_consumer
+from seedpool._state.record import record_consumer
 open(ready, "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
@@ -278,7 +278,7 @@ def test_08_bad_workers_env(value, monkeypatch):
     with pytest.raises(ValueError, match="SEEDPOOL_WORKERS"):
         workers_from_env(value)
     if value:
-        from seedpool._pool import default_processes
+        from seedpool._engines.process_pool import default_processes
 
         monkeypatch.setenv("SEEDPOOL_WORKERS", value)
         with pytest.raises(ValueError, match="SEEDPOOL_WORKERS"):
@@ -318,7 +318,7 @@ def test_09_bad_entropy_names_the_file(tmp_path, entropy):
 
 
 def test_09_long_lines_are_refused(tmp_path, monkeypatch):
-    from seedpool import _record
+    from seedpool._state import record as _record
 
     monkeypatch.setattr(_record, "MAX_LINE", 1000)
     path = tmp_path / "r.seeds"
@@ -333,7 +333,7 @@ def test_09_special_files_are_refused_without_reading(tmp_path):
     code = """
     import resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))  # /dev/zero must not eat memory
-    from seedpool._record import RecordError, SeedRecord
+    from seedpool._state.record import RecordError, SeedRecord
     for name in sys.argv[1:]:
         try:
             SeedRecord.load(name)
@@ -459,7 +459,7 @@ def test_12_ctrl_c_during_check(tmp_path):
 def test_13_check_memory_does_not_grow_with_output_or_runs():
     code = """
     import resource, sys
-    from seedpool._run import main_check
+    from seedpool._cli.run import main_check
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     writer = "import sys\\nfor _ in range(60): sys.stdout.buffer.write(bytes(1 << 20))"
     status = main_check(["--seed", "1", "--runs", "3", "--", sys.executable, "-c", writer])
@@ -542,7 +542,7 @@ def test_17_hash_seed_is_pinned_and_recorded(tmp_path):
     one = _cli("run", "--seed", "4", "--record", str(record), "--", PY, str(script)).stdout.split()
     two = _cli("run", "--seed", "4", "--", PY, str(script)).stdout.split()
     assert one == two and one[0] == one[1]  # the same in every run and every process
-    from seedpool._keys import HASH_SEED
+    from seedpool._derive.keys import HASH_SEED
 
     assert one[2] == str(SeedTree(4).child(HASH_SEED).uint32())
     assert SeedRecord.load(record).determinism["PYTHONHASHSEED"] == one[2]

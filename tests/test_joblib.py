@@ -117,8 +117,8 @@ def test_seed_words_are_the_pools_words():
     import numpy as np
 
     from seedpool import SeedTree
-    from seedpool._keys import TASKS
-    from seedpool._task import task_scope
+    from seedpool._derive.keys import TASKS
+    from seedpool._task.task import task_scope
     from seedpool.joblib import Parallel, delayed
 
     p = Parallel(n_jobs=1, seed=SEED)
@@ -250,8 +250,8 @@ print(json.dumps(rows))
     import numpy as np
 
     from seedpool import SeedTree
-    from seedpool._keys import TASKS
-    from seedpool._task import task_scope
+    from seedpool._derive.keys import TASKS
+    from seedpool._task.task import task_scope
 
     # inner task j of outer task i: root.child("tasks", 0, i, "tasks", 0, j)
     for i, row in enumerate(rows[0]):

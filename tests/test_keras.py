@@ -25,7 +25,7 @@ import json, os, random
 import numpy as np
 import keras, seedpool
 from keras.src.trainers.data_adapters.py_dataset_adapter import PyDatasetAdapter
-from seedpool._task import task_scope
+from seedpool._task.task import task_scope
 from seedpool.keras import SeededPyDataset
 
 

@@ -28,8 +28,8 @@ import pytest
 
 import seedpool
 from conftest import REPO, run_python
-from seedpool import _keys
-from seedpool._task import task_scope
+from seedpool._derive import keys as _keys
+from seedpool._task.task import task_scope
 
 SEED = 1234
 FORK = multiprocessing.get_context("fork")
@@ -419,7 +419,7 @@ def test_literal_keys_live_only_in_keys_module():
 def test_backend_registry_order_and_kinds():
     # The seeding order is part of the derived values: Keras' seeding reseeds random and
     # numpy, so TensorFlow and torch must come before the plain backends.
-    from seedpool._backends import BACKENDS, eager_backends, fork_backend_names
+    from seedpool._state.backends import BACKENDS, eager_backends, fork_backend_names
 
     assert list(BACKENDS) == ["tensorflow", "torch", "python", "numpy", "rng"]
     assert [b.name for b in eager_backends()] == ["tensorflow", "torch"]

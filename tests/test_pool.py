@@ -17,7 +17,7 @@ import pytest
 import pool_tasks as T
 import seedpool
 from conftest import REPO, run_python
-from seedpool._backends import words_to_int
+from seedpool._state.backends import words_to_int
 
 N = 60
 
@@ -60,7 +60,7 @@ def test_map_is_independent_of_schedule(processes, chunksize, maxtasks):
 
 def test_tasks_in_one_chunk_each_start_afresh():
     # In a chunk, a worker re-arms its task for the next item instead of leaving and
-    # entering (seedpool._worker): rng(), cached normals, nested pools' numbering and
+    # entering (seedpool._task.worker): rng(), cached normals, nested pools' numbering and
     # seed_everything() must still be each task's own, as with one task per chunk.
     with seedpool.Pool(1, seed=5) as whole, seedpool.Pool(2, seed=5) as single, seedpool.Pool(2, seed=5) as five:
         chunked = whole.map(T.chunk_mix, range(12), chunksize=12)
@@ -304,7 +304,7 @@ def test_stdlib_messages_after_close():
 
 
 def test_processes_none_uses_cpu_affinity_or_env(monkeypatch):
-    from seedpool._pool import default_processes
+    from seedpool._engines.process_pool import default_processes
 
     assert default_processes() == len(psutil.Process().cpu_affinity())
     monkeypatch.setenv("SEEDPOOL_WORKERS", "3")
@@ -402,7 +402,7 @@ def test_worker_scope_crash_takes_the_slot_with_a_new_incarnation():
 
 
 def test_processes_none_reads_the_affinity_not_the_cpu_count(monkeypatch):
-    from seedpool import _pool
+    from seedpool._engines import process_pool as _pool
 
     class FakeProcess:
         def cpu_affinity(self):
@@ -423,14 +423,14 @@ def test_non_callable_behaves_like_the_stdlib():
 
 
 def test_worker_keeps_a_bounded_number_of_dill_callables():
-    from seedpool import _worker
+    from seedpool._task.task import worker as _worker
 
     with seedpool.Pool(1, seed=0) as pool:
         for k in range(12):
             big = bytes(100_000) + bytes([k])
             assert pool.apply(lambda big=big: len(big)) == 100_001
         # Imported inside the lambda: dill would pickle a dev checkout's module by value.
-        cached = pool.apply(lambda: len(__import__("seedpool._worker", fromlist=["_"])._dill_loaded))
+        cached = pool.apply(lambda: len(__import__("seedpool._task.worker", fromlist=["_"])._dill_loaded))
     assert cached <= _worker._DILL_CACHE
 
 

@@ -21,7 +21,7 @@ from cluster_procs import TESTS, run_cluster_script  # noqa: E402
 from test_pool import expected_draw  # noqa: E402
 
 import seedpool  # noqa: E402
-from seedpool._backends import words_to_int  # noqa: E402
+from seedpool._state.backends import words_to_int  # noqa: E402
 
 sys.path.insert(0, str(TESTS / "scripts"))
 import ray_checks as R  # noqa: E402

@@ -11,7 +11,15 @@ import pytest
 
 from conftest import run_python
 from seedpool import SeedTree, seed_everything
-from seedpool._record import ENV_RECORD, Consumer, Recorder, RecordError, SeedRecord, record_consumer, record_root
+from seedpool._state.record import (
+    ENV_RECORD,
+    Consumer,
+    Recorder,
+    RecordError,
+    SeedRecord,
+    record_consumer,
+    record_root,
+)
 
 
 def test_round_trip(tmp_path):
@@ -110,7 +118,7 @@ def test_bad_files_are_refused(tmp_path, name):
 def test_capture_does_not_import_frameworks():
     out = run_python(
         "import sys, json, seedpool\n"
-        "from seedpool._record import SeedRecord\n"
+        "from seedpool._state.record import SeedRecord\n"
         "rec = SeedRecord.capture(seedpool.SeedTree(1))\n"
         "print(json.dumps([sorted(rec.libraries), 'torch' in sys.modules, 'tensorflow' in sys.modules]))\n"
     )

@@ -12,7 +12,7 @@ import pytest
 
 import seedpool
 from conftest import REPO
-from seedpool._record import SeedRecord
+from seedpool._state.record import SeedRecord
 
 SCRIPTS = REPO / "tests" / "scripts"
 PY = sys.executable

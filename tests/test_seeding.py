@@ -12,7 +12,7 @@ import pytest
 
 import seedpool
 from conftest import run_python
-from seedpool._backends import words_to_int
+from seedpool._state.backends import words_to_int
 
 DRAW = (
     "import random, json, numpy as np, seedpool\n"
@@ -59,7 +59,7 @@ def test_spawned_child_lands_on_the_same_root_with_no_argument():
 
 
 def test_env_roundtrip_for_non_int_roots():
-    from seedpool._seeding import tree_from_env, tree_to_env
+    from seedpool._state.seeding import tree_from_env, tree_to_env
 
     for tree in (seedpool.SeedTree("abc"), seedpool.SeedTree([1, 2]).child("x", 3), seedpool.SeedTree(5).child(1)):
         assert tree_from_env(tree_to_env(tree)) == tree

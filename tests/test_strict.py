@@ -19,8 +19,8 @@ import strict_tasks
 
 import seedpool
 from conftest import run_python
-from seedpool import _strict
-from seedpool._task import task_scope
+from seedpool._state import strict as _strict
+from seedpool._task.task import task_scope
 
 STRICT_TASKS = os.path.abspath(strict_tasks.__file__)
 NAMES = sorted(strict_tasks.UNSEEDED)
@@ -175,7 +175,7 @@ def test_bound_names_are_detected_as_escapes_and_unuran_is_covered(tmp_path):
 
 
 def test_environment_sets_the_mode_and_rejects_bad_values():
-    code = "import seedpool._strict as s; print(s.strict_mode())"
+    code = "import seedpool._state.strict as s; print(s.strict_mode())"
     assert run_python(code, env={"SEEDPOOL_STRICT": "error"}).strip() == "error"
     with pytest.raises(AssertionError, match="SEEDPOOL_STRICT must be"):
         run_python(code, env={"SEEDPOOL_STRICT": "loud"})
@@ -185,7 +185,7 @@ def test_torch_generator_seed_is_reported():
     pytest.importorskip("torch")
     code = textwrap.dedent("""
         import pickle, warnings, torch, seedpool
-        from seedpool._task import task_scope
+        from seedpool._task.task import task_scope
         before = torch.Generator()
         with seedpool.strict("warn"), task_scope(seedpool.SeedTree(1).child("tasks", 0, 0)):
             with warnings.catch_warnings(record=True) as caught:
@@ -239,7 +239,7 @@ def test_check_strict_exit_codes_and_report(start_method):
 def test_run_strict_sets_the_mode_for_the_program():
     import sys
 
-    code = "import os, seedpool._strict as s; print(os.environ['SEEDPOOL_STRICT'], s.strict_mode())"
+    code = "import os, seedpool._state.strict as s; print(os.environ['SEEDPOOL_STRICT'], s.strict_mode())"
     proc = _cli("run", "--strict", "error", "--seed", "1", "--", sys.executable, "-c", code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["error", "error"]

@@ -10,8 +10,8 @@ import pytest
 
 import seedpool
 from conftest import run_python
-from seedpool._task import task_scope
-from seedpool._words import BlockWords, words_for_indices
+from seedpool._derive.bulk import BlockWords, words_for_indices
+from seedpool._task.task import task_scope
 
 ROOT = seedpool.SeedTree(3)
 
@@ -46,7 +46,7 @@ def test_scope_values_are_the_documented_children_and_match_a_fresh_process():
     with task_scope(ROOT.child("samples", 0, 5)):
         here = _block()[:3]
     node = ROOT.child("samples", 0, 5)
-    from seedpool._backends import words_to_int
+    from seedpool._state.backends import words_to_int
 
     assert here == (
         random.Random(words_to_int(node.child("python").generate_state(4))).random(),
@@ -55,7 +55,7 @@ def test_scope_values_are_the_documented_children_and_match_a_fresh_process():
     )
     code = (
         "import json, random, numpy as np, seedpool\n"
-        "from seedpool._task import task_scope\n"
+        "from seedpool._task.task import task_scope\n"
         "np.random.random(); random.random()\n"
         "with task_scope(seedpool.SeedTree(3).child('samples', 0, 5)):\n"
         "    print(json.dumps([random.random(), float(np.random.random()), float(seedpool.rng().random())]))\n"
@@ -89,8 +89,8 @@ def test_a_block_that_draws_nothing_changes_nothing():
 def test_seeding_side_effects_of_framework_backends_touch_neither_stream():
     # Keras' set_random_seed also calls random.seed / np.random.seed; seedpool runs it
     # inside _lazy.scratch(). Simulate that here with the real hooks.
-    from seedpool import _lazy
-    from seedpool._backends import words_to_int
+    from seedpool._state import scopes as _lazy
+    from seedpool._state.backends import words_to_int
 
     _prime()
     untouched = _outside()

@@ -23,8 +23,8 @@ from thread_tasks import draws, draws2, info, init_draws, noop, remember_init
 
 import seedpool
 from conftest import run_python
-from seedpool._backends import words_to_int
-from seedpool._task import task_scope
+from seedpool._state.backends import words_to_int
+from seedpool._task.task import task_scope
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -78,7 +78,7 @@ def test_threadpool_map_equals_process_pool_for_any_thread_count(threads, proces
 
 def test_tasks_in_one_chunk_each_start_afresh():
     # A ThreadPool thread re-arms its task for a chunk's next item instead of leaving
-    # and entering (seedpool._threads): rng(), cached normals (on the thread's own
+    # and entering (seedpool._engines.threads): rng(), cached normals (on the thread's own
     # generators), nested pools' numbering and seed_everything() must still be each
     # task's own -- the values seedpool.Pool gives, one task per chunk or twelve.
     import pool_tasks
@@ -95,7 +95,7 @@ def test_no_thread_task_stays_entered_after_its_result_is_sent():
     # The open task is closed when the thread sends the chunk's result: none stays in
     # the process's active scopes while the threads wait for work (it would make every
     # outside draw take the routed path).
-    active = seedpool._lazy._P.active
+    active = seedpool._state.scopes._P.active
     with seedpool.ThreadPool(2, seed=5) as pool:
         assert pool.map(draws, range(40), chunksize=10)
         assert not active
@@ -253,7 +253,7 @@ def test_threads_started_inside_a_task_use_the_process_streams_unless_they_open_
 
         def child() -> None:
             seen["info"] = seedpool.worker_info()
-            seen["scoped"] = seedpool._lazy.current_scope()
+            seen["scoped"] = seedpool._state.scopes.current_scope()
             with task_scope(node.child("thread", 0)):
                 seen["draws"] = (random.random(), float(np.random.random()), float(seedpool.rng().random()))
 

@@ -3,9 +3,9 @@
 Directives (usable from MyST as ```` ```{seedpool-key-layout} ```` etc.):
 
 ``seedpool-key-layout``
-    The key-layout table, one row per :data:`seedpool._keys.LAYOUT` entry.
+    The key-layout table, one row per :data:`seedpool._derive.keys.LAYOUT` entry.
 ``seedpool-key-constants``
-    Every key constant of :mod:`seedpool._keys` with its value.
+    Every key constant of :mod:`seedpool._derive.keys` with its value.
 ``seedpool-api``
     The API reference: for each public module that can be imported, an autosummary
     table and the autodoc entry of every name in its ``__all__``. A name added to an
@@ -99,8 +99,8 @@ def api_rst(module: str) -> list[str]:
 
 
 def layout_rst() -> list[str]:
-    """reST list-table of :data:`seedpool._keys.LAYOUT`."""
-    from seedpool import _keys
+    """reST list-table of :data:`seedpool._derive.keys.LAYOUT`."""
+    from seedpool._derive import keys as _keys
 
     lines = [".. list-table::", "    :header-rows: 1", "    :widths: 35 45 20", "",
              "    * - component", "      - key path", "      - derived in"]
@@ -110,7 +110,7 @@ def layout_rst() -> list[str]:
 
 
 def _constants_rst() -> list[str]:
-    from seedpool import _keys
+    from seedpool._derive import keys as _keys
 
     lines = [".. list-table::", "    :header-rows: 1", "", "    * - constant", "      - key"]
     for name in _keys.__all__:

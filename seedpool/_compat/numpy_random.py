@@ -38,7 +38,7 @@ def set_global_randomstate(state: np.random.RandomState) -> None:
     """Make ``state`` what ``np.random.*`` and ``check_random_state(None)`` use.
 
     The module-level functions of ``np.random`` are bound methods of the old object;
-    the caller rebinds them (see ``seedpool._lazy``).
+    the caller rebinds them (see ``seedpool._state.scopes``).
     """
     mtrand._rand = state  # type: ignore[attr-defined]
 

@@ -177,7 +177,7 @@ def watched_queue_class(base: type) -> type:
     """
     module = sys.modules[base.__module__]
     pickler = module._ForkingPickler
-    from .. import _worker
+    from .._task import worker as _worker
 
     mark: Callable[[int], None] = _worker.queue_state
     sent: Callable[[], None] = _worker.result_sent

@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from .._keys import TF_MAP
-from .._tree import SeedLike
+from .._derive.keys import TF_MAP
+from .._derive.tree import SeedLike
 from ._seed import as_node
 
 __all__ = ["seeded_map", "element_seed", "map_base"]

@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .._derive.keys import TF_WORKER
+from .._derive.tree import SeedLike, SeedTree
 from .._errors import WorkerFailedError, WorkerTimeoutError
-from .._keys import TF_WORKER
-from .._seeding import tree_to_env
-from .._tree import SeedLike, SeedTree
+from .._state.seeding import tree_to_env
 
 __all__ = [
     "LocalWorker",

@@ -14,8 +14,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .._keys import DROPOUT
-from .._tree import SeedTree
+from .._derive.keys import DROPOUT
+from .._derive.tree import SeedTree
 from ._strategy import replica_id
 
 __all__ = ["ReplicaDropout"]

@@ -21,8 +21,8 @@ from typing import Any, Optional
 import numpy as np
 import tensorflow as tf
 
-from .._keys import TENSORFLOW
-from .._tree import SeedLike, SeedTree
+from .._derive.keys import TENSORFLOW
+from .._derive.tree import SeedLike, SeedTree
 
 __all__ = ["seed_words", "get_state", "set_state", "seed", "enable_determinism", "as_node"]
 

@@ -22,8 +22,8 @@ import numpy as np
 import tensorflow as tf
 
 from .._deprecated import renamed_attribute
-from .._keys import TF_INPUT, TF_REPLICA
-from .._tree import Key, SeedLike, SeedTree
+from .._derive.keys import TF_INPUT, TF_REPLICA
+from .._derive.tree import Key, SeedLike, SeedTree
 from ._data import _check_epoch, element_seed, map_base
 from ._launch import worker_node as _worker_node
 from ._seed import as_node

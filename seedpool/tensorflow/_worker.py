@@ -39,7 +39,7 @@ def _resolve(spec: str) -> Callable[..., Any]:
 def main() -> None:
     spec = json.loads(os.environ["SEEDPOOL_TF_WORKER_SPEC"])
     import seedpool
-    from seedpool._seeding import tree_from_env
+    from seedpool._state.seeding import tree_from_env
     from seedpool.tensorflow._launch import LocalWorker, worker_node
 
     root = tree_from_env(spec["root"])

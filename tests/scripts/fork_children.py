@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 
-from seedpool._context import rng
-from seedpool._fork import register_generator, reseed_after_fork, stop_reseed_after_fork
+from seedpool._state.context import rng
+from seedpool._state.fork import register_generator, reseed_after_fork, stop_reseed_after_fork
 
 
 def draws(gen):

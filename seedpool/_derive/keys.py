@@ -1,0 +1,131 @@
+"""The key layout: every namespace key seedpool uses under a root, in one place.
+
+A stream is a pure function of its root and its key path (:meth:`SeedTree.child`), so the
+keys below *are* the product's promise: a release that changed one would silently give every
+user other numbers. Each consumer's first derived values are pinned by a golden test
+(``tests/test_key_layout.py``); changing a key is a breaking change that needs an explicit
+decision, never a side effect.
+
+Which component derives from which key path is :data:`LAYOUT`, the one copy of the table:
+it is appended below when this module is imported (``help()`` shows it), and the
+documentation's key-layout page is generated from it too.
+
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "ATTR",
+    "BACKEND_KEYS",
+    "BATCHES",
+    "CHILD",
+    "DEMO_WORKER",
+    "DROPOUT",
+    "GENERATOR",
+    "HASH_SEED",
+    "LAYOUT",
+    "LOADER_GENERATOR",
+    "LOADER_WORKERS",
+    "NUMPY",
+    "POOLS",
+    "PYTHON",
+    "RNG",
+    "SAMPLER",
+    "SAMPLES",
+    "TASKS",
+    "TENSORFLOW",
+    "TF_INPUT",
+    "TF_MAP",
+    "TF_REPLICA",
+    "TF_WORKER",
+    "TORCH",
+    "WORKERS",
+    "Key",
+]
+
+# -- each backend's own child under a node ------------------------------------------------
+PYTHON = "python"
+NUMPY = "numpy"
+RNG = "rng"
+TORCH = "torch"
+TENSORFLOW = "tensorflow"
+BACKEND_KEYS = (TENSORFLOW, TORCH, PYTHON, NUMPY, RNG)
+
+# -- engines: pools, executors, thread pools, joblib, Dask, Ray -----------------------------
+TASKS = "tasks"
+WORKERS = "workers"
+POOLS = "pools"
+
+# -- processes -----------------------------------------------------------------------------
+CHILD = "child"
+GENERATOR = "generator"
+HASH_SEED = "pythonhashseed"
+
+# -- data loaders ----------------------------------------------------------------------------
+SAMPLES = "samples"
+LOADER_WORKERS = "dataloader-workers"
+SAMPLER = "sampler"
+LOADER_GENERATOR = "dataloader-generator"
+ATTR = "attr"
+BATCHES = "batches"
+
+# -- TensorFlow ----------------------------------------------------------------------------
+DROPOUT = "dropout"
+TF_REPLICA = "tf.replica"
+TF_WORKER = "tf.worker"
+TF_INPUT = "tf.input"
+TF_MAP = "tf.map"
+
+# -- seedpool demo (its printed streams are part of its output) ---------------------------
+DEMO_WORKER = "worker"
+
+
+class Key(NamedTuple):
+    """One row of the key layout: who derives from which path."""
+
+    component: str
+    path: str
+    module: str
+
+
+LAYOUT: tuple[Key, ...] = (
+    Key("each backend under any node", 'node.child(backend), backend in "python", "numpy", "rng", '
+        '"torch", "tensorflow"', "seedpool._state.backends"),
+    Key("pool / executor / thread pool task", 'root.child("tasks", call, index)', "seedpool._engines.process_pool"),
+    Key("executor submit number k", 'root.child("tasks", k, 0)', "seedpool._engines.executor"),
+    Key("pool worker (worker scope, initializer)", 'root.child("workers", slot, incarnation)',
+        "seedpool._task.worker"),
+    Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._state.root"),
+    Key("a pool made with seed=None inside a task", 'task_node.child("pools", k)', "seedpool._task.task"),
+    Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._state.fork"),
+    Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._state.fork"),
+    Key("PYTHONHASHSEED of a seedpool run", 'root.child("pythonhashseed").uint32()', "seedpool._cli.run"),
+    Key("torch per-sample item", 'root.child("samples", epoch, position)', "seedpool.torch"),
+    Key("torch DataLoader worker", 'root.child("dataloader-workers", rank, epoch, worker)',
+        "seedpool.torch"),
+    Key("torch sampler order", 'root.child("sampler", epoch)', "seedpool.torch"),
+    Key("torch loader generator", 'root.child("dataloader-generator", rank, epoch)', "seedpool.torch"),
+    Key("a dataset's RNG attribute", 'node.child("attr", name)', "seedpool._state.generators"),
+    Key("Keras batch", 'root.child("batches", epoch, batch)', "seedpool.keras"),
+    Key("ReplicaDropout layer", 'node.child("dropout")', "seedpool.tensorflow"),
+    Key("TF replica seeds", 'root.child("tf.replica"[, key])', "seedpool.tensorflow"),
+    Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
+    Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
+    Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._cli.demo"),
+)
+
+
+def _layout_table(rows: tuple[Key, ...]) -> str:
+    """``rows`` as a reST simple table (component, key path) for the module docstring."""
+    cells = [("component", "key path")] + [(row.component, f"``{row.path}``") for row in rows]
+    width = max(len(component) for component, _ in cells)
+    rule = "=" * width + "  " + "=" * max(len(path) for _, path in cells)
+    lines = [f"{component:<{width}}  {path}".rstrip() for component, path in cells]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule, ""])
+
+
+if __doc__ is not None:  # None under python -OO
+    __doc__ += _layout_table(LAYOUT)

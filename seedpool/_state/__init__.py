@@ -1,0 +1,1 @@
+"""seedpool._state."""

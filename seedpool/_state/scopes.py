@@ -1,0 +1,676 @@
+"""Lazy per-task seeding of Python's ``random`` and numpy's legacy global state, per thread.
+
+Reseeding both generators eagerly costs 8-25 us per task (``random.seed`` ~5 us,
+``np.random.seed`` with 128 bits ~18 us) -- more than a chunked no-op task costs to
+run. So a worker only *marks* them stale when a task begins, and seeds a generator the
+first time the task actually draws from it: a task that draws nothing pays nothing.
+
+Where the hooks sit, and why that covers the usual ways in:
+
+* Python ``random``: ``random.random``, ``random.getrandbits`` (the module's C-level
+  entry points) and ``random.gauss`` are replaced, and the same hooks are set as
+  *instance* attributes of ``random._inst``. Every other Python-level method
+  (``randint``, ``choice``, ``shuffle``...) reaches the C generator through
+  ``self.random`` / ``self.getrandbits``, so it hits the hook even when bound before the
+  hooks were installed (``from random import randint``). ``gauss`` is hooked itself
+  because it caches a second normal (``gauss_next``) on the instance it runs on.
+* numpy: ``numpy.random.mtrand._rand`` -- the object ``np.random.*`` functions and
+  scipy/sklearn's ``random_state=None`` paths use -- is replaced by a ``RandomState``
+  subclass sharing the same ``MT19937`` whose every public method seeds first;
+  ``np.random.get_bit_generator()`` seeds first too.
+
+Routing is per thread. Each thread has its own *scope* (``threading.local``; never a
+``ContextVar``, which free-threaded 3.14 builds copy into new threads): outside any scope
+a hook draws from the process's own generators, inside one from the scope's *targets*:
+
+* a task in a process-pool worker (the worker's main thread): the process's own
+  generators, reseeded lazily -- the pools' exact streams and speed;
+* a *private* scope -- any scope opened on a thread other than the main thread (a thread
+  pool's task, a thread-based data loader), or asked for -- and a *restoring* scope: spare
+  generators owned by that thread, seeded with the same words. So a thread task never
+  touches an object another thread draws from, and the process's own state is left alone,
+  never copied;
+* :func:`scratch`: throwaway generators for framework seeding side effects (Keras'
+  ``random.seed``).
+
+Nothing here is shared mutable state except the one-time installation (under a lock):
+scopes, spares and scratch generators all live in the thread's own ``threading.local``.
+That is what free-threaded CPython needs; it is not installed on this machine, so that
+build is designed for, not tested.
+
+Not covered, documented: a C-level entry point bound *before* the hooks were installed
+(``from random import random`` or ``from numpy.random import rand`` at import time in a
+module the parent had already imported under fork) draws from the unrouted stream; a
+``gauss`` bound before installation caches its second normal on ``random._inst``, which
+every thread shares.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random as _random_module
+import threading
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from .._compat import numpy_random as _np_compat
+from .._compat.stdlib_random import C_RANDOM, c_level_methods, global_random
+from .._derive.keys import NUMPY, PYTHON
+from .._derive.tree import words_to_int
+from . import strict as _strict
+from .context import local, thread_state
+
+__all__ = ["install", "begin", "end", "rearm", "scratch", "mark_stale", "current_scope", "tasks_own_process"]
+
+# Returns the seed words (at least 4) of backend ``name`` for the running task.
+WordsFn = Callable[[str], np.ndarray]
+
+
+class _Scope:
+    """One task's view on one thread: where its words come from, what is still stale,
+    and which generators its draws go to (``py`` / ``np``; None until a spare is taken)."""
+
+    __slots__ = ("words", "python_stale", "numpy_stale", "restore", "spare", "private", "py", "np",
+                 "gauss_next", "np_borrowed", "parent")
+
+    def __init__(self, words: Optional[WordsFn], restore: bool, private: bool, py: Any, np_: Any,
+                 parent: Optional[_Scope]) -> None:
+        self.words = words
+        self.python_stale = self.numpy_stale = words is not None
+        self.restore = restore
+        # Never touch the process's own generator objects (other threads draw from them).
+        self.private = private
+        # Draws go to spare generators this thread owns (py / np None until first use).
+        self.spare = py is None
+        self.py = py
+        self.np = np_
+        self.gauss_next: Any = None
+        # set_bit_generator gave the scope a RandomState around the user's bit generator:
+        # never hand that out as a spare (reseeding it would reseed the user's object).
+        self.np_borrowed = False
+        self.parent = parent
+
+
+class _ProcessState:
+    """This process's hook state, in one object.
+
+    Both holders pickle as a reference to the unpickling process's own object: dill
+    pickles a module that is not installed in site-packages (an editable checkout) by
+    value, and a by-value copy replacing these in a worker would split the hooks from
+    the state they route by.
+    """
+
+    __slots__ = ("active", "lock", "installed", "inst", "np_own", "facade", "bitgen_out", "tasks_own")
+
+    def __init__(self) -> None:
+        # Every scope open on any thread. Hooks first test it for emptiness, so a draw
+        # while no task runs anywhere costs a function call more than without seedpool,
+        # not a thread-local lookup. (set.add / discard are atomic under the GIL and
+        # internally locked on free-threaded builds; a thread only adds and removes its
+        # own scopes.)
+        self.active: set = set()
+        self.lock = threading.Lock()  # installation
+        self.installed = False
+        self.inst: Any = None      # random._inst, the process's own Random
+        self.np_own: Any = None    # the process's own RandomState (numpy's original global one)
+        self.facade: Any = None    # the routing facade that replaced it in numpy.random.mtrand._rand
+        # Set once numpy's global MT19937 itself was handed out (a scipy UNU.RAN sampler
+        # built with random_state=None, get_bit_generator()): draws through that object
+        # bypass every hook, so from then on a task on the process's own generators seeds
+        # numpy at its start instead of on first draw -- in a pool worker only
+        # (``tasks_own``), whose own stream belongs to its tasks; elsewhere a scope that
+        # draws nothing must leave the process's generators alone.
+        self.bitgen_out = False
+        self.tasks_own = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_live_process_state, ())
+
+
+_P = _ProcessState()
+
+
+def _live_process_state() -> _ProcessState:
+    return _P
+
+
+def _after_fork_in_child() -> None:
+    # The forking thread is the child's main thread: its scopes may use the process's
+    # own generators again.
+    state = thread_state()
+    state.off_main = False
+    # A process started from a thread pool's thread is not that pool's worker.
+    state.worker = None
+    # Scopes of threads that did not survive the fork: only the forking thread's remain.
+    _P.active.clear()
+    scope = state.scope
+    while scope is not None:
+        _P.active.add(scope)
+        scope = scope.parent
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def current_scope() -> Optional[_Scope]:
+    """The calling thread's innermost scope, or None outside any."""
+    return local.state.scope  # type: ignore[no-any-return]
+
+
+def begin(words: WordsFn, restore: bool = False, private: Optional[bool] = None,
+          st: Any = None) -> Optional[_Scope]:
+    """A task starts on this thread: both generators are stale until first used.
+
+    With ``restore`` (or inside a restoring scope), the task's draws go to spare
+    generators and :func:`end` leaves the process's own generators exactly as they were.
+    ``private`` (default: whether this is not the main thread; inherited by nested scopes)
+    also routes to spares, and never touches an object other threads use -- not even
+    ``random._inst.gauss_next``. Returns a token for :func:`end`; scopes nest. ``st``
+    is the calling thread's own ``ThreadState`` if the caller already has it (the task
+    protocol looks it up once for begin, provider and end).
+    """
+    if st is None:
+        st = local.state
+        if not st.own:
+            st = thread_state()
+    previous = st.scope
+    if previous is not None and previous.words is not None:
+        restore = restore or previous.restore
+        private = private or previous.private
+    if private is None:
+        private = st.off_main
+    if restore or private:
+        scope = st.free_scope
+        if scope is None:
+            scope = _Scope(words, restore, private, None, None, previous)
+        else:  # this thread's previous spare-routed scope, with its spare generators
+            st.free_scope = None
+            scope.words = words
+            scope.python_stale = scope.numpy_stale = True
+            scope.restore = restore
+            scope.private = private
+            scope.parent = previous
+    else:
+        scope = st.own_scope
+        if scope is None:
+            scope = _Scope(words, False, False, _P.inst, _P.np_own, previous)
+        else:  # this thread's last ended scope on the process's generators (see end)
+            st.own_scope = None
+            scope.words = words
+            scope.python_stale = scope.numpy_stale = True
+            scope.parent = previous
+    if not private:
+        # A cached second normal from before the task must not leak into it (an early
+        # bound gauss() reads it before drawing anything); it is put back if the task
+        # never used `random`.
+        inst: Any = _P.inst or global_random()
+        scope.gauss_next = inst.gauss_next
+        inst.gauss_next = None
+    _P.active.add(scope)
+    st.scope = scope
+    if _P.bitgen_out and _P.tasks_own and not scope.spare:
+        _seed_numpy(scope)  # the handed-out MT19937 must hold the task's stream (see _P)
+    return previous
+
+
+@contextlib.contextmanager
+def scratch() -> Iterator[None]:
+    """Send draws and seeding to throwaway generators for the block, then mark both
+    stale. For seeding code that also reseeds ``random`` / numpy as a side effect
+    (Keras' ``set_random_seed``): neither the task's streams nor the process's own
+    generators are touched by it. Per thread."""
+    if not _P.installed:
+        yield
+        return
+    st = thread_state()
+    saved = st.scope
+    if st.scratch is None:
+        st.scratch = (_random_module.Random(0), np.random.RandomState(0))
+    py, np_ = st.scratch
+    # A scope without words: never stale, so the hooks do not count this as the task
+    # seeding itself (nor route it to the task's spares).
+    scope = _Scope(None, False, True, py, np_, saved)
+    _P.active.add(scope)
+    st.scope = scope
+    try:
+        yield
+    finally:
+        st.scope = saved
+        _P.active.discard(scope)
+        mark_stale()
+
+
+def mark_stale() -> None:
+    """Mark both generators stale again (after seeding code such as Keras' that also
+    calls ``random.seed`` / ``np.random.seed``, which must not count as the task's own
+    choice)."""
+    scope = local.state.scope
+    if scope is not None and scope.words is not None:
+        scope.python_stale = scope.numpy_stale = True
+        if _P.bitgen_out and _P.tasks_own and not scope.spare:
+            _seed_numpy(scope)  # see begin
+
+
+def rearm(scope: Optional[_Scope], words: WordsFn) -> bool:
+    """The task on ``scope`` is over and the next one, with the same ``words`` function,
+    starts on it: what :func:`end` then :func:`begin` would do, for a scope on the
+    process's own generators (a pool worker's task) or a private one on the thread's
+    spares (a thread pool's task). False, changing nothing, for any other scope -- a
+    restoring one, or one whose words are not ``words`` (the caller ends and begins)."""
+    if scope is None or scope.words is not words or scope.restore:
+        return False
+    if scope.spare:
+        if not scope.private:
+            return False
+        # end would drop a borrowed RandomState (it wraps the user's bit generator) and
+        # keep the scope with its spares for begin to take back; the spares are reseeded
+        # on first draw, gauss_next cleared with them (_seed_python).
+        if scope.np_borrowed:
+            scope.np = None
+            scope.np_borrowed = False
+        scope.python_stale = scope.numpy_stale = True
+        return True
+    if scope.private:
+        return False
+    inst: Any = _P.inst
+    if scope.python_stale:  # end would put the outside's cached normal back, begin take it again
+        inst.gauss_next = None
+    else:  # the last task's leftover normal is what begin would find
+        scope.gauss_next = inst.gauss_next
+        inst.gauss_next = None
+    scope.python_stale = scope.numpy_stale = True
+    if _P.bitgen_out and _P.tasks_own:
+        _seed_numpy(scope)  # see begin
+    return True
+
+
+def end(token: Optional[_Scope] = None, st: Any = None) -> None:
+    """The task is over: go back to the enclosing scope (if any) on this thread."""
+    if st is None:
+        st = local.state
+        if not st.own:
+            st = thread_state()
+    scope = st.scope
+    if scope is not None:
+        if not scope.private and (scope.restore or scope.python_stale):
+            (_P.inst or global_random()).gauss_next = scope.gauss_next
+        if not scope.spare:
+            # On the process's own generators: kept for this thread's next such scope (a
+            # pool worker's next task) -- nothing else refers to an ended scope.
+            if st.own_scope is None and scope.words is not None:
+                scope.parent = None
+                st.own_scope = scope
+        else:
+            if scope.np_borrowed:  # wraps the task's own bit generator: never reuse it
+                scope.np = None
+                scope.np_borrowed = False
+            if st.free_scope is None:
+                # Kept whole for this thread's next spare-routed scope (a thread pool's
+                # next task): no allocation, spares already attached. Nothing else
+                # refers to an ended scope (tokens are the enclosing scopes).
+                scope.parent = None
+                st.free_scope = scope
+            else:
+                if scope.py is not None:
+                    st.py_spares.append(scope.py)
+                if scope.np is not None:
+                    st.np_spares.append(scope.np)
+        st.scope = token
+        _P.active.discard(scope)
+    else:
+        st.scope = token
+
+
+# -- Python random -------------------------------------------------------------------
+_c_seed: Any = C_RANDOM.seed
+
+def _route_python(scope: _Scope) -> Any:
+    target = scope.py
+    if target is None:  # a spare-routed scope's first use
+        spares = local.state.py_spares
+        # Seeded: a spare's first state is never seen (it is seeded, or set, before any
+        # draw), and strict mode must not take it for an unseeded generator.
+        target = scope.py = spares.pop() if spares else _random_module.Random(0)
+    return target
+
+
+def _seed_python(scope: _Scope) -> Any:
+    if _strict.active:
+        _strict.note_reseed(PYTHON)
+    scope.python_stale = False
+    target = _route_python(scope)
+    # What Random.seed(int) does (Lib/random.py, 3.9-3.13): the C seed, then clear the
+    # cached second normal -- without the Python-level argument checks.
+    _c_seed(target, words_to_int(scope.words(PYTHON)[:4]))  # type: ignore[misc]
+    target.gauss_next = None
+    return target
+
+
+def _install_python() -> None:
+    inst: Any = global_random()
+    _P.inst = inst
+    cls = type(inst)
+    tls = local
+    active = _P.active
+
+    def drawing(name: str) -> Callable[..., Any]:
+        method = getattr(cls, name)
+        # The common entry points get their exact signatures: packing *args / **kwargs
+        # would double the cost of a draw outside any task.
+        if name == "random":
+            def hook() -> Any:
+                if not active:
+                    return method(inst)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst)
+                if scope.python_stale:
+                    return method(_seed_python(scope))
+                return method(scope.py)
+        elif name in ("getrandbits", "randbytes"):
+            def hook(n: Any) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, n)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, n)
+                if scope.python_stale:
+                    return method(_seed_python(scope), n)
+                return method(scope.py, n)
+        elif name == "gauss":
+            def hook(mu: Any = 0.0, sigma: Any = 1.0) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, mu, sigma)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, mu, sigma)
+                if scope.python_stale:
+                    return method(_seed_python(scope), mu, sigma)
+                return method(scope.py, mu, sigma)
+        else:
+            def hook(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                if not active:
+                    return method(inst, *args, **kwargs)
+                scope = tls.state.scope
+                if scope is None:
+                    return method(inst, *args, **kwargs)
+                if scope.python_stale:
+                    return method(_seed_python(scope), *args, **kwargs)
+                return method(scope.py, *args, **kwargs)
+
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        return hook
+
+    def setting(name: str) -> Callable[..., Any]:
+        method = getattr(cls, name)
+
+        def hook(*args: Any, **kwargs: Any) -> Any:
+            scope = tls.state.scope if active else None
+            if scope is None:
+                return method(inst, *args, **kwargs)
+            # The task chose its own state: don't overwrite it on the next draw.
+            if _strict.active and scope.python_stale:
+                _strict.note_reseed(PYTHON)
+            scope.python_stale = False
+            target = _route_python(scope)
+            if not scope.private:
+                inst.gauss_next = None
+            # Looked up per call (seeding is rare): strict mode wraps Random.seed.
+            return getattr(cls, name)(target, *args, **kwargs)
+
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        return hook
+
+    c_level = list(c_level_methods())
+    # gauss keeps a cached second normal on the instance it runs on: route the call, so
+    # the cache is the target's (a thread task's own), not random._inst's.
+    for name in c_level + ["getstate", "gauss"]:
+        hook = drawing(name)
+        setattr(inst, name, hook)
+        setattr(_random_module, name, hook)
+    for name in ("seed", "setstate"):
+        hook = setting(name)
+        setattr(inst, name, hook)
+        setattr(_random_module, name, hook)
+
+
+# -- numpy legacy global state -------------------------------------------------------
+def _route_numpy(scope: _Scope) -> Any:
+    target = scope.np
+    if target is None:
+        spares = local.state.np_spares
+        target = scope.np = spares.pop() if spares else np.random.RandomState(0)  # as above
+    return target
+
+
+def _seed_numpy(scope: _Scope) -> Any:
+    if _strict.active:
+        _strict.note_reseed(NUMPY)
+    scope.numpy_stale = False
+    target = _route_numpy(scope)
+    # Also clears the target's cached second normal (has_gauss).
+    np.random.RandomState.seed(target, scope.words(NUMPY)[:4])  # type: ignore[misc]
+    return target
+
+
+def _make_lazy_randomstate_class() -> type:
+    base = np.random.RandomState
+    namespace: dict[str, Any] = {"__slots__": (), "__doc__": "RandomState that seeds itself per task on first use."}
+    tls = local
+    active = _P.active
+    own = _P.np_own  # set before this is called; set_bit_generator keeps the object
+
+    # The hooks ignore ``self`` (the facade in numpy.random.mtrand._rand): outside any
+    # scope they draw from the process's own RandomState, inside one from the scope's.
+    # Keyword arguments are passed only when there are some: forwarding an empty
+    # **kwargs to a Cython method doubles the cost of a draw.
+    def drawing(method: Callable[..., Any]) -> Callable[..., Any]:
+        exact = _exact_signature_hook(method, own, active, tls)
+        if exact is not None:
+            return exact
+
+        def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not active:
+                target = own
+            else:
+                scope = tls.state.scope
+                if scope is None:
+                    target = own
+                elif scope.numpy_stale:
+                    target = _seed_numpy(scope)
+                else:
+                    target = scope.np
+            if kwargs:
+                return method(target, *args, **kwargs)
+            return method(target, *args)
+
+        return hook
+
+    def setting(method: Callable[..., Any]) -> Callable[..., Any]:
+        def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+            scope = tls.state.scope if active else None
+            if scope is None:
+                return method(own, *args, **kwargs)
+            if _strict.active and scope.numpy_stale:
+                _strict.note_reseed(NUMPY)
+            scope.numpy_stale = False
+            return method(_route_numpy(scope), *args, **kwargs)
+
+        return hook
+
+    for name in dir(base):
+        if name.startswith("_"):
+            continue
+        method = getattr(base, name)
+        if not callable(method):
+            continue
+        wrap = setting if name in ("seed", "set_state") else drawing
+        hook = wrap(method)
+        hook.__name__ = hook.__qualname__ = name
+        hook.__doc__ = method.__doc__
+        namespace[name] = hook
+    # scipy.stats.sampling (UNU.RAN) with random_state=None takes
+    # ``check_random_state(None)._bit_generator`` -- the facade's -- and draws from it in C.
+    namespace["_bit_generator"] = property(lambda self: _hand_out_bit_generator(),
+                                           doc="The MT19937 draws go to, seeded for the running task first.")
+    return type("_LazyRandomState", (base,), namespace)
+
+
+_EXACT_TEMPLATE = """
+def hook(_self, {params}):
+    if not _active:
+        return _method(_own, {args})
+    _scope = _tls.state.scope
+    if _scope is None:
+        return _method(_own, {args})
+    if _scope.numpy_stale:
+        return _method(_seed_numpy(_scope), {args})
+    return _method(_scope.np, {args})
+"""
+
+
+def _exact_signature_hook(method: Callable[..., Any], own: Any, active: set, tls: Any) -> Optional[Callable[..., Any]]:
+    """A drawing hook with ``method``'s own parameters, or None if it has none we can
+    copy: forwarding ``*args, **kwargs`` costs more than the draw itself outside tasks
+    (the hot path: ``np.random.random()`` in a program that owns a thread pool)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(method).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        return None
+    params, args = [], []
+    namespace: dict[str, Any] = {"_method": method, "_own": own, "_active": active, "_tls": tls,
+                                 "_seed_numpy": _seed_numpy}
+    for k, p in enumerate(parameters):
+        if p.name.startswith("_") or not p.name.isidentifier():
+            return None
+        if p.kind is p.VAR_POSITIONAL and k == len(parameters) - 1:
+            params.append(f"*{p.name}")
+            args.append(f"*{p.name}")
+        elif p.kind is p.POSITIONAL_OR_KEYWORD:
+            if p.default is p.empty:
+                params.append(p.name)
+            else:
+                # The default object itself (None, 0.0, int, 'warn'...), not its repr.
+                namespace[f"_default_{k}"] = p.default
+                params.append(f"{p.name}=_default_{k}")
+            args.append(p.name)
+        else:
+            return None
+    exec(_EXACT_TEMPLATE.format(params=", ".join(params) or "", args=", ".join(args)), namespace)
+    return namespace["hook"]  # type: ignore[no-any-return]
+
+
+def _hand_out_bit_generator() -> Any:
+    """The MT19937 the calling thread's draws go to, seeded for its task first; once the
+    process's own one is handed out, tasks seed it at their start (see ``_P``)."""
+    scope = local.state.scope if _P.active else None
+    if scope is None:
+        target = _P.np_own
+    elif scope.numpy_stale:
+        target = _seed_numpy(scope)
+    else:
+        target = scope.np
+    if target is _P.np_own:
+        _P.bitgen_out = True
+    return _np_compat.bit_generator_of(target)
+
+
+def _install_numpy() -> None:
+    mtrand = _np_compat.MTRAND
+    # The original global RandomState stays the process's own generator (same object,
+    # same MT19937 and cached second normal, so no stream changes); a facade whose every
+    # public method routes takes its place in numpy.random.mtrand._rand and behind the
+    # np.random.* functions.
+    original = _P.np_own = _np_compat.global_randomstate()
+    lazy = _make_lazy_randomstate_class()(_np_compat.bit_generator_of(original))
+    _P.facade = lazy
+    for module in (mtrand, np.random):
+        for name, value in list(vars(module).items()):
+            if getattr(value, "__self__", None) is original:
+                setattr(module, name, getattr(lazy, name))
+    _np_compat.set_global_randomstate(lazy)
+    _install_bit_generator_access(mtrand)
+    _install_seed_function(mtrand)
+
+
+def _install_seed_function(mtrand: Any) -> None:
+    """``np.random.seed`` is a module function (not a bound method of ``_rand``) that
+    reads ``_rand._bit_generator`` to check its type: through the facade that would
+    hand the MT19937 out, and every later task of a pool worker would seed numpy up
+    front (see ``_ProcessState.bitgen_out``). Do what it does -- ``_rand.seed(seed)``
+    for an MT19937 -- reading the attribute without handing it out."""
+    original = getattr(mtrand, "seed", None)
+    if original is None:
+        return
+
+    def seed(seed: Any = None) -> None:
+        facade = _P.facade
+        if isinstance(_np_compat.bit_generator_of(facade), np.random.MT19937):
+            facade.seed(seed)  # the setting hook: routed like every draw
+        else:  # set_bit_generator installed another kind: numpy's own path
+            original(seed)
+
+    seed.__doc__ = original.__doc__
+    for module in (mtrand, np.random):
+        if getattr(module, "seed", None) is original:
+            setattr(module, "seed", seed)  # noqa: B010  (numpy's stubs type the attribute)
+
+
+def _install_bit_generator_access(mtrand: Any) -> None:
+    """``np.random.get_bit_generator()`` hands out the global MT19937 itself (numpy >=
+    1.25): seed it first, like a draw; ``set_bit_generator`` is the task's own choice."""
+    original_set = getattr(mtrand, "set_bit_generator", None)
+    if original_set is None or not hasattr(mtrand, "get_bit_generator"):
+        return
+    tls = local
+
+    def get_bit_generator() -> Any:
+        return _hand_out_bit_generator()
+
+    def set_bit_generator(bitgen: Any) -> None:
+        scope = tls.state.scope if _P.active else None
+        if scope is not None:
+            if _strict.active and scope.numpy_stale:
+                _strict.note_reseed(NUMPY)
+            scope.numpy_stale = False
+            target = _route_numpy(scope)
+        else:
+            target = _P.np_own
+        if target is _P.np_own:
+            original_set(bitgen)  # numpy re-initialises mtrand._rand, the facade ...
+            np.random.RandomState.__init__(_P.np_own, bitgen)  # ... and this is the generator
+        else:  # a spare (or scratch) generator: give the scope a new one around bitgen
+            scope.np = np.random.RandomState(bitgen)  # type: ignore[union-attr]
+            scope.np_borrowed = True  # type: ignore[union-attr]
+
+    for fn, original in ((get_bit_generator, mtrand.get_bit_generator), (set_bit_generator, original_set)):
+        fn.__doc__ = original.__doc__
+        for module in (mtrand, np.random):
+            if getattr(module, fn.__name__, None) is original:
+                setattr(module, fn.__name__, fn)
+
+
+def tasks_own_process() -> None:
+    """This process is a pool worker: its own generators belong to the task running.
+    Then a handed-out MT19937 is seeded at every task's start (see ``_ProcessState``)."""
+    _P.tasks_own = True
+
+
+def install() -> None:
+    """Install the hooks in this process (idempotent, thread-safe)."""
+    if _P.installed:
+        return
+    with _P.lock:
+        if _P.installed:
+            return
+        _install_python()
+        _install_numpy()
+        _P.installed = True
