@@ -8,20 +8,16 @@ added, and the same on every run.
 ``multiprocess`` on first use; ``seedpool.tensorflow`` and ``seedpool.torch`` import
 their frameworks only when imported themselves.
 
-The package's layers (each imports only from the ones above it; see
-``docs/guide/layout.md``)::
+The package's floors (folders; each module imports only from its own folder or a floor
+below, checked by ``tests/test_layers.py``; see ``docs/guide/layout.md``)::
 
-    root         _tree (SeedTree: pure keyed derivation), _seeding (the process root,
-                 seed_everything, SEEDPOOL_SEED)
-    key layout   _keys (every namespace key under a root, with its table)
-    backends     _backends (registry: python, numpy, rng, tensorflow, torch), _words, _lazy
-    task         _task (task_scope: run a piece of work seeded from one node), _context
-    engines      _pool (Pool), _executor (ProcessPoolExecutor), _worker, _watchdog,
-                 _fork, torch (DataLoader), keras (PyDataset), tensorflow/ (strategies,
-                 tf.data, the MWMS launcher)
-    CLI          _cli, _run (``seedpool run``), _bootstrap/ (seeding a child interpreter),
-                 _record (seed records), _demo
-    shared       _errors (every exception), _version, _deprecated, _lazy_exports (lazy public names)
+    6  _cli/       the seedpool command, ``seedpool run`` / ``check``, the bootstrap
+    5  faces       this module, joblib, dask, ray, torch, keras, tensorflow/
+    4  _engines/   Pool, ProcessPoolExecutor, ThreadPool, ThreadPoolExecutor
+    3  _task/      Task, the keyed call, the worker lifecycle, resolve_root
+    2  _state/     backends, scopes, hooks, strict mode, the process root, seeding, fork, record
+    1  _derive/    SeedTree (pure keyed derivation), bulk seed words, the key layout
+    0  leaves      _version, _errors, _deprecated, _lazy_exports, _compat/ (other libraries' internals)
 """
 
 from __future__ import annotations

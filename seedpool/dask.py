@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
-import os
 import time
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
@@ -36,10 +35,11 @@ from distributed.cfexecutor import ClientExecutor
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.utils import TimeoutError as _DaskTimeout  # asyncio's: the builtin one from 3.11
 
+from ._compat import dask_executor as _cf
 from ._derive.tree import SeedLike, SeedTree
-from ._engines.process_pool import KeyedTasks, check_seed_args, default_processes
-from ._state.record import ENV_RECORD
-from ._task.call import KeyedCall
+from ._engines.common import KeyedTasks, default_processes
+from ._task.call import KeyedApply, KeyedCall, check_position
+from ._task.worker import adopt_process
 
 __all__ = ["Executor", "keyed"]
 
@@ -48,10 +48,15 @@ _MAX_BATCH = 1024
 
 
 
-class _DaskCall(KeyedCall):
-    """A :class:`KeyedCall` Dask can name and tokenize without pickling it."""
+class _DaskNamed:
+    """What Dask asks of a task's function: a name (keys are named after it) and a token
+    it can compute without pickling the function (once per call, not per item)."""
 
-    __slots__ = ("_token",)
+    __slots__ = ()
+    func: Any
+    root: Any
+    call: int
+    _token: Any
 
     @property
     def __name__(self) -> str:  # Dask names a task's key after its function
@@ -63,9 +68,21 @@ class _DaskCall(KeyedCall):
         if token is None:
             from dask.base import tokenize
 
-            token = self._token = ("seedpool", tokenize(self.func), self.root.entropy, self.root.path,
-                                   self.call, self.mode)
+            token = self._token = ("seedpool", type(self).__name__, tokenize(self.func), self.root.entropy,
+                                   self.root.path, self.call)
         return token
+
+
+class _DaskCall(_DaskNamed, KeyedCall):
+    """A :class:`~seedpool._task.call.KeyedCall` (position first) Dask can name and tokenize."""
+
+    __slots__ = ("_token",)
+
+
+class _DaskApply(_DaskNamed, KeyedApply):
+    """A :class:`~seedpool._task.call.KeyedApply` (``submit``) Dask can name and tokenize."""
+
+    __slots__ = ("_token",)
 
 
 class SeedpoolWorkerPlugin(WorkerPlugin):
@@ -81,9 +98,7 @@ class SeedpoolWorkerPlugin(WorkerPlugin):
     name = _PLUGIN_NAME
 
     def setup(self, worker: Any) -> None:
-        from ._state import scopes as _lazy
-
-        _lazy.install()
+        adopt_process()
 
 
 class Executor(KeyedTasks, ClientExecutor):
@@ -135,19 +150,18 @@ class Executor(KeyedTasks, ClientExecutor):
     ...         values = list(ex.map(random.random, range(4)))    # doctest: +SKIP
     """
 
-    _allowed_kwargs = ClientExecutor._allowed_kwargs | frozenset(["priority", "fifo_timeout"])
+    _allowed_kwargs = _cf.ALLOWED_KWARGS | frozenset(["priority", "fifo_timeout"])
 
     def __init__(self, client: Optional[Client] = None, *, seed: SeedLike = None, **kwargs: Any) -> None:
         # Everything is validated before a cluster is started or a plugin registered.
         unknown = set(kwargs) - self._allowed_kwargs
         if unknown:
-            raise TypeError(f"unsupported arguments to seedpool.dask.Executor: {sorted(unknown)}; "
-                            f"allowed: {sorted(self._allowed_kwargs)}")
+            # ClientExecutor's own message (a drop-in keeps it), raised before a cluster starts.
+            raise TypeError(f"unsupported arguments to ClientExecutor: {sorted(unknown)}")
         if client is not None and not isinstance(client, Client):
             raise TypeError(f"client must be a distributed.Client or None (got {client!r} of type "
                             f"{type(client).__name__})")
-        self.root: SeedTree = check_seed_args(seed, "task")
-        self.scope = "task"
+        self._set_root(seed)
         self._own_cluster: Any = None
         if client is None:
             from distributed import LocalCluster
@@ -156,31 +170,28 @@ class Executor(KeyedTasks, ClientExecutor):
             self._own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                              dashboard_address=None)
             client = Client(self._own_cluster)
-        self._init_calls()
-        # The record path travels with each task: a worker's environment is its own.
-        self._record = os.environ.get(ENV_RECORD) or None
         super().__init__(client, **kwargs)
         self.client = client
         client.register_plugin(SeedpoolWorkerPlugin(), name=_PLUGIN_NAME)
 
-    def _call(self, fn: Callable[..., Any], mode: str) -> _DaskCall:
-        if self._shutdown:
+    def _call(self, fn: Callable[..., Any], record: type[KeyedCall]) -> Any:
+        if _cf.is_shut_down(self):
             raise RuntimeError("cannot schedule new futures after shutdown")
-        return _DaskCall(fn, self.root, self._next_call(), mode, self._record)
+        return record(fn, self.root, self._next_call())
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        return super().submit(self._call(fn, "apply"), *args, **kwargs)
+        return super().submit(self._call(fn, _DaskApply), *args, **kwargs)
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
         end = None if timeout is None else time.monotonic() + parse_timedelta(timeout)
-        task = self._call(fn, "indexed")
+        task = self._call(fn, _DaskCall)
         # Like the stdlib, consume the iterables now; the position goes first.
         columns = [list(it) for it in iterables]
         n = min((len(c) for c in columns), default=0)
-        futures = self._client.map(task, range(n), *(c[:n] for c in columns), **self._kwargs)
-        self._futures.update(futures)
+        futures = _cf.client_of(self).map(task, range(n), *(c[:n] for c in columns), **_cf.submit_kwargs(self))
+        _cf.futures_of(self).update(futures)
         return self._results(futures, end)
 
     def _results(self, futures: list, end: Optional[float]) -> Iterator[Any]:
@@ -199,22 +210,22 @@ class Executor(KeyedTasks, ClientExecutor):
                     pending.extendleft(reversed(batch))
                     raise cf.TimeoutError() from None
                 if all(f.status == "finished" for f in batch):
-                    yield from self._client.gather(batch)
+                    yield from _cf.client_of(self).gather(batch)
                 else:  # raise the first failure in item order, after the results before it
                     for f in batch:
                         yield f.result()
         finally:
             # As ClientExecutor.map: closing the iterator early cancels what is left.
             if pending:
-                self._client.cancel(list(pending))
+                _cf.client_of(self).cancel(list(pending))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if cancel_futures and not self._shutdown:
-            self._client.cancel([f for f in self._futures if not f.done()])
+        if cancel_futures and not _cf.is_shut_down(self):
+            _cf.client_of(self).cancel([f for f in _cf.futures_of(self) if not f.done()])
         super().shutdown(wait)
         if self._own_cluster is not None:
             cluster, self._own_cluster = self._own_cluster, None
-            self._client.close()
+            _cf.client_of(self).close()
             cluster.close()
 
     submit.__doc__ = ClientExecutor.submit.__doc__
@@ -224,7 +235,7 @@ class Executor(KeyedTasks, ClientExecutor):
     shutdown.__doc__ = ClientExecutor.shutdown.__doc__
 
     def __repr__(self) -> str:
-        return f"<seedpool.dask.Executor client={self._client!r} root={self.root!r}>"
+        return f"<seedpool.dask.Executor client={_cf.client_of(self)!r} root={self.root!r}>"
 
 
 def keyed(func: Callable[..., Any], seed: SeedLike, call: int = 0) -> Callable[..., Any]:
@@ -256,6 +267,5 @@ def keyed(func: Callable[..., Any], seed: SeedLike, call: int = 0) -> Callable[.
                         "later and elsewhere, so fresh entropy would make it unreplayable")
     if not callable(func):
         raise TypeError(f"func must be callable (got {func!r} of type {type(func).__name__})")
-    if not isinstance(call, int) or isinstance(call, bool) or call < 0:
-        raise ValueError(f"call must be a non-negative int (got {call!r})")
-    return _DaskCall(func, SeedTree(seed), call, "indexed")
+    call = check_position(call, "call")  # any integer in [0, 2**31), checked here, not on a worker
+    return _DaskCall(func, SeedTree(seed), call)

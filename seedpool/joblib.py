@@ -8,11 +8,12 @@ Data flow (the ``c``-th call of one ``Parallel`` object)::
 
     caller                                          wherever joblib runs the call
     ------                                          -------------------------------
-    parent = root.child("tasks", c)                 (caller with n_jobs=1, loky or
+    keyed = KeyedCall(func, root, c)                (caller with n_jobs=1, loky or
     (func, args, kwargs) at position i        ---->  multiprocessing worker, thread)
-      -> (_run_keyed,                               _run_keyed: task_scope(parent.child(i))
-          (parent, i, ..., func, args, kwargs), {})   func(*args, **kwargs)
-    joblib: batching, dispatch, backends, results (unchanged)
+      -> (_run_item,                                _run_item: the thread's worker
+          (keyed, i, args, kwargs), {})               lifecycle runs task i of call c,
+    joblib: batching, dispatch, backends,             root.child("tasks", c, i)
+    results (unchanged)                               func(*args, **kwargs)
 
 The items are numbered as joblib consumes the iterable -- in iterable order, under
 joblib's dispatch lock -- before joblib groups them into batches, so a key belongs to a
@@ -29,11 +30,19 @@ Two ways in:
   ``joblib.Parallel.__call__`` once; outside any block the wrapper only reads one
   thread-local attribute.
 
-A plain ``joblib.Parallel`` call made *inside* a keyed task (scikit-learn nests them:
-a forest's ``n_jobs`` inside ``cross_val_score``) is keyed under that task:
+A plain ``joblib.Parallel`` call made *inside* a keyed joblib task (scikit-learn nests
+them: a forest's ``n_jobs`` inside ``cross_val_score``) is keyed under that task:
 ``task.child("tasks", k, j)`` for its k-th such call. Without that, ``n_jobs=1`` (the
 nested call runs in the caller, inside the block) and ``n_jobs=2`` (it runs in a
-worker, outside it) would number the calls differently.
+worker, outside it) would number the calls differently. A :class:`Parallel` with
+``seed=None`` opened inside any task -- a joblib task, a pool's, a thread pool's -- is
+keyed as every seedpool engine is there: ``task.child("pools", k)``
+(:mod:`seedpool._task.seed_arg`).
+
+Workers joblib reuses (loky's) are not seedpool's: each keyed task draws from generators
+its thread owns for the task, and leaves the worker's own ``random`` / ``np.random`` as
+it found them, so a plain joblib call that runs there next draws what it would have
+drawn without seedpool.
 """
 
 from __future__ import annotations
@@ -44,27 +53,20 @@ import itertools
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import joblib  # type: ignore[import-untyped]
 import joblib.parallel  # type: ignore[import-untyped]
 
-from ._derive.bulk import BlockWords
 from ._derive.keys import TASKS
-from ._derive.tree import SeedLike, SeedTree, index_child
-from ._state import scopes as _lazy
-from ._task.task import Task
+from ._derive.tree import SeedLike, SeedTree
+from ._task.call import KeyedCall, run_keyed
+from ._task.seed_arg import resolve_root
+from ._task.task import current_task
 
 __all__ = ["Parallel", "seeded", "delayed"]
 
 delayed = joblib.delayed
-
-# The lazy per-task hooks go in when this module is imported -- in a worker, that is
-# when the first keyed batch is unpickled, *before* the task's own module is imported,
-# so a ``from random import random`` there binds the hook (a pool does this in its
-# worker initializer; joblib's reusable loky workers have none to offer). Outside a
-# task the hooks only pass draws through to the process's own generators.
-_lazy.install()
 
 # joblib's own class and its __call__ as defined by joblib, captured before seedpool
 # wraps it (see _install_call_hook) or ``seedpool run --pools`` swaps joblib.Parallel.
@@ -73,78 +75,87 @@ _plain_call = _JoblibParallel.__call__
 
 
 class _Keying:
-    """Numbers the ``Parallel`` calls made under one node (a seeded block, a seeded
-    ``Parallel`` object or a running keyed task): call ``c`` is keyed
-    ``node.child("tasks", c)``. ``node`` may be given as a zero-argument function,
-    called only if a call is made (a keyed task's node: most tasks make none)."""
+    """Numbers the ``Parallel`` calls made under one root (a seeded block or a seeded
+    ``Parallel`` object): call ``c`` is keyed ``root.child("tasks", c)``."""
 
-    __slots__ = ("_node", "calls")
+    __slots__ = ("root", "calls")
 
-    def __init__(self, node: Any) -> None:
-        self._node = node
-        self.calls: Optional[Iterator[int]] = None
+    def __init__(self, root: SeedTree) -> None:
+        self.root = root
+        self.calls = itertools.count()
 
-    @property
-    def node(self) -> SeedTree:
-        node = self._node
-        if not isinstance(node, SeedTree):
-            node = self._node = node()
-        return node  # type: ignore[no-any-return]
-
-    def next_parent(self) -> SeedTree:
-        calls = self.calls
-        if calls is None:  # most tasks make no nested call: count only when one does
-            calls = self.calls = itertools.count()
+    def next_call(self) -> tuple[SeedTree, int]:
         # next() on itertools.count is atomic under the GIL: no lock needed when two
         # threads start calls at once (their order is then theirs to fix).
-        return self.node.child(TASKS, next(calls))
+        return self.root, next(self.calls)
+
+
+class _InTask:
+    """The keying of plain ``joblib.Parallel`` calls made inside a keyed joblib task: the
+    task's k-th such call is keyed ``task_node.child("tasks", k)`` (its counter lives on
+    the running task). Without it, ``n_jobs=1`` (the nested call runs in the caller,
+    inside the task) and ``n_jobs=2`` (it runs in a worker, outside it) would number
+    the calls differently."""
+
+    __slots__ = ()
+
+    def next_call(self) -> tuple[SeedTree, int]:
+        task = current_task()
+        node = None if task is None else task.node()
+        if task is None or node is None:  # not inside the task any more: nothing to key by
+            raise LookupError("no keyed task is running on this thread")
+        return node, task.count(TASKS)
+
+
+_IN_TASK = _InTask()
 
 
 class _ThreadState(threading.local):
     """Per thread: the keying that applies to a plain ``joblib.Parallel`` call made here
-    (a seeded block's, or the running keyed task's), and the words of the call this
-    thread ran a task of last. A ``threading.local``, not a ContextVar (which
-    free-threaded builds copy into new threads): joblib's threading backend runs each
-    task in a pool thread, which must see only what that task set."""
+    (a seeded block's, or the running keyed task's). A ``threading.local``, not a
+    ContextVar (which free-threaded builds copy into new threads): joblib's threading
+    backend runs each task in a pool thread, which must see only what that task set."""
 
-    keying: Optional[_Keying] = None
-    words: Optional[BlockWords] = None
+    keying: Any = None  # _Keying, _IN_TASK or None
 
 
 _here = _ThreadState()
 
 
-def _resolve_seed(seed: Any) -> SeedTree:
-    """``seed`` as for ``seedpool.Pool``: ``None`` is the next ``root.child("pools", k)``
-    of a process whose root was set (``seed_everything``, ``SEEDPOOL_SEED``, ``seedpool
-    run``), else fresh entropy."""
-    if seed is None:
-        from ._state.seeding import next_pool_root
-
-        root = next_pool_root()
-        if root is not None:
-            return root
-    return SeedTree(seed)  # raises TypeError / ValueError naming a bad seed
+def _run_item(keyed: KeyedCall, index: int, args: tuple, kwargs: dict) -> Any:
+    """Run one delayed call as task ``index`` of ``keyed``'s call -- in a worker, a thread
+    or the caller (``n_jobs=1``) -- with plain ``Parallel`` calls made inside it keyed
+    under it."""
+    if not _hooked:
+        _install_call_hook()  # so a plain Parallel call inside the task is keyed under it
+    here = _here
+    outer, here.keying = here.keying, _IN_TASK
+    try:
+        return run_keyed(keyed, index, args, kwargs)
+    finally:
+        here.keying = outer
 
 
 class _Keyed:
     """The iterable joblib gets: each ``(func, args, kwargs)`` becomes a call of
-    :func:`_run_keyed` that carries the item's key. Numbered as joblib consumes it."""
+    :func:`_run_item` that carries the item's position. Numbered as joblib consumes it."""
 
-    __slots__ = ("parent", "source", "caller", "record")
+    __slots__ = ("root", "call", "source")
 
-    def __init__(self, parent: SeedTree, source: Iterable[Any]) -> None:
-        self.parent = parent
+    def __init__(self, root: SeedTree, call: int, source: Iterable[Any]) -> None:
+        self.root = root
+        self.call = call
         self.source = source
-        self.caller = os.getpid()
-        self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
 
     def __iter__(self) -> Iterator[tuple[Any, tuple, dict]]:
-        parent, caller, record = self.parent, self.caller, self.record
-        # One plain tuple per item: pickle memoises ``parent`` and ``_run_keyed`` within a
-        # batch, so a keyed item costs joblib two small ints more than a plain one.
+        keyed: Optional[KeyedCall] = None
+        # One plain tuple per item; the keyed call is shared while the function is
+        # (pickle memoises it within a batch), so a keyed item costs joblib two small
+        # objects more than a plain one.
         for index, (func, args, kwargs) in enumerate(self.source):
-            yield _run_keyed, (parent, index, caller, record, func, args, kwargs), {}
+            if keyed is None or keyed.func is not func:
+                keyed = KeyedCall(func, self.root, self.call)
+            yield _run_item, (keyed, index, args, kwargs), {}
 
 
 class _SizedKeyed(_Keyed):
@@ -156,40 +167,10 @@ class _SizedKeyed(_Keyed):
         return len(self.source)  # type: ignore[arg-type]
 
 
-def _keyed(parent: SeedTree, iterable: Iterable[Any]) -> _Keyed:
+def _keyed(keying: Any, iterable: Iterable[Any]) -> _Keyed:
+    root, call = keying.next_call()
     cls = _SizedKeyed if hasattr(iterable, "__len__") else _Keyed
-    return cls(parent, iterable)
-
-
-def _run_keyed(parent: SeedTree, index: int, caller: int, record: bool, func: Callable[..., Any],
-               args: tuple, kwargs: dict) -> Any:
-    """Run one delayed call under ``parent.child(index)`` -- in a worker, a thread or
-    the caller (``n_jobs=1``)."""
-    here = _here
-    words = here.words
-    # Items of one batch share one unpickled ``parent`` (pickle's memo): the identity
-    # check almost always answers.
-    if words is None or (words.parent is not parent and words.parent != parent):
-        words = here.words = BlockWords(parent)
-    # The node is built only if asked for (nested calls, seed_everything(), records):
-    # a task that only draws needs its words alone.
-    node = functools.partial(index_child, parent, index)
-    if record:
-        from ._state.record import record_consumer
-
-        record_consumer(node(), kind="task", task=index)
-    if not _hooked:
-        _install_call_hook()  # so a plain Parallel call inside the task is keyed under it
-    outer = here.keying
-    here.keying = _Keying(node)
-    try:
-        # In the caller's own process (n_jobs=1, threads) the task draws from spare
-        # generators: the caller's random / np.random are left as n_jobs=2 leaves them.
-        # (The hooks went in when this module was imported.)
-        with Task(functools.partial(words.get, index), node, caller == os.getpid(), None, func):
-            return func(*args, **kwargs)
-    finally:
-        here.keying = outer
+    return cls(root, call, iterable)
 
 
 _hooked = False
@@ -209,7 +190,7 @@ def _install_call_hook() -> None:
             keying = _here.keying
             if keying is None or isinstance(self, Parallel):
                 return _plain_call(self, iterable)
-            return _plain_call(self, _keyed(keying.next_parent(), iterable))
+            return _plain_call(self, _keyed(keying, iterable))
 
         _JoblibParallel.__call__ = __call__  # type: ignore[method-assign]
         _hooked = True
@@ -234,12 +215,13 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
         As for ``joblib.Parallel`` (``backend``, ``return_as``, ``batch_size``,
         ``pre_dispatch``, ``prefer``, ``require``...).
     seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root (see :class:`seedpool.SeedTree`). ``None``: the k-th pool of a process
-        whose root was set (``seed_everything``, ``SEEDPOOL_SEED`` or ``seedpool run``)
-        uses ``root.child("pools", k)``; otherwise fresh entropy. Made inside a
-        :func:`seeded` block or inside a keyed task, ``None`` means: numbered with the
-        plain ``joblib.Parallel`` calls there (so ``seedpool run --pools``, which
-        swaps ``joblib.Parallel`` for this class, keys nested calls under their task).
+        The root (see :class:`seedpool.SeedTree`). ``None`` means what it means for
+        :class:`seedpool.Pool`: made inside a running task (of any engine), the task's
+        ``node.child("pools", k)`` for the k-th engine opened there; else, in a process
+        whose root was set (``seed_everything``, ``SEEDPOOL_SEED`` or ``seedpool run``),
+        ``root.child("pools", k)``; otherwise fresh entropy. Made inside a
+        :func:`seeded` block (outside any task), its calls are numbered with the plain
+        ``joblib.Parallel`` calls of the block.
 
     Attributes
     ----------
@@ -265,23 +247,27 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
     """
 
     def __init__(self, n_jobs: Any = None, *args: Any, seed: SeedLike = None, **kwargs: Any) -> None:
+        if seed is not None:
+            SeedTree(seed)  # a bad seed fails before joblib checks the rest
+        super().__init__(n_jobs, *args, **kwargs)  # joblib validates n_jobs, backend...
         keying: Optional[_Keying] = None
-        if seed is not None or _here.keying is None:
-            keying = _Keying(_resolve_seed(seed))  # a bad seed fails before joblib sets up
-        super().__init__(n_jobs, *args, **kwargs)
+        if seed is not None or current_task() is not None or not isinstance(_here.keying, _Keying):
+            # ...then the one rule (seedpool._task.seed_arg): inside any task, the task's
+            # node.child("pools", k); else the process root's ("pools", k) or entropy.
+            keying = _Keying(resolve_root(seed))
         self._seedpool_keying = keying
-        self.root: Optional[SeedTree] = None if keying is None else keying.node
+        self.root: Optional[SeedTree] = None if keying is None else keying.root
 
     def __call__(self, iterable: Iterable[Any]) -> Any:
         keying = self._seedpool_keying
         if keying is None:
-            # Made with seed=None in a seeded block or a keyed task: its calls are
-            # numbered with the plain joblib calls made there (where it is called).
+            # Made with seed=None in a seeded() block, outside any task: its calls are
+            # numbered with the plain joblib calls of the block (where it is called).
             keying = _here.keying
-            if keying is None:  # called outside any: from here on, its own root
-                keying = self._seedpool_keying = _Keying(_resolve_seed(None))
-                self.root = keying.node
-        return _plain_call(self, _keyed(keying.next_parent(), iterable))
+            if not isinstance(keying, _Keying):  # called outside the block: its own root from here on
+                keying = self._seedpool_keying = _Keying(resolve_root(None))
+                self.root = keying.root
+        return _plain_call(self, _keyed(keying, iterable))
 
     __call__.__doc__ = (_plain_call.__doc__ or "").rstrip() + (
         "\n\n        Seeding: each delayed call is keyed by (this call's number on the object, "
@@ -332,7 +318,7 @@ def seeded(seed: SeedLike = None) -> Iterator[SeedTree]:
     >>> a == b
     True
     """
-    root = _resolve_seed(seed)
+    root = resolve_root(seed)
     _install_call_hook()
     here = _here
     outer, here.keying = here.keying, _Keying(root)

@@ -31,7 +31,7 @@ from typing import Any, Optional
 from ._derive.keys import BATCHES
 from ._derive.tree import SeedLike, SeedTree
 from ._state.generators import GeneratorNames, check_count, normalise_generators, reseed_generators
-from ._state.seeding import default_tree
+from ._task.seed_arg import resolve_root
 from ._task.task import task_scope
 
 __all__ = ["SeededPyDataset"]  # noqa: F822  (built on first access, by __getattr__ below)
@@ -118,7 +118,7 @@ def _build() -> type:
                 max_queue_size=dataset.max_queue_size if max_queue_size is None else max_queue_size,
             )
             self.dataset = dataset
-            self.root: SeedTree = default_tree() if seed is None else SeedTree(seed)
+            self.root: SeedTree = resolve_root(seed, counted=False)
             self.generators = normalise_generators(dataset, generators)
             self.epoch = check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
             # Keras workers are forked (or spawned) copies: a different pid means "in a

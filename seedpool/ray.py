@@ -4,29 +4,23 @@ Data flow (one ``map`` call)::
 
     driver                                           any pool actor
     ------                                           --------------
-    call = next(call counter)                        (at start: seeded from
-    func -> BatchCall(func, root, call)               root.child("workers", slot, incarnation),
-    Ray's Pool: chunking, actors, results             hooks installed, then the user's
+    call = next(call counter)                        (at start: its worker lifecycle,
+    func -> KeyedBatch(func, root, call)              seeded from root.child("workers",
+    Ray's Pool: chunking, actors, results             slot, incarnation), then the user's
     (unchanged; items sent as they are)               initializer)
-    _run_batch(actor, func, batch):         ---->    run_batch: for each item, in order,
-      func -> func.batch(len(batch))                   BatchCall(x): i = start + k
-      (positions start .. start+len-1)                 Task(root.child("tasks", call, i))
-                                                       func(x)
+    each batch, in order:                   ---->    run_batch: for each item, in order,
+      func -> func.batch(len(batch))                   KeyedBatch(x): i = start + k,
+      (positions start .. start+len-1)                 root.child("tasks", call, i),
+                                                       one task re-armed across the batch
 
 The key layout is ``seedpool.Pool``'s, so ``seedpool.ray.Pool(n, seed=S).map(f, xs)``
 equals ``seedpool.Pool(m, seed=S).map(f, xs)`` for any actor and process counts.
 
-Ray's private surface used here (checked on ray 2.60.0,
-``python/ray/util/multiprocessing/pool.py``): ``Pool._new_actor_entry`` (creates one
-actor from ``self._initializer`` / ``self._initargs``) and ``Pool._run_batch`` -- the
-one place an actor is replaced after ``maxtasksperchild`` batches, and the one place
-every batch of every method passes, in the order its items were taken from the
-iterable. Ray gives every actor the same initializer arguments and no index;
-overriding ``_new_actor_entry`` is how each actor learns its slot, so worker-scope
-seeding gives each actor its own stream. The batch's positions are assigned in
-``_run_batch``, and ``PoolActor.run_batch`` calls the function once per item, in
-order, so the actor needs no position with each item (``tests/test_ray.py`` compares
-every method with ``seedpool.Pool``, so a Ray that changed either would fail there).
+Ray gives every actor the same initializer arguments and no index, and runs each batch
+with ``PoolActor.run_batch``, which calls the function once per item, in order: the two
+private methods of Ray's pool this relies on are overridden in one place,
+:class:`seedpool._compat.ray_pool.HookedPool` (``tests/test_ray.py`` compares every
+method with ``seedpool.Pool``, so a Ray that changed either would fail there).
 
 Imports ``ray`` when imported itself; ``import seedpool`` does not.
 """
@@ -39,45 +33,46 @@ from typing import Any, Callable, Optional
 
 import ray.util.multiprocessing.pool as _raypool
 
+from ._compat.ray_pool import HookedPool
 from ._derive.tree import SeedLike, SeedTree
-from ._engines.process_pool import ENV_WORKERS, KeyedTasks, check_seed_args, default_processes
+from ._engines.common import ENV_WORKERS, KeyedTasks, check_scope, default_processes
 from ._state.record import ENV_RECORD
-from ._task.call import BatchCall, KeyedCall, seed_worker
+from ._task.call import KeyedApply, KeyedBatch
+from ._task.worker import WorkerLifecycle, set_process_worker
 
 __all__ = ["Pool"]
 
 
 class _ActorStart:
-    """The initializer every actor gets: seed from its slot, install hooks, run the user's."""
+    """The initializer an actor gets: start its worker lifecycle (seeded from its slot),
+    which runs the user's initializer."""
 
-    __slots__ = ("root", "scope", "slot", "incarnation", "initializer", "initargs", "record")
+    __slots__ = ("root", "scope", "slot", "incarnation", "num_workers", "initializer", "initargs", "record")
 
-    def __init__(self, root: SeedTree, scope: str, slot: int, incarnation: int,
+    def __init__(self, root: SeedTree, scope: str, slot: int, incarnation: int, num_workers: int,
                  initializer: Optional[Callable[..., Any]], initargs: Optional[Iterable[Any]],
                  record: Optional[str]) -> None:
         self.root = root
         self.scope = scope
         self.slot = slot
         self.incarnation = incarnation
+        self.num_workers = num_workers
         self.initializer = initializer
         self.initargs = initargs
         self.record = record
 
     def __call__(self) -> None:
-        seed_worker(self.root, self.slot, self.incarnation, self.record)
-        if self.scope == "task":
-            from ._state import scopes as _lazy
-
-            _lazy.install()
-        if self.initializer is not None:
-            self.initializer(*(self.initargs or ()))
+        worker = WorkerLifecycle(self.root, slot=self.slot, incarnation=self.incarnation,
+                                 num_workers=self.num_workers, scope=self.scope, record=self.record)
+        set_process_worker(worker)  # an actor is one process: worker_info() there is this
+        worker.start(self.initializer, tuple(self.initargs or ()))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_ActorStart, (self.root, self.scope, self.slot, self.incarnation, self.initializer,
-                              self.initargs, self.record))
+        return (_ActorStart, (self.root, self.scope, self.slot, self.incarnation, self.num_workers,
+                              self.initializer, self.initargs, self.record))
 
 
-class Pool(KeyedTasks, _raypool.Pool):
+class Pool(KeyedTasks, HookedPool):
     """Pool(processes=None, initializer=None, initargs=None, maxtasksperchild=None, context=None, ray_address=None, ray_remote_args=None, *, seed=None, scope="task")
 
     A drop-in ``ray.util.multiprocessing.Pool`` whose random results do not depend on
@@ -104,9 +99,9 @@ class Pool(KeyedTasks, _raypool.Pool):
 
     Notes
     -----
-    ``seedpool.worker_info()`` is None inside an actor (Ray's actors are not seedpool's
-    workers). A joblib ``BatchedCalls`` sent through ``apply_async`` is run as one task,
-    without Ray's object-store caching of its arguments.
+    ``seedpool.worker_info()`` inside an actor describes it (its slot, incarnation and
+    the pool's size). A joblib ``BatchedCalls`` sent through ``apply_async`` is run as one
+    task, without Ray's object-store caching of its arguments.
     """
 
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
@@ -114,63 +109,52 @@ class Pool(KeyedTasks, _raypool.Pool):
                  context: Any = None, ray_address: Optional[str] = None,
                  ray_remote_args: Optional[dict[str, Any]] = None, *, seed: SeedLike = None,
                  scope: str = "task") -> None:
-        # Validated before Ray starts or connects (Ray itself checks processes after).
+        # Validated before Ray starts or connects (Ray itself checks processes after),
+        # and before a seed=None pool takes a number.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.root = check_seed_args(seed, scope)
-        self.scope = scope
+        check_scope(scope)
         if processes is None and os.environ.get(ENV_WORKERS):
             processes = default_processes()
         if processes is not None and processes <= 0:
             raise ValueError("Processes in the pool must be >0.")
-        self._init_calls()
+        self._set_root(seed, scope)
         self._record = os.environ.get(ENV_RECORD) or None
         self._seedpool_init = (initializer, None if initargs is None else tuple(initargs))
-        self._seedpool_started = 0  # actors created at start-up take slots 0, 1, ...
-        self._seedpool_slot: Optional[int] = None  # the slot being refilled, in _run_batch
+        self._seedpool_size = processes
         self._seedpool_incarnations: dict[int, int] = {}
         super().__init__(processes, initializer, initargs, maxtasksperchild, context, ray_address,
                          ray_remote_args)
 
-    # -- actor start: the two private methods (see the module docstring) -----------------
+    # -- the two hooks of seedpool._compat.ray_pool ------------------------------------------
 
-    def _new_actor_entry(self):  # type: ignore[no-untyped-def]
-        slot = self._seedpool_slot
-        if slot is None:
-            slot = self._seedpool_started
-            self._seedpool_started += 1
+    def _seedpool_actor_start(self, slot: int) -> tuple[Callable[..., Any], Any]:
         incarnation = self._seedpool_incarnations.get(slot, 0)
         self._seedpool_incarnations[slot] = incarnation + 1
         user_init, user_args = self._seedpool_init
-        # Ray's method builds the actor from these two attributes; hand it ours.
-        self._initializer = _ActorStart(self.root, self.scope, slot, incarnation, user_init,
-                                        user_args, self._record)
-        self._initargs = None
-        return super()._new_actor_entry()
+        size = self._seedpool_size if self._seedpool_size is not None else self.actor_count() + 1
+        return _ActorStart(self.root, self.scope, slot, incarnation, size, user_init, user_args,
+                           self._record), None
+
+    def _seedpool_batch(self, func: Any, size: int) -> Any:
+        if isinstance(func, KeyedBatch):
+            # Every batch of every method passes here, in the order its items were taken
+            # from the iterable: the batch's positions are the next ``size``.
+            return func.batch(size)
+        return func
 
     # -- the one layer where tasks are wrapped -------------------------------------------
-
-    def _run_batch(self, actor_index, func, batch):  # type: ignore[no-untyped-def]
-        if isinstance(func, BatchCall):
-            # Every batch of every method passes here, in the order its items were taken
-            # from the iterable: the batch's positions are the next len(batch).
-            func = func.batch(len(batch))
-        self._seedpool_slot = actor_index  # a replacement actor takes this slot
-        try:
-            return super()._run_batch(actor_index, func, batch)
-        finally:
-            self._seedpool_slot = None
 
     def _task(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if self.scope != "task":
             return func
-        self._check_running()
-        return BatchCall(func, self.root, self._next_call(), self._record)
+        self.check_running()
+        return KeyedBatch(func, self.root, self._next_call(), self._record)
 
     def apply_async(self, func, args=None, kwargs=None, callback=None, error_callback=None):
         if self.scope == "task":
-            self._check_running()
-            func = KeyedCall(func, self.root, self._next_call(), "apply", self._record)
+            self.check_running()
+            func = KeyedApply(func, self.root, self._next_call(), self._record)
         return super().apply_async(func, args, kwargs, callback, error_callback)
 
     def map(self, func, iterable, chunksize=None):
@@ -199,5 +183,5 @@ class Pool(KeyedTasks, _raypool.Pool):
     del _name
 
     def __repr__(self) -> str:
-        return (f"<seedpool.ray.Pool actors={len(getattr(self, '_actor_pool', ()))} scope={self.scope!r} "
+        return (f"<seedpool.ray.Pool actors={self.actor_count()} scope={self.scope!r} "
                 f"root={self.root!r}>")

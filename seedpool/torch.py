@@ -52,14 +52,14 @@ import torch.utils.data as _tud
 from ._derive.bulk import words_for_indices
 from ._derive.keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
 from ._derive.tree import SeedLike, SeedTree, index_child
-from ._state import scopes as _lazy
-from ._state.backends import BACKENDS
+from ._state import hooks
+from ._state.backends import seed_loaded
 from ._state.backends._torch_rng import get_state, seed_words, set_state
 from ._state.generators import GeneratorNames
 from ._state.generators import check_count as _check_count
 from ._state.generators import normalise_generators as _normalise_generators
 from ._state.generators import reseed_generators as _reseed_generators
-from ._state.seeding import default_tree
+from ._task.seed_arg import resolve_root
 from ._task.task import Task, task_scope
 
 __all__ = [
@@ -78,8 +78,9 @@ __all__ = [
 # -- helpers -----------------------------------------------------------------------------
 def _root_of(seed: SeedLike) -> SeedTree:
     # None -> the process's root (seed_everything / SEEDPOOL_SEED), so a script that
-    # called seedpool.seed_everything(s) gets loaders keyed by the same root.
-    return default_tree() if seed is None else SeedTree(seed)
+    # called seedpool.seed_everything(s) gets loaders keyed by the same root; inside a
+    # task, the task's node.child("pools", k), as for every engine (resolve_root).
+    return resolve_root(seed, counted=False)
 
 
 def _dist_rank_world() -> tuple[int, int]:
@@ -210,9 +211,7 @@ class WorkerSeeder:
         node = self.node(worker_id)
         # Every backend whose library is loaded in the worker (python, numpy, torch,
         # seedpool.rng; TensorFlow too if the dataset imported it), each from its own child.
-        for backend in BACKENDS.values():
-            if backend.loaded():
-                backend.seed(node)
+        seed_loaded(node)
         info = _tud.get_worker_info()
         dataset = info.dataset if info is not None else None
         if dataset is not None and self.generators is not None:
@@ -383,7 +382,7 @@ class SeededDataset(_tud.Dataset):
         parent = self.root.child(SAMPLES, int(self._epoch))
         positions = [self._position(index) for index in indices]
         restore = _tud.get_worker_info() is None
-        _lazy.install()  # as task_scope does (once per process; a flag test after)
+        hooks.install()  # as task_scope does (once per process; a flag test after)
         items = []
         for index, position, words in zip(indices, positions, words_for_indices(parent, positions)):
             # The item's node is built only if asked for (attached generators, nested

@@ -268,9 +268,9 @@ def test_worker_killed_while_sending_a_large_result_then_terminate_returns():
     out = run_scenario("""
         def big(x):
             if x == 1:
-                state = seedpool._task.worker._state
+                row = seedpool._engines.process_worker._row
                 def killer():  # SIGKILL self once the result is going through the pipe
-                    while state.marker[state.queue_at] != _std.SENDING:
+                    while row.marker[row.queue_at] != _std.SENDING:
                         time.sleep(0.0002)
                     time.sleep(0.002)
                     os.kill(os.getpid(), signal.SIGKILL)
@@ -367,7 +367,7 @@ def test_idle_worker_death_fails_no_healthy_call():
         with seedpool.Pool(3, context=ctx, seed=0) as pool:
             pool.map(T.noop, range(6))
             watch = pool._seedpool_watch
-            from seedpool._task.worker import STARTING
+            from seedpool._engines.slots import STARTING
             deadline = time.monotonic() + 10
             # Every worker past its start-up (a death while starting breaks the pool, by
             # design): under load one may not have reached the task queue yet.

@@ -278,7 +278,7 @@ def test_08_bad_workers_env(value, monkeypatch):
     with pytest.raises(ValueError, match="SEEDPOOL_WORKERS"):
         workers_from_env(value)
     if value:
-        from seedpool._engines.process_pool import default_processes
+        from seedpool._engines.common import default_processes
 
         monkeypatch.setenv("SEEDPOOL_WORKERS", value)
         with pytest.raises(ValueError, match="SEEDPOOL_WORKERS"):

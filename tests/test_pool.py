@@ -304,7 +304,7 @@ def test_stdlib_messages_after_close():
 
 
 def test_processes_none_uses_cpu_affinity_or_env(monkeypatch):
-    from seedpool._engines.process_pool import default_processes
+    from seedpool._engines.common import default_processes
 
     assert default_processes() == len(psutil.Process().cpu_affinity())
     monkeypatch.setenv("SEEDPOOL_WORKERS", "3")
@@ -402,7 +402,7 @@ def test_worker_scope_crash_takes_the_slot_with_a_new_incarnation():
 
 
 def test_processes_none_reads_the_affinity_not_the_cpu_count(monkeypatch):
-    from seedpool._engines import process_pool as _pool
+    from seedpool._engines import common as _pool
 
     class FakeProcess:
         def cpu_affinity(self):
@@ -423,15 +423,15 @@ def test_non_callable_behaves_like_the_stdlib():
 
 
 def test_worker_keeps_a_bounded_number_of_dill_callables():
-    from seedpool._task.task import worker as _worker
+    from seedpool._engines import transport as _transport
 
     with seedpool.Pool(1, seed=0) as pool:
         for k in range(12):
             big = bytes(100_000) + bytes([k])
             assert pool.apply(lambda big=big: len(big)) == 100_001
         # Imported inside the lambda: dill would pickle a dev checkout's module by value.
-        cached = pool.apply(lambda: len(__import__("seedpool._task.worker", fromlist=["_"])._dill_loaded))
-    assert cached <= _worker._DILL_CACHE
+        cached = pool.apply(lambda: len(__import__("seedpool._engines.transport", fromlist=["_"])._dill_loaded))
+    assert cached <= _transport._DILL_CACHE
 
 
 # -- drop-in parity (issue 15, items 4, 10, 11, 13) -----------------------------------------

@@ -14,8 +14,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from seedpool.tensorflow import ReplicaDropout, seeded_map
+
 from .._derive.keys import DEMO_WORKER
 from .._derive.tree import SeedTree
+from .._engines.process_pool import Pool
+from . import demo_script as _demo_script
 
 __all__ = ["main"]
 
@@ -87,8 +91,6 @@ def _section_fork() -> list[str]:
 
 
 def _section_spawn_top_level_seed() -> list[str]:
-    from . import demo_script as _demo_script
-
     ctx = multiprocessing.get_context("spawn")
     values = _run_processes(ctx, _demo_script.first_draw, [(w,) for w in range(WORKERS)])
     distinct = len(set(values))
@@ -135,8 +137,6 @@ def _digest(values: Sequence[float]) -> str:
 
 
 def _section_schedule() -> list[str]:
-    from .._engines.process_pool import Pool
-
     fork = multiprocessing.get_context("fork")
     items = range(64)
     rows = []
@@ -170,8 +170,6 @@ def _tf_values(values: Any) -> str:
 def _section_tf_op_order() -> list[str]:
     import tensorflow as tf
 
-    from .._derive.tree import SeedTree
-
     tf.random.set_seed(TF_SEED)
     run1 = tf.random.uniform([3]).numpy()
     tf.random.set_seed(TF_SEED)
@@ -200,9 +198,6 @@ def _section_tf_dropout() -> list[str]:
     import keras
     import tensorflow as tf
 
-    from seedpool.tensorflow import ReplicaDropout
-
-    from .._derive.tree import SeedTree
 
     devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
     strategy = tf.distribute.MirroredStrategy(devices=devices)
@@ -243,9 +238,6 @@ def _section_tf_dropout() -> list[str]:
 def _section_tf_data() -> list[str]:
     import tensorflow as tf
 
-    from seedpool.tensorflow import seeded_map
-
-    from .._derive.tree import SeedTree
 
     def digest(ds: Any) -> str:
         return _digest([round(float(x), 6) for x in ds.as_numpy_iterator()])

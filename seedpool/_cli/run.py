@@ -39,7 +39,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
+from .._derive.keys import HASH_SEED
+from .._derive.tree import SeedTree
+from .._state.record import Recorder, RecordError, SeedRecord, check_target
+from .._state.root import ENV_SEED, MAX_WORKERS, is_ascii_int, tree_from_env, tree_to_env
 from .._state.strict import ENV_STRICT, ENV_STRICT_LOG
+from .bootstrap import child_env
 
 __all__ = ["main_run", "main_check", "first_difference"]
 
@@ -54,10 +59,6 @@ def _split_command(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _root_from_args(seed: Optional[str], replay: Optional[str] = None) -> Any:
-    from .._derive.tree import SeedTree
-    from .._state.record import SeedRecord
-    from .._state.root import ENV_SEED, tree_from_env
-
     if replay is not None:
         return SeedRecord.load(replay).tree()
     if seed is not None:
@@ -90,7 +91,6 @@ def _run_parser() -> argparse.ArgumentParser:
 
 def _hash_seed(root: Any) -> Optional[str]:
     """``PYTHONHASHSEED`` for the run, from the root; None when the user set one."""
-    from .._derive.keys import HASH_SEED
 
     if "PYTHONHASHSEED" in os.environ:
         return None
@@ -99,9 +99,6 @@ def _hash_seed(root: Any) -> Optional[str]:
 
 def main_run(argv: Sequence[str]) -> int:
     """``seedpool run``; returns an exit status (only when the command cannot be started)."""
-    from .._state.record import Recorder, RecordError, check_target
-    from .._state.root import tree_to_env
-    from .bootstrap import child_env
 
     options, command = _split_command(argv)
     parser = _run_parser()
@@ -302,8 +299,6 @@ def _seconds(text: str) -> float:
 
 
 def _parse_counts(text: Optional[str]) -> list[int]:
-    from .._state.root import MAX_WORKERS, is_ascii_int
-
     if not text:
         return []
     counts = []
@@ -433,9 +428,6 @@ def _describe_failure(run: _Run) -> str:
 
 def main_check(argv: Sequence[str]) -> int:
     """``seedpool check``; returns the exit status (0 = every run matched)."""
-    from .._state.record import RecordError
-    from .._state.root import tree_to_env
-    from .bootstrap import child_env
 
     options, command = _split_command(argv)
     parser = _check_parser()

@@ -8,7 +8,7 @@ import concurrent.futures.process as _process
 import functools
 from typing import Any
 
-__all__ = ["is_stdlib_chunk", "keep_alive_with_manager"]
+__all__ = ["is_stdlib_chunk", "keep_alive_with_manager", "max_workers"]
 
 
 def is_stdlib_chunk(fn: Any, task_type: type) -> bool:
@@ -19,6 +19,12 @@ def is_stdlib_chunk(fn: Any, task_type: type) -> bool:
     """
     return (isinstance(fn, functools.partial) and fn.func is _process._process_chunk
             and isinstance(fn.args[0], task_type))
+
+
+def max_workers(executor: Any) -> int:
+    """An executor's thread or process count (``_max_workers``, set in ``__init__``, the
+    stdlib's default filled in): 3.9-3.13."""
+    return executor._max_workers  # type: ignore[no-any-return]
 
 
 def keep_alive_with_manager(executor: Any, obj: Any) -> None:

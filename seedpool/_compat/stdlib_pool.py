@@ -20,7 +20,7 @@ __all__ = [
     "wake_worker_handler", "outstanding", "worker_handler_state", "set_worker_handler_state", "result_job",
     "result_position", "fail_result", "fail_iterator", "swap_result_class", "queue_locks", "queue_writer",
     "reinit_held_lock", "watched_queue_class", "use_watched_queues", "use_thread_queues", "close_writer", "release_for_dead",
-    "init_before_checks", "state_and_size", "record_started_processes",
+    "init_before_checks", "state_and_size", "check_running", "record_started_processes",
 ]
 
 # Module constants (3.9-3.13: the strings "RUN", "CLOSE", "TERMINATE"; multiprocess the same).
@@ -33,6 +33,12 @@ def init_before_checks(pool: Any) -> None:
     ``__del__`` works when the arguments are refused: 3.9-3.13."""
     pool._pool = []
     pool._state = multiprocessing.pool.INIT
+
+
+def check_running(pool: Any) -> None:
+    """``Pool._check_running()``: ValueError("Pool not running") unless the pool takes
+    work (3.8-3.13; seedpool.Pool overrides it to add its own check)."""
+    pool._check_running()
 
 
 def state_and_size(pool: Any) -> tuple[Any, int]:
@@ -169,19 +175,18 @@ def reinit_held_lock(lock: Any) -> None:
 WAITING, RECEIVING, SENDING, UNPICKLING = 1, 2, 3, 4  # values of a worker's queue state
 
 
-def watched_queue_class(base: type) -> type:
-    """``base`` (a SimpleQueue class) with ``get``/``put`` that report the worker's state.
+def watched_queue_class(base: type, mark: Callable[[int], None], sent: Callable[[], None],
+                        close: Callable[[], None]) -> type:
+    """``base`` (a SimpleQueue class) with ``get``/``put`` that report the worker's state
+    through the callbacks the pool's engine passes: ``mark(state)`` (WAITING, RECEIVING,
+    UNPICKLING, SENDING), ``sent()`` once a result is in the pipe, and ``close()`` when a
+    run of tasks ends (the worker asks for work, or sends a chunk's result).
 
     ``_reader``, ``_writer``, ``_rlock``, ``_wlock`` and the module's ``_ForkingPickler``
     are the stdlib's SimpleQueue internals: 3.9-3.13 (multiprocess: the same).
     """
     module = sys.modules[base.__module__]
     pickler = module._ForkingPickler
-    from .._task import worker as _worker
-
-    mark: Callable[[int], None] = _worker.queue_state
-    sent: Callable[[], None] = _worker.result_sent
-    close: Callable[[], None] = _worker.close_open_task
 
     class WatchedSimpleQueue(base):  # type: ignore[misc,valid-type]
         _seedpool_closed = False
@@ -228,40 +233,10 @@ def _wait_readable(queue: Any) -> None:
         pass
 
 
-WatchedSimpleQueue = watched_queue_class(multiprocessing.queues.SimpleQueue)  # picklable by name
-_by_base: dict[type, type] = {multiprocessing.queues.SimpleQueue: WatchedSimpleQueue}
-
-
-def _watched_multiprocess() -> type:
-    import multiprocess.queues
-
-    base = multiprocess.queues.SimpleQueue
-    if base not in _by_base:
-        cls = watched_queue_class(base)
-        cls.__qualname__ = cls.__name__ = "WatchedMultiprocessSimpleQueue"
-        _by_base[base] = cls
-    return _by_base[base]
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first use (importing multiprocess imports dill); a spawned worker
-    # unpickles the class by this name.
-    if name == "WatchedMultiprocessSimpleQueue":
-        return _watched_multiprocess()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _watched_for(context: Any) -> type:
-    if type(context).__module__.startswith("multiprocess."):
-        return _watched_multiprocess()
-    return WatchedSimpleQueue
-
-
-def use_watched_queues(pool: Any, context: Any) -> None:
+def use_watched_queues(pool: Any, context: Any, cls: type) -> None:
     """What ``Pool._setup_queues`` does (3.9-3.13: ``_inqueue``, ``_outqueue``,
     ``_quick_put = _inqueue._writer.send``, ``_quick_get = _outqueue._reader.recv``),
-    with watched queues."""
-    cls = _watched_for(context)
+    with queues of class ``cls`` (see :func:`watched_queue_class`)."""
     ctx = context.get_context() if hasattr(context, "get_context") else context
     pool._inqueue = cls(ctx=ctx)
     pool._outqueue = cls(ctx=ctx)

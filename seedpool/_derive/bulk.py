@@ -19,7 +19,7 @@ import numpy as np
 from .keys import BACKEND_KEYS
 from .tree import SeedTree, _encode_path, _IndexedPools
 
-__all__ = ["BLOCK", "MAX_RANGE", "WORDS", "BlockWords", "TaskPosition", "WordsFn", "node_words", "words_for_indices"]
+__all__ = ["BLOCK", "MAX_RANGE", "WORDS", "BlockWords", "WordsFn", "node_words", "words_for_indices"]
 
 WORDS = 8  # generate_state is a prefix function of its length: the first 4 = generate_state(4)
 BLOCK = 64  # the first range's length
@@ -103,40 +103,6 @@ class BlockWords:
             indices = np.arange(self.start, self.stop, dtype=np.uint32)
             pools = self.pools = _IndexedPools(self.parent, indices)
         return pools
-
-
-class TaskPosition:
-    """Where a worker (process or thread) is: the running task's ``(call, index)`` under
-    its pool's ``tasks`` node, and that task's seed words, a range of a call at a time.
-
-    ``words`` and ``task_node`` are what a :class:`seedpool._task.task.Task` is given; they
-    read the position when called, so one bound pair serves every task of the worker
-    (``words_fn`` / ``node_fn``, bound once).
-    """
-
-    __slots__ = ("tasks_root", "call", "task_index", "cache_key", "cache", "words_fn", "node_fn")
-
-    def __init__(self, tasks_root: SeedTree) -> None:
-        self.tasks_root = tasks_root
-        self.call: int | None = None
-        self.task_index: int | None = None
-        self.cache_key: int | None = None
-        self.cache: BlockWords | None = None
-        self.words_fn = self.words
-        self.node_fn = self.task_node
-
-    def words(self, backend: str) -> np.ndarray:
-        """Words of ``task_node().child(backend)`` for the running task."""
-        call = self.call
-        cache = self.cache
-        if call != self.cache_key or cache is None:
-            self.cache_key, cache = call, BlockWords(self.tasks_root.child(call))  # type: ignore[arg-type]
-            self.cache = cache
-        return cache.get(self.task_index, backend)  # type: ignore[arg-type]
-
-    def task_node(self) -> SeedTree:
-        """``tasks_root.child(call, index)`` of the running task."""
-        return self.tasks_root.child(self.call, self.task_index)  # type: ignore[arg-type]
 
 
 def words_for_indices(parent: SeedTree, indices: Sequence[int]) -> list[WordsFn]:

@@ -1,9 +1,8 @@
-"""What ``seedpool.Pool`` and ``seedpool.ProcessPoolExecutor`` share: argument checks,
-defaults, the call counter and the worker config.
+"""What every engine shares: argument checks as the stdlib makes them, defaults, the call counter.
 
-Kept apart from ``_pool`` so the executor does not import ``multiprocess`` (and with it
-dill, which holds ``__main__`` and breaks the stdlib executor's exit-time cleanup) until a
-callable actually needs dill.
+Kept apart from the process pool so the executors, thread pools, Dask and Ray faces do not
+import ``multiprocess`` (and with it dill, which holds ``__main__`` and breaks the stdlib
+executor's exit-time cleanup) until a callable actually needs dill.
 """
 
 from __future__ import annotations
@@ -17,15 +16,16 @@ from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
 from .._deprecated import renamed_attribute
-from .._derive.tree import SeedTree
-from .._state.root import workers_from_env
-from .._state.seeding import pool_root
-from .._task.worker import QUEUE_ROWS, WorkerConfig, wrap_callable
+from .._derive.tree import SeedLike, SeedTree
+from .._state.root import ENV_WORKERS, workers_from_env
+from .._task.seed_arg import resolve_root
+from .process_worker import WorkerConfig
+from .slots import make_slots
+from .transport import is_dill_context, wrap_callable
 
-__all__ = ["KeyedTasks", "default_processes", "default_context", "is_dill_context", "check_seed_args",
-           "make_slots", "check_count", "ENV_WORKERS"]
+__all__ = ["ENV_WORKERS", "KeyedTasks", "check_chunksize", "check_count", "check_scope", "default_context",
+           "default_processes", "default_threads"]
 
-ENV_WORKERS = "SEEDPOOL_WORKERS"
 _SCOPES = ("task", "worker")
 
 
@@ -43,6 +43,16 @@ def default_processes() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads(stdlib_default: Callable[[], int]) -> int:
+    """Threads for a thread pool made with ``None``: ``SEEDPOOL_WORKERS`` if set (so
+    ``seedpool check --vary-workers`` varies thread pools too), else the stdlib's own
+    default (``stdlib_default()``)."""
+    env = os.environ.get(ENV_WORKERS)
+    if env:
+        return workers_from_env(env)
+    return stdlib_default()
+
+
 def check_count(value: Any, less_than_one: str, op: str = "<") -> int:
     """A worker count as the stdlib checks it: the comparison first (its TypeError for a
     str), ``less_than_one`` as ValueError, then any integer (numpy's too) as ``int``;
@@ -53,6 +63,29 @@ def check_count(value: Any, less_than_one: str, op: str = "<") -> int:
     return operator.index(value)
 
 
+def check_chunksize(chunksize: Any, allow_none: bool) -> Any:
+    """``chunksize`` as the stdlib's ``imap`` checks it (its message), for every method:
+    the stdlib's ``map(chunksize=0)`` returns ``[None] * n`` and ``chunksize=1.5`` hangs."""
+    if chunksize is None and allow_none:
+        return None
+    try:
+        value = operator.index(chunksize)
+    except TypeError:
+        raise TypeError(f"chunksize must be a positive int{' or None' if allow_none else ''} "
+                        f"(got {chunksize!r}, a {type(chunksize).__name__}): the number of items "
+                        "sent to a worker at once") from None
+    if value < 1:
+        raise ValueError(f"Chunksize must be 1+, not {value:n}")
+    return value
+
+
+def check_scope(scope: Any) -> str:
+    """``scope`` of a pool: ``"task"`` or ``"worker"``."""
+    if scope not in _SCOPES:
+        raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
+    return scope  # type: ignore[no-any-return]
+
+
 def default_context() -> Any:
     """The default start method's context, *without* fixing the global start method
     (``multiprocessing.get_context()`` with no argument would)."""
@@ -60,59 +93,37 @@ def default_context() -> Any:
     return multiprocessing.get_context(method)
 
 
-def is_dill_context(context: Any) -> bool:
-    return type(context).__module__.startswith("multiprocess.")
-
-
-def check_seed_args(seed: Any, scope: Any) -> SeedTree:
-    """Validate ``scope`` and turn ``seed`` into the pool's root.
-
-    ``seed=None`` under a process root (``seed_everything`` or ``SEEDPOOL_SEED``) gives
-    the k-th pool created under that root ``root.child("pools", k)``, so a seeded script
-    that never passes ``seed=`` is still reproducible; with no process root it draws
-    fresh entropy.
-    """
-    if scope not in _SCOPES:
-        raise ValueError(f"scope must be 'task' or 'worker' (got {scope!r})")
-    if seed is None:
-        root = pool_root()
-        if root is not None:
-            return root
-    return SeedTree(seed)
-
-
-def make_slots(context: Any, processes: int) -> Any:
-    """Shared [pid * n, incarnation * n, call * n, index * n, queue state * n] array:
-    workers claim a slot in it and say which task they hold and where they are in the
-    pool's queues (see ``_worker.WorkerConfig``)."""
-    slots = context.Array("q", QUEUE_ROWS * processes, lock=True)
-    for k in range(2 * processes, 4 * processes):
-        slots[k] = -1  # no task yet
-    return slots
-
-
 class KeyedTasks:
-    """What Pool and ProcessPoolExecutor share: the call counter and the worker config.
+    """What every engine with a ``seed`` shares: its root, the call counter, the worker config.
 
-    Expects ``root`` and ``scope`` to be set (validated) first.
+    An engine's ``__init__`` validates everything first, then calls :meth:`_set_root`
+    (which numbers a ``seed=None`` engine: a refused constructor must take no number).
     """
 
     root: SeedTree
     seed_tree = renamed_attribute("root")  # deprecated name of ``root``
-    scope: str
+    scope: str = "task"
+
+    def _set_root(self, seed: SeedLike, scope: str = "task") -> SeedTree:
+        """Set ``root`` (:func:`seedpool._task.seed_arg.resolve_root`), ``scope`` and the
+        call counter, once every other argument has been checked."""
+        self.scope = scope
+        self.root = resolve_root(seed)
+        self._calls = itertools.count()
+        self._calls_lock = threading.Lock()
+        return self.root
 
     def _keyed_setup(self, num_workers: int, context: Any, initializer: Optional[Callable[..., Any]],
                      initargs: Iterable[Any], watched: bool = False) -> WorkerConfig:
+        """The config a process pool's workers start from (after :meth:`_set_root`)."""
         self._seedpool_dill = is_dill_context(context)
-        self._init_calls()
         return WorkerConfig(self.root, self.scope, num_workers, make_slots(context, num_workers),
                             wrap_callable(initializer, self._seedpool_dill) if initializer else None,
                             tuple(initargs), watched)
 
     def _init_calls(self) -> None:
-        """Start numbering calls at 0 (the thread pools call only this)."""
+        """Number this engine's calls from 0 again (the schedule fuzzer reuses engines)."""
         self._calls = itertools.count()
-        self._calls_lock = threading.Lock()
 
     def _next_call(self) -> int:
         with self._calls_lock:

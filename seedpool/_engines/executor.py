@@ -3,7 +3,8 @@
 ``submit`` is keyed by submission order (each submission is a call with one task,
 index 0); ``map`` is one call whose items are keyed by position. The stdlib's ``map``
 submits ``partial(_process_chunk, fn)`` through ``submit``; those chunks are recognised
-and passed through unwrapped, so nothing is seeded twice.
+and run as a :class:`~seedpool._task.call.KeyedChunk` instead -- the same items, one task
+re-armed from item to item and left when the chunk ends -- so nothing is seeded twice.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any, Callable, Optional
 
 from .._compat.stdlib_futures import is_stdlib_chunk, keep_alive_with_manager
 from .._derive.tree import SeedLike
-from .._task.worker import TaskCall, initialize_worker, wrap_callable
+from .._task.call import KeyedApply, KeyedCall, KeyedChunk
 
-# Not ._pool: that imports multiprocess, hence dill, which the executor needs only for a
-# callable pickle cannot send (dill loaded at start-up breaks the stdlib's exit cleanup).
-from .common import KeyedTasks, check_count, check_seed_args, default_context, default_processes
+# Not .process_pool: that imports multiprocess, hence dill, which the executor needs only
+# for a callable pickle cannot send (dill loaded at start-up breaks the stdlib's exit cleanup).
+from .common import KeyedTasks, check_count, check_scope, default_context, default_processes
+from .process_worker import initialize_worker
+from .transport import wrap_callable
 
 __all__ = ["ProcessPoolExecutor"]
 
@@ -59,8 +62,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
                 f"max_tasks_per_child needs Python 3.11 or newer (this is {sys.version.split()[0]}); "
                 "use seedpool.Pool(maxtasksperchild=...) instead"
             )
-        self.root = check_seed_args(seed, scope)
-        self.scope = scope
+        check_scope(scope)
         if max_workers is None:
             max_workers = default_processes()
         else:
@@ -72,14 +74,18 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
                 import multiprocessing
 
                 mp_context = multiprocessing.get_context("spawn")
+        self._set_root(seed, scope)
         config = self._keyed_setup(max_workers, mp_context, initializer, initargs)
         kwargs = {} if max_tasks_per_child is None else {"max_tasks_per_child": max_tasks_per_child}
         super().__init__(max_workers, mp_context, initialize_worker, (config,), **kwargs)
         self._seedpool_config = config
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        if not is_stdlib_chunk(fn, TaskCall):
-            fn = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "apply")
+        if is_stdlib_chunk(fn, KeyedCall):
+            keyed = fn.args[0]  # one chunk of our own map: its items already carry positions
+            fn = KeyedChunk(keyed.func, keyed.root, keyed.call, keyed.record, keyed.strict)
+        else:
+            fn = KeyedApply(wrap_callable(fn, self._seedpool_dill), None, self._next_call())
         future = super().submit(fn, *args, **kwargs)
         # Workers started after this executor is dropped still open the slot array's lock.
         keep_alive_with_manager(self, self._seedpool_config)
@@ -91,7 +97,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         # **kwargs: what this Python's Executor.map takes besides (buffersize=, 3.14), passed on.
         if not iterables:  # as the stdlib: zip() of nothing is empty
             return super().map(fn, timeout=timeout, chunksize=chunksize, **kwargs)
-        task = TaskCall(wrap_callable(fn, self._seedpool_dill), self._next_call(), "indexed")
+        task = KeyedCall(wrap_callable(fn, self._seedpool_dill), None, self._next_call())
         # Prepend each item's position; the stdlib zips, chunks and submits as usual.
         return super().map(task, itertools.count(), *iterables, timeout=timeout, chunksize=chunksize, **kwargs)
 

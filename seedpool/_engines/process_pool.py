@@ -5,7 +5,7 @@ Data flow (one ``map`` call)::
     parent                                       worker (any of them)
     ------                                       --------------------
     call = next(call counter)
-    func -> TaskCall(func, call, "item")   ---->  TaskCall((i, x)):
+    func -> KeyedItem(func, None, call)    ---->  KeyedItem((i, x)): the worker's lifecycle
     iterable -> enumerate(iterable)                 mark random / np.random stale,
     stdlib chunking, queues, result handling        first draw seeds them from
     (unchanged: multiprocessing.pool.Pool)          root.child("tasks", call, i, <backend>)
@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.pool
-import operator
 from collections.abc import Iterable, Iterator, Mapping
 from multiprocessing.pool import ApplyResult, MapResult
 from typing import Any, Callable, Optional
@@ -34,39 +33,21 @@ from typing import Any, Callable, Optional
 from .. import _errors
 from .._compat import stdlib_pool as _std
 from .._derive.tree import SeedLike
-from .._task.worker import TaskCall, initialize_worker, wrap_callable
-from .common import (  # noqa: F401  (re-exported for the faces)
-    ENV_WORKERS,
-    KeyedTasks,
-    check_count,
-    check_seed_args,
-    default_context,
-    default_processes,
-    is_dill_context,
-    make_slots,
-)
+from .._task.call import KeyedApply, KeyedCall, KeyedChunk, KeyedItem, KeyedStar
+from .common import KeyedTasks, check_chunksize, check_count, check_scope, default_context, default_processes
+from .process_worker import initialize_worker
+from .queues import setup_watched_queues
+from .transport import wrap_callable
 from .watch import WorkerLostError, WorkerWatch
 
-__all__ = ["Pool", "KeyedTasks", "TimeoutError", "default_processes", "default_context", "ENV_WORKERS"]
+__all__ = ["Pool", "TimeoutError"]
 
 
 TimeoutError = _errors.TimeoutError  # noqa: A001  (defined in _errors; importable from here as before)
 
-
-def check_chunksize(chunksize: Any, allow_none: bool) -> Any:
-    """``chunksize`` as the stdlib's ``imap`` checks it (its message), for every method:
-    the stdlib's ``map(chunksize=0)`` returns ``[None] * n`` and ``chunksize=1.5`` hangs."""
-    if chunksize is None and allow_none:
-        return None
-    try:
-        value = operator.index(chunksize)
-    except TypeError:
-        raise TypeError(f"chunksize must be a positive int{' or None' if allow_none else ''} "
-                        f"(got {chunksize!r}, a {type(chunksize).__name__}): the number of items "
-                        "sent to a worker at once") from None
-    if value < 1:
-        raise ValueError(f"Chunksize must be 1+, not {value:n}")
-    return value
+# How each method's items reach the worker (seedpool._task.call).
+_RECORDS: dict[str, type[KeyedCall]] = {"item": KeyedItem, "star": KeyedStar, "chunk": KeyedChunk,
+                                        "apply": KeyedApply}
 
 
 class _TimeoutTranslating:
@@ -177,17 +158,17 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
                  initargs: Iterable[Any] = (), maxtasksperchild: Optional[int] = None,
                  context: Any = None, *, seed: SeedLike = None, scope: str = "task") -> None:
         _std.init_before_checks(self)  # __del__ reads these even if __init__ raises below
-        # Validate everything before a single process starts.
+        # Validate everything before a single process starts, or a pool number is taken.
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.root = check_seed_args(seed, scope)
-        self.scope = scope
+        check_scope(scope)
         if processes is None:
             processes = default_processes()
         processes = check_count(processes, "Number of processes must be at least 1")
         if maxtasksperchild is not None and (not isinstance(maxtasksperchild, int) or maxtasksperchild <= 0):
             raise ValueError("maxtasksperchild must be a positive int or None")
         context = context if context is not None else default_context()
+        self._set_root(seed, scope)
         config = self._keyed_setup(processes, context, initializer, initargs, watched=True)
         self._seedpool_context = context
         # Every worker the stdlib starts, for the watch: one that dies at once is replaced
@@ -201,7 +182,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     def _setup_queues(self) -> None:
         # Overrides the stdlib's private hook (called by Pool.__init__, 3.9-3.13): its
         # queues, but a worker says where it is in them (see _watchdog).
-        _std.use_watched_queues(self, self._seedpool_context)
+        setup_watched_queues(self, self._seedpool_context)
 
     def _check_running(self) -> None:
         # Overrides the stdlib's private check (every public method calls it, 3.8-3.13).
@@ -212,17 +193,18 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
 
     # -- the one layer where tasks are wrapped ------------------------------------------
 
-    def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
+    def _task(self, func: Callable[..., Any], mode: str) -> KeyedCall:
         # No callable check: as with the stdlib, a non-callable fails in the worker
-        # ("'int' object is not callable"), and an empty map of one returns [].
-        return TaskCall(wrap_callable(func, self._seedpool_dill), self._next_call(), mode)
+        # ("'int' object is not callable"), and an empty map of one returns []. The root
+        # stays out of the message (None): every worker of this pool knows it.
+        return _RECORDS[mode](wrap_callable(func, self._seedpool_dill), None, self._next_call())
 
     def _plain(self, func: Callable[..., Any]) -> Optional[Callable[..., Any]]:
         """In worker scope, the callable the stdlib gets (no per-task keys, so nothing to
         wrap or number: the transport stays the stdlib's); None in task scope."""
         if self.scope != "worker":
             return None
-        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
+        _std.check_running(self)
         return wrap_callable(func, self._seedpool_dill)
 
     def apply_async(self, func: Callable[..., Any], args: Iterable[Any] = (), kwds: Mapping[str, Any] = {},  # noqa: B006
@@ -231,7 +213,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         plain = self._plain(func)
         if plain is not None:
             return _translating(super().apply_async(plain, args, kwds, callback, error_callback))
-        self._check_running()  # type: ignore[attr-defined]  # stdlib Pool private (3.8+), not in typeshed
+        _std.check_running(self)
         task = self._task(func, "apply")
         result = super().apply_async(task, args, kwds, callback, error_callback)
         self._seedpool_watch.track(task.call, result)
@@ -252,7 +234,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
                       chunksize: Optional[int] = None,
                       callback: Optional[Callable[[Any], object]] = None,
                       error_callback: Optional[Callable[[BaseException], object]] = None) -> MapResult[Any]:
-        # Each item is (index, args); TaskCall unpacks it, so the stdlib's plain map
+        # Each item is (index, args); KeyedStar unpacks it, so the stdlib's plain map
         # machinery carries it.
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
 
@@ -262,7 +244,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         if plain is not None:
             stdlib = super().map_async if mode == "item" else super().starmap_async
             return _translating(stdlib(plain, iterable, chunksize, callback, error_callback))
-        self._check_running()
+        _std.check_running(self)
         task = self._task(func, mode)
         # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
         result = super().map_async(task, list(enumerate(iterable)), chunksize, callback, error_callback)
@@ -280,7 +262,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         plain = self._plain(func)
         if plain is not None:
             return _translating(stdlib_imap(plain, iterable, chunksize))
-        self._check_running()
+        _std.check_running(self)
         if chunksize == 1:
             task = self._task(func, "item")
             result = stdlib_imap(task, enumerate(iterable), 1)

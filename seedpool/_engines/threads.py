@@ -5,11 +5,11 @@ Data flow (one ``map`` call)::
     caller                                       pool thread (any of them)
     ------                                       -------------------------
     call = next(call counter)                    started with _initialize_thread:
-    func -> ThreadTaskCall(func, call, mode)       claims a slot, marks itself a worker
-    items numbered 0, 1, ... (the process          (per-thread state, see _context),
+    func -> KeyedItem(func, None, call)            claims a slot, starts its worker
+    items numbered 0, 1, ... (the process          lifecycle (private to the thread),
     pools' own wrapping, reused as is)             runs the initializer seeded from
     stdlib queues, threads, result handling        root.child("workers", slot, incarnation)
-    (unchanged: multiprocessing.pool.ThreadPool  ThreadTaskCall((i, x)):
+    (unchanged: multiprocessing.pool.ThreadPool  KeyedItem((i, x)):
     / concurrent.futures.ThreadPoolExecutor)       opens a scope private to this thread;
                                                    first draw seeds the thread's own
                                                    generators from
@@ -46,18 +46,16 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor as _StdExecutor
 from typing import Any, Callable, Optional
 
-from .._compat import stdlib_pool
-from .._derive.bulk import TaskPosition, node_words
-from .._derive.keys import TASKS, WORKERS
+from .._compat import stdlib_futures, stdlib_pool
 from .._derive.tree import SeedLike, SeedTree
-from .._state import context as _context
-from .._state import scopes as _lazy
-from .._state import strict as _strict
-from .._task.task import ThreadTask, run_next
-from .._task.worker import TaskCall, WorkerInfo
-from .process_pool import KeyedTasks, Pool, check_seed_args
+from .._state import hooks
+from .._state.record import ENV_RECORD
+from .._task.call import KeyedApply, KeyedCall
+from .._task.worker import WorkerLifecycle, close_run
+from .common import KeyedTasks, check_count, default_threads
+from .process_pool import Pool
 
-__all__ = ["ThreadPool", "ThreadPoolExecutor", "ThreadTaskCall"]
+__all__ = ["ThreadPool", "ThreadPoolExecutor"]
 
 # The stdlib classes, bound now: ``seedpool run --pools`` later puts ours in their place
 # in multiprocessing.pool / concurrent.futures.
@@ -69,16 +67,16 @@ _StdPool: Any = _StdThreadPool.__mro__[1]
 class _ThreadConfig:
     """What a thread pool's threads share: the root, the initializer, the slot table,
     and whether a thread may keep its last task entered between the tasks of a chunk
-    (``keep_open``: only where the pool's queues close it, see ``_ClosingQueue``)."""
+    (``keep_runs``: only where the pool's queues close it, see ``_ClosingQueue``)."""
 
     def __init__(self, root: SeedTree, num_workers: int, initializer: Optional[Callable[..., Any]],
-                 initargs: tuple, keep_open: bool = False) -> None:
+                 initargs: tuple, keep_runs: bool = False) -> None:
         self.root = root
-        self.keep_open = keep_open
-        self.tasks_root = root.child(TASKS)
+        self.keep_runs = keep_runs
         self.num_workers = num_workers
         self.initializer = initializer
         self.initargs = initargs
+        self.record = os.environ.get(ENV_RECORD) or None
         self._lock = threading.Lock()
         self._holders: list = []      # the thread holding each slot
         self._incarnations: list = []  # how many threads held each slot before
@@ -100,90 +98,15 @@ class _ThreadConfig:
             return slot, incarnation
 
 
-class _ThreadWorker(TaskPosition):
-    """One pool thread's state (kept in that thread's ``threading.local``): its slot,
-    and the running task's position (words derived per thread: ranges are not shared)."""
-
-    __slots__ = ("config", "index", "incarnation", "keep_open", "open_task")
-
-    def __init__(self, config: _ThreadConfig, index: int, incarnation: int) -> None:
-        super().__init__(config.tasks_root)
-        self.config = config
-        self.index = index
-        self.incarnation = incarnation
-        self.keep_open = config.keep_open
-        # As in a process pool's worker: a ThreadPool thread keeps its last task entered
-        # until it sends the chunk's result (_close_open_task); the next task of the
-        # chunk re-arms it (Task.rearm) instead of leaving and entering.
-        self.open_task: Optional[ThreadTask] = None
-
-    def info(self) -> WorkerInfo:
-        cfg = self.config
-        if self.call is None:
-            node = cfg.root.child(WORKERS, self.index, self.incarnation)
-        else:
-            node = self.task_node()
-        return WorkerInfo(self.index, self.incarnation, cfg.num_workers, "task", self.call, self.task_index, node)
-
-
 def _initialize_thread(config: _ThreadConfig) -> None:
-    """Thread-pool initializer: claim a slot, then run the user's initializer seeded
-    from ``root.child("workers", slot, incarnation)`` -- the words a process pool's
-    worker is seeded with -- in a scope private to this thread."""
-    index, incarnation = config.claim()
-    _lazy.install()
-    _context.set_thread_worker(_ThreadWorker(config, index, incarnation))
-    if config.initializer is None:
-        return
-    node = config.root.child(WORKERS, index, incarnation)
-    with ThreadTask(node_words(node), node):
-        config.initializer(*config.initargs)
-
-
-def _run_thread_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    st = _context.local.state
-    worker = st.worker
-    if worker is None:  # not one of a seeded pool's threads
-        return func(*args, **kwargs)
-    task = worker.open_task
-    worker.open_task = None  # while it runs, the task is nobody's to close
-    # The position of an enclosing task (a task calling a ThreadTaskCall itself); a kept
-    # task's position is not one -- no task runs between two items of a chunk.
-    outer_call, outer_index = (worker.call, worker.task_index) if task is None else (None, None)
-    worker.call = call
-    worker.task_index = index
-    kept = False
-    try:
-        # The thread's state is known: the task need not look it up again.
-        result, task = run_next(task, ThreadTask, worker.words_fn, worker.node_fn, st, func, args, kwargs)
-        # Kept entered for the chunk's next task unless this one ran inside another or
-        # strict mode checks each task's end. A kept task keeps its position too: a draw
-        # before the result is sent (a finaliser the collector runs here) reseeds from
-        # the words of the item that just ran, as inside it.
-        if worker.keep_open and outer_call is None and not _strict.active:
-            worker.open_task = task
-            kept = True
-        else:
-            task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
-        return result
-    finally:
-        if not kept:
-            worker.call = outer_call
-            worker.task_index = outer_index
-
-
-def _close_open_task() -> None:
-    """Leave the task this thread kept entered after its chunk's last item (no-op on
-    any other thread, or while the task runs)."""
-    worker = _context.local.state.worker
-    if worker is not None:
-        task = worker.open_task
-        if task is not None:
-            worker.open_task = None
-            try:
-                task.__exit__(None, None, None)
-            finally:
-                worker.call = worker.task_index = None
+    """Thread-pool initializer: claim a slot, then start the thread's worker lifecycle --
+    private to this thread -- whose user initializer runs seeded from
+    ``root.child("workers", slot, incarnation)``, the words a process pool's worker is
+    seeded with."""
+    slot, incarnation = config.claim()
+    worker = WorkerLifecycle(config.root, slot=slot, incarnation=incarnation, num_workers=config.num_workers,
+                             private=True, keep_runs=config.keep_runs, record=config.record)
+    worker.start(config.initializer, config.initargs)
 
 
 class _ClosingQueue(queue.SimpleQueue):
@@ -193,15 +116,8 @@ class _ClosingQueue(queue.SimpleQueue):
     work -- nor after it retires (``maxtasksperchild``)."""
 
     def put(self, item: Any, block: bool = True, timeout: Optional[float] = None) -> None:
-        _close_open_task()
+        close_run()
         super().put(item, block, timeout)
-
-
-class ThreadTaskCall(TaskCall):
-    """:class:`seedpool._task.worker.TaskCall` run on a pool thread: same modes, per-thread seeding."""
-
-    __slots__ = ()
-    _run = staticmethod(_run_thread_task)
 
 
 class _NoWatch:
@@ -259,21 +175,17 @@ class ThreadPool(Pool, _StdThreadPool):
     def __init__(self, processes: Optional[int] = None, initializer: Optional[Callable[..., Any]] = None,
                  initargs: Iterable[Any] = (), *, seed: SeedLike = None) -> None:
         # As the stdlib does first: __del__ reads these even if __init__ raises below.
-        self._pool: list[Any] = []
-        self._state = multiprocessing.pool.INIT
+        stdlib_pool.init_before_checks(self)
         if processes is None:
-            processes = os.cpu_count() or 1
-        if processes < 1:
-            raise ValueError("Number of processes must be at least 1")
+            processes = default_threads(lambda: os.cpu_count() or 1)
+        processes = check_count(processes, "Number of processes must be at least 1")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.root = check_seed_args(seed, "task")
-        self.scope = "task"
+        self._set_root(seed)
         self._seedpool_dill = True  # nothing is pickled: callables are passed as they are
         self._seedpool_watch = _NoWatch()  # type: ignore[assignment]
-        self._init_calls()
-        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs), keep_open=True)
-        _lazy.install()  # before any thread runs, so installing races with nothing
+        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs), keep_runs=True)
+        hooks.install()  # before any thread runs, so installing races with nothing
         # What ThreadPool.__init__ does, but with the class bound at import: its own
         # call finds the module's Pool, which --pools replaces by seedpool.Pool.
         _StdPool.__init__(self, processes, _initialize_thread, (config,))
@@ -283,12 +195,9 @@ class ThreadPool(Pool, _StdThreadPool):
         # queues; results go through a queue that closes the sending thread's open task.
         stdlib_pool.use_thread_queues(self, _ClosingQueue())
 
-    def _task(self, func: Callable[..., Any], mode: str) -> TaskCall:
-        return ThreadTaskCall(func, self._next_call(), mode)
-
     def __repr__(self) -> str:
-        return (f"<seedpool.ThreadPool state={self._state} pool_size={len(self._pool)} "
-                f"root={self.root!r}>")
+        state, size = stdlib_pool.state_and_size(self)
+        return f"<seedpool.ThreadPool state={state} pool_size={size} root={self.root!r}>"
 
 
 class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
@@ -320,29 +229,29 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
     def __init__(self, max_workers: Optional[int] = None, thread_name_prefix: str = "",
                  initializer: Optional[Callable[..., Any]] = None, initargs: Iterable[Any] = (),
                  *, seed: SeedLike = None) -> None:
-        if max_workers is not None and max_workers <= 0:
+        if max_workers is None:
+            max_workers = default_threads(lambda: None)  # type: ignore[arg-type,return-value]  # None: the stdlib's
+        elif max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self.root = check_seed_args(seed, "task")
-        self.scope = "task"
-        self._init_calls()
         initargs = tuple(initargs)
+        self._set_root(seed)
         config = _ThreadConfig(self.root, 0, initializer, initargs)
-        _lazy.install()
+        hooks.install()
         super().__init__(max_workers, thread_name_prefix, _initialize_thread, (config,))
-        config.num_workers = self._max_workers  # the stdlib's default when None; no thread yet
+        config.num_workers = stdlib_futures.max_workers(self)  # the stdlib's default when None; no thread yet
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        # The stdlib's map submits our own ThreadTaskCall item by item: already keyed.
-        if type(fn) is not ThreadTaskCall:
-            fn = ThreadTaskCall(fn, self._next_call(), "apply")
+        # The stdlib's map submits our own KeyedCall item by item: already keyed.
+        if type(fn) is not KeyedCall:
+            fn = KeyedApply(fn, None, self._next_call())
         return super().submit(fn, *args, **kwargs)
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
-        task = ThreadTaskCall(fn, self._next_call(), "indexed")
+        task = KeyedCall(fn, None, self._next_call())
         if not iterables:  # zip() of nothing is empty; zip(count()) would never end
             return super().map(task, timeout=timeout, chunksize=chunksize)
         # Prepend each item's position; the stdlib zips and submits as usual.
@@ -351,4 +260,4 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
     map.__doc__ = _StdExecutor.map.__doc__
 
     def __repr__(self) -> str:
-        return f"<seedpool.ThreadPoolExecutor max_workers={self._max_workers} root={self.root!r}>"
+        return f"<seedpool.ThreadPoolExecutor max_workers={stdlib_futures.max_workers(self)} root={self.root!r}>"

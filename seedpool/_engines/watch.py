@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 from .._compat import stdlib_pool as _std
 from .._errors import WorkerLostError  # WorkerLostError: importable from here as before
-from .._task.worker import NO_TASK, QUEUE_ROWS, STARTING
+from .slots import NO_TASK, QUEUE_ROWS, STARTING
 
 __all__ = ["WorkerLostError", "WorkerWatch"]
 

@@ -9,7 +9,7 @@ thread pool runs several tasks at once); outside tasks the process-wide Generato
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 import numpy as np
 
@@ -17,8 +17,27 @@ from .._derive.keys import RNG
 from .._derive.tree import SeedTree
 from .root import current_root
 
-__all__ = ["rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider", "task_provider",
+__all__ = ["running_task", "RunningTask", "rng", "set_global_rng", "set_current_rng", "global_rng", "set_task_provider", "task_provider",
            "set_thread_worker", "thread_worker", "ThreadState", "thread_state", "local"]
+
+
+class RunningTask(Protocol):
+    """What this floor needs of the task running on a thread (``seedpool._task.Task``,
+    one floor up, installs itself as the thread's provider): ``rng()``'s Generator, its
+    node, and its counter of nested pools."""
+
+    generator: Optional[np.random.Generator]
+
+    def __call__(self) -> np.random.Generator: ...
+
+    def node(self) -> Optional[SeedTree]: ...
+
+    def restart_pools(self) -> None: ...
+
+
+def running_task() -> Optional[RunningTask]:
+    """The task running on this thread (its ``rng()`` provider), or None."""
+    return local.state.provider  # type: ignore[no-any-return,return-value]
 
 
 class ThreadState:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Optional
@@ -29,10 +28,11 @@ import numpy as np
 from .._compat import numpy_random
 from .._derive.keys import CHILD, GENERATOR
 from .._derive.tree import SeedLike, SeedTree
+from . import record
 from . import root as _root
-from .backends import fork_backend_names
+from .backends import fork_backend_names, resolve_backends
 from .root import default_tree
-from .seeding import seed_everything
+from .seeding import seed_process_root
 
 __all__ = [
     "CHILD",
@@ -244,9 +244,7 @@ def _after_fork_in_child() -> None:
 
 def _fresh_locks_in_child() -> None:
     _root._after_fork_in_child()
-    record = sys.modules.get("seedpool._state.record")
-    if record is not None:
-        record._after_fork_in_child()
+    record._after_fork_in_child()
     # RandomState's lock is its bit generator's and is read-only; re-running __init__
     # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
     # object) keep working. The state is thrown away: seed_process reseeds it next.
@@ -259,7 +257,7 @@ def seed_process(node: SeedTree) -> None:
     Also makes ``node`` the process's default root (and ``SEEDPOOL_SEED``), so that
     ``seed_everything()``, pools and further children of this process derive from it.
     """
-    seed_everything(node, backends=fork_backend_names())
+    seed_process_root(node, resolve_backends(fork_backend_names()))
     gens = node.child(GENERATOR)
     for i, gen in enumerate(list(_generators)):
         bitgen = gen.bit_generator

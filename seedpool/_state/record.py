@@ -43,6 +43,7 @@ from typing import Any, Optional, Union
 
 from .._derive.tree import Key, SeedTree, int_text
 from .._errors import RecordError  # RecordError: importable from here as before
+from .._version import __version__
 
 __all__ = [
     "ENV_RECORD",
@@ -53,6 +54,7 @@ __all__ = [
     "SeedRecord",
     "Recorder",
     "record_root",
+    "record_node",
     "record_consumer",
 ]
 
@@ -164,8 +166,6 @@ class Consumer:
 def _library_versions() -> dict[str, Optional[str]]:
     """Versions of the libraries that matter, without importing any that is not loaded."""
     import numpy
-
-    from .._version import __version__
 
     versions: dict[str, Optional[str]] = {"seedpool": __version__, "numpy": numpy.__version__}
     for name in ("tensorflow", "torch"):
@@ -717,3 +717,13 @@ def record_consumer(node: SeedTree, *, kind: str = "task", worker: Optional[int]
     target = os.environ.get(ENV_RECORD)
     if target:
         _recorder(target).add(node, kind=kind, worker=worker, task=task, backend=backend)
+
+
+def record_node(path: Optional[str], node: SeedTree, *, kind: str = "task", worker: Optional[int] = None,
+                task: Optional[int] = None) -> None:
+    """Append ``node`` to the record at ``path`` (None: nothing). Engines pass the
+    caller's ``SEEDPOOL_RECORD``, taken when the work was submitted: a worker's own
+    environment may be another machine's; on a machine that does not share the caller's
+    filesystem the line lands in that machine's file of the same name."""
+    if path:
+        _recorder(path).add(node, kind=kind, worker=worker, task=task)

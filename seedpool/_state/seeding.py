@@ -1,4 +1,4 @@
-"""Process-wide seeding: ``seed_everything``, the default tree, and RNG state snapshots.
+"""Seeding a process (or the running task): ``seed_everything``, and RNG state snapshots.
 
 The root is recorded in the environment variable ``SEEDPOOL_SEED`` so that a child
 process started later -- by fork, spawn, forkserver or plain ``subprocess`` -- can call
@@ -10,37 +10,24 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
-from typing import Optional
+from typing import Any, Optional
 
 from .._derive.tree import SeedLike, SeedTree
-from .._task.task import current_task, pool_root_in_task
 from . import root as _root
+from . import scopes
 from .backends import BACKENDS, resolve_backends
+from .context import running_task
 from .record import ENV_RECORD, check_target, record_root
-from .root import ENV_SEED, current_root, default_tree, next_pool_root, tree_from_env, tree_to_env
+from .root import ENV_SEED, tree_from_env, tree_to_env
 
 __all__ = [
-    "ENV_SEED",  # re-exported from _root (importable here for now)
     "seed_everything",
-    "default_tree",
-    "current_root",
-    "next_pool_root",
-    "tree_to_env",
-    "tree_from_env",
-    "pool_root",
+    "seed_process_root",
     "RNGState",
     "get_state",
     "set_state",
     "isolate",
 ]
-
-
-def pool_root() -> Optional[SeedTree]:
-    """The root of a pool created with ``seed=None``: inside a task, the task's
-    ``node.child("pools", k)`` (k counted in the task); elsewhere the process root's
-    (:func:`next_pool_root`); None when neither exists (fresh entropy then)."""
-    root = pool_root_in_task()
-    return root if root is not None else next_pool_root()
 
 
 def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | None = None,
@@ -91,25 +78,57 @@ def seed_everything(seed: SeedLike = None, *, backends: Iterable[str] | str | No
     # Validate and encode everything before seeding anything: a failure after the
     # first backend would leave a half-seeded process.
     chosen = resolve_backends(backends)
-    task = current_task() if seed is None else None
-    node = None if task is None else task.node()
-    if node is not None:
-        # Inside a task the task's node is the root: the same for any worker count,
-        # distinct per task (a per-worker root would depend on the schedule).
-        root = node
-    elif seed is None:
+    task = running_task()
+    if task is not None:
+        return _seed_task(task, seed, chosen, backends is None, record)
+    if seed is None:
         env = os.environ.get(ENV_SEED)
         root = tree_from_env(env) if env else SeedTree()
     else:
         root = SeedTree(seed)
-    encoded = tree_to_env(root)
-    target = None
-    if record is not None or os.environ.get("SEEDPOOL_RECORD"):
-        target = check_target(record) if record is not None else check_target(os.environ[ENV_RECORD], ENV_RECORD)
+    seed_process_root(root, chosen, record)
+    return root
+
+
+def seed_process_root(root: SeedTree, chosen: tuple, record: str | os.PathLike | None = None) -> None:
+    """Make ``root`` the process root (``SEEDPOOL_SEED``, the pool counter) and seed the
+    ``chosen`` backends from it: ``seed_everything`` outside a task, and a forked child."""
+    encoded = tree_to_env(root)  # may fail (a huge root): before anything changes
+    target = _record_target(record)
     for backend in chosen:
         backend.seed(root)
     _root.set_root(root, encoded)
-    if task is not None and node is not None:
+    if target is not None:
+        record_root(root, target)
+
+
+def _record_target(record: str | os.PathLike | None) -> Optional[str]:
+    if record is not None:
+        return check_target(record)
+    if os.environ.get(ENV_RECORD):
+        return check_target(os.environ[ENV_RECORD], ENV_RECORD)
+    return None
+
+
+def _seed_task(task: Any, seed: SeedLike, chosen: tuple, default_backends: bool,
+               record: str | os.PathLike | None) -> SeedTree:
+    """``seed_everything`` inside a running task: reseed the task's own streams only.
+
+    ``seed=None`` is the task's node (the same for any worker count, distinct per task);
+    the process root and ``SEEDPOOL_SEED`` are left alone -- they belong to the program
+    (a thread task shares them with the main thread and every other task). In a scope
+    private to its thread, TensorFlow's and torch's process-wide generators are not the
+    task's: they are seeded only when named in ``backends``.
+    """
+    node = task.node() if seed is None else None
+    root = node if node is not None else SeedTree(seed)
+    target = _record_target(record)
+    scope = scopes.current_scope()
+    if default_backends and scope is not None and (scope.private or scope.restore):
+        chosen = tuple(b for b in chosen if b.lazy)
+    for backend in chosen:
+        backend.seed(root)
+    if seed is None:
         task.restart_pools()  # the task's own pools count from 0 again under its node
     if target is not None:
         record_root(root, target)

@@ -47,11 +47,16 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, Optional
 
+import numpy as np
+
+from .._compat import generator_probes
+from .._compat import numpy_random as _np_compat
 from .._errors import UnseededRandomnessError, UnseededRandomnessWarning
+from . import scopes
 
 __all__ = [
     "ENV_STRICT", "ENV_STRICT_IGNORE", "ENV_STRICT_LOG", "DEFAULT_IGNORE",
-    "strict", "strict_mode", "task_begin", "task_end", "note_reseed", "drop",
+    "strict", "strict_mode", "current", "follow", "task_begin", "task_end", "note_reseed", "drop",
 ]
 
 ENV_STRICT = "SEEDPOOL_STRICT"
@@ -69,6 +74,8 @@ _USE_INSTEAD = ("use seedpool.rng() (the task's own Generator), or seed from it,
 active = False
 _mode: Optional[str] = None
 _ignore: tuple[str, ...] = ()
+# (mode, ignore) as one object: keyed calls carry it to their workers (see current()).
+_current: tuple[Optional[str], tuple[str, ...]] = (None, ())
 _local = threading.local()  # .tasks: stack of running tasks' tokens; .quiet: depth
 _install_lock = threading.Lock()
 _originals: dict[str, Any] = {}
@@ -176,15 +183,32 @@ def _export(mode: Optional[str], ignore: tuple[str, ...]) -> None:
         os.environ.pop(ENV_STRICT_IGNORE, None)
 
 
+def current() -> tuple[Optional[str], tuple[str, ...]]:
+    """This process's strict mode and ignore list, as keyed calls carry it to workers."""
+    return _current
+
+
+def follow(state: tuple[Optional[str], tuple[str, ...]]) -> None:
+    """Switch this process to the caller's strict ``state`` (a worker seedpool did not
+    start, or one started before the caller changed its mode): what ``current()``
+    returned there. The environment is left alone: it is this worker's, not the caller's."""
+    mode, ignore = state
+    _set(_check_mode(mode), _check_ignore(ignore))
+
+
 def _set(mode: Optional[str], ignore: tuple[str, ...]) -> None:
-    global _mode, _ignore, active
+    global _mode, _ignore, active, _current
     with _install_lock:
         _mode, _ignore = mode, ignore
+        _current = (mode, ignore)
         if mode is not None:
             _install()
         else:
             _uninstall()
         active = mode is not None
+        # The scopes tell strict mode when a task seeds a generator itself (a callback:
+        # they sit below this module and do not import it).
+        scopes.set_reseed_observer(note_reseed if active else None)
 
 
 def _from_environment() -> None:
@@ -302,11 +326,7 @@ def _report_unseeded(what: str, depth: int = 3) -> None:
 def _install() -> None:
     if _originals:
         return
-    import numpy as np
-    import numpy.random.bit_generator as bit_generator
-    from numpy.random import mtrand
-
-    original_randbits = bit_generator.randbits  # type: ignore[attr-defined]  # a module global of numpy.random.bit_generator (Cython)
+    original_randbits = _np_compat.fresh_entropy_function()
 
     def randbits(k: int) -> int:
         _report_unseeded("an unseeded numpy generator (default_rng(), SeedSequence(), a bit "
@@ -314,9 +334,10 @@ def _install() -> None:
         return original_randbits(k)
 
     _originals["randbits"] = original_randbits
-    bit_generator.randbits = randbits  # type: ignore[attr-defined]
-    _originals["_MT19937"] = mtrand._MT19937  # type: ignore[attr-defined]
-    mtrand._MT19937 = _checked_mt19937_class(np.random.MT19937)  # type: ignore[attr-defined]
+    _np_compat.set_fresh_entropy_function(randbits)
+    _originals["_MT19937"] = _np_compat.legacy_mt19937_class()
+    _np_compat.set_legacy_mt19937_class(_np_compat.unseeded_reporting_mt19937(
+        np.random.MT19937, _quiet, lambda: _report_unseeded("np.random.RandomState() with no seed", 4)))
 
     original_seed = random.Random.seed
 
@@ -373,53 +394,24 @@ def _install_torch() -> None:
     torch.Generator = Generator
 
 
-def _checked_mt19937_class(base: type) -> type:
-    """mtrand's ``_MT19937``: an MT19937 that reports, when ``RandomState`` takes its
-    capsule, if nothing seeded it after creation (``RandomState()`` with no seed)."""
+class _Quiet:
+    """While entered, this thread reports nothing (numpy making a generator it seeds next)."""
 
-    class _Meta(type):
-        # mtrand's `isinstance(bit_generator, _MT19937)` (RandomState.seed) must keep
-        # accepting every MT19937, the process's own included.
-        def __instancecheck__(cls, obj: Any) -> bool:
-            return isinstance(obj, base)
+    def __enter__(self) -> None:
+        _local.quiet = getattr(_local, "quiet", 0) + 1
 
-    class MT19937(base, metaclass=_Meta):  # type: ignore[misc,valid-type]
-        __doc__ = base.__doc__
+    def __exit__(self, *exc: Any) -> None:
+        _local.quiet -= 1
 
-        def __init__(self, seed: Any = None) -> None:
-            _local.quiet = getattr(_local, "quiet", 0) + 1
-            try:
-                super().__init__(seed)
-            finally:
-                _local.quiet -= 1
-            self._seedpool_unseeded = seed is None
 
-        def _legacy_seeding(self, seed: Any) -> Any:
-            self._seedpool_unseeded = False
-            return super()._legacy_seeding(seed)
-
-        @property
-        def capsule(self) -> Any:
-            if self.__dict__.pop("_seedpool_unseeded", False):
-                _report_unseeded("np.random.RandomState() with no seed")
-            return base.capsule.__get__(self)  # type: ignore[attr-defined]
-
-        def __reduce__(self) -> Any:  # pickles as a plain MT19937
-            ctor, _, state = super().__reduce__()
-            return ctor, (base,), state
-
-    MT19937.__module__ = base.__module__
-    return MT19937
+_quiet = _Quiet()
 
 
 def _uninstall() -> None:
     if not _originals:
         return
-    import numpy.random.bit_generator as bit_generator
-    from numpy.random import mtrand
-
-    bit_generator.randbits = _originals.pop("randbits")  # type: ignore[attr-defined]
-    mtrand._MT19937 = _originals.pop("_MT19937")  # type: ignore[attr-defined]
+    _np_compat.set_fresh_entropy_function(_originals.pop("randbits"))
+    _np_compat.set_legacy_mt19937_class(_originals.pop("_MT19937"))
     random.Random.seed = _originals.pop("Random.seed")  # type: ignore[method-assign]
     torch: Any = sys.modules.get("torch")
     if torch is not None and "torch.seed" in _originals:
@@ -446,26 +438,10 @@ def _probe() -> None:
     a generator this Python's layout hides stays unprobed (never reported)."""
     global _py_word, _np_word, _probed
 
-    from .._compat import generator_probes
-
-    python, numpy = _unhooked()
+    python, numpy = scopes.process_generators()
     _py_word = generator_probes.python_probe(python)
-    _np_word = generator_probes.numpy_probe(numpy._bit_generator)
+    _np_word = generator_probes.numpy_probe(_np_compat.bit_generator_of(numpy))
     _probed = True
-
-
-def _unhooked() -> tuple[Any, Any]:
-    """The process's own ``random.Random`` and numpy ``RandomState``: what a name bound
-    before the hooks draws from. Read from the hooks' module (imported here, not at the
-    top: it imports this one), never through numpy's facade, whose bit generator
-    property would count as handing the generator out."""
-    from . import scopes as _lazy
-
-    if _lazy._P.np_own is not None:
-        return _lazy._P.inst, _lazy._P.np_own
-    from numpy.random import mtrand
-
-    return random._inst, mtrand._rand  # type: ignore[attr-defined]
 
 
 def task_begin(key: Any, func: Any = None, shared_streams: bool = True,
@@ -566,7 +542,7 @@ def _check_moved(task: list, backend: str, start: int) -> None:
 def _holders(backend: str) -> list[str]:
     """Modules holding a bound method of the unhooked generator (``from random import
     random`` / ``from numpy.random import rand`` run before the hooks)."""
-    python, numpy = _unhooked()
+    python, numpy = scopes.process_generators()
     owner_wanted = python if backend == "python" else numpy
 
     def unhooked(obj: Any) -> bool:

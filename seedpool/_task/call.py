@@ -1,215 +1,231 @@
-"""Task-keyed calls for engines whose workers seedpool does not start (Dask, Ray).
+"""The keyed call: the one picklable callable every engine sends instead of the user's.
 
-A local pool's workers are seedpool's own: the initializer sets up per-worker state and
-``_worker.TaskCall`` reads the task's words from it. A Dask worker or a Ray actor is
-started by its engine, so the call carries what a task needs -- the ``tasks`` node of the
-root, the call number and the item's position -- and runs under the package's one task
-protocol (:class:`seedpool._task.task.Task`). The key layout is the pools'
-(``root.child("tasks", call, index)``), so a task draws the same numbers on a laptop pool
-and on a cluster.
+``KeyedCall(func, root, call)`` stands for the tasks of one call of an engine: its task
+at position ``index`` runs ``func`` with every generator in use seeded from
+``root.child("tasks", call, index)``, on whatever worker, thread or machine the engine
+picks. The position is an *argument* -- the engine passes it with the item -- never a
+counter in the worker, so retries, chunking and completion order cannot move it.
 
-Per item, a task costs what a local pool task costs: one ``Task`` entered and left, its
-words from a :class:`~seedpool._derive.bulk.BlockWords` (a block of tasks derived at once), its
-node built only if something asks for it. What comes per batch (Ray unpickles the call once per
-batch, Dask may do so per task) is kept per thread across batches: the ``BlockWords`` of a
-(root, call), found again by key, so the next batch of the same call does not derive its
-block again.
+How the item reaches the worker differs by engine; each way is one small record (a
+subclass whose ``__call__`` unpacks it), all running through
+:meth:`seedpool._task.worker.WorkerLifecycle.run`:
 
-This module imports no engine: ``seedpool.dask`` and ``seedpool.ray`` build on it.
+=================  ============================  ===========================================
+record             called as                      sent by
+=================  ============================  ===========================================
+``KeyedCall``      ``(index, *args, **kwargs)``   executor ``map``, Dask ``map``, ``keyed()``
+``KeyedApply``     ``(*args, **kwargs)``          ``apply_async``, ``submit`` (index 0)
+``KeyedItem``      ``((index, x))``               pool ``map`` / ``imap``
+``KeyedStar``      ``((index, args))``            pool ``starmap``
+``KeyedChunk``     ``([(index, *args), ...])``    a chunk seedpool runs itself (re-armed)
+``KeyedBatch``     ``(x)``, positions counted     a Ray pool batch (re-armed)
+=================  ============================  ===========================================
+
+A keyed call also carries what the worker must follow whatever it was started with: the
+caller's seed-record path and strict mode, taken when the call is made.
 """
 
 from __future__ import annotations
 
-import functools
 import operator
-import threading
+import os
 from typing import Any, Callable, Optional
 
-from .._derive.bulk import BlockWords
-from .._derive.keys import TASKS, WORKERS
-from .._derive.tree import SeedTree, index_child
-from .._state import scopes as _lazy
-from .._state.backends import BACKENDS
-from .task import Task
+from .._derive.keys import TASKS
+from .._derive.tree import SeedTree
+from .._state import hooks
+from .._state import strict as _strict
+from .._state.context import local
+from .._state.record import ENV_RECORD
+from .worker import current_worker
 
-__all__ = ["BatchCall", "KeyedCall", "seed_worker", "record_node"]
-
-
-def record_node(path: Optional[str], node: SeedTree, kind: str, worker: Optional[int] = None,
-                task: Optional[int] = None) -> None:
-    """Append ``node`` to the record at ``path`` (the client's ``SEEDPOOL_RECORD``).
-
-    The path travels with the work, because a cluster worker's environment is its own;
-    on a machine that does not share the client's filesystem the line lands in that
-    machine's file of the same name.
-    """
-    if path:
-        from .._state.record import _recorder
-
-        _recorder(path).add(node, kind=kind, worker=worker, task=task)
-
-
-def seed_worker(root: SeedTree, index: int, incarnation: int, record: Optional[str] = None) -> SeedTree:
-    """Seed every backend in use from ``root.child("workers", index, incarnation)``.
-
-    What a local pool worker does at start-up: the whole contract in worker scope, and a
-    reproducible stream for the user's initializer in task scope.
-    """
-    node = root.child(WORKERS, index, incarnation)
-    record_node(record, node, "worker", worker=index)
-    for backend in BACKENDS.values():
-        if backend.loaded():
-            backend.seed(node)
-    return node
-
+__all__ = ["KeyedApply", "KeyedBatch", "KeyedCall", "KeyedChunk", "KeyedItem", "KeyedStar", "check_position",
+           "run_keyed"]
 
 _MAX_INDEX = 2**31  # SeedTree's int keys lie below this
-_CACHE_SIZE = 16  # (root, call) pairs whose BlockWords a thread keeps
 
 
-def _position(index: Any) -> int:
-    """A task position given by a caller (``keyed()``), checked: an int in [0, 2**31)."""
+def check_position(index: Any, name: str = "a task's position") -> int:
+    """A position given by a caller (not one ``enumerate`` made), checked like a tree key:
+    any integer (numpy's too, not a bool) in ``[0, 2**31)``."""
     try:
         if isinstance(index, bool):
             raise TypeError
         i = operator.index(index)
     except TypeError:
-        raise TypeError(f"a task's position must be an int in [0, 2**31) (got {index!r} of type "
+        raise TypeError(f"{name} must be an int in [0, 2**31) (got {index!r} of type "
                         f"{type(index).__name__})") from None
     if not 0 <= i < _MAX_INDEX:
-        raise ValueError(f"a task's position must be an int in [0, 2**31) (got {index!r})")
+        raise ValueError(f"{name} must be an int in [0, 2**31) (got {index!r})")
     return i
 
 
-class _Here(threading.local):
-    """Per thread: the call last run, its BlockWords, and recent calls' BlockWords.
+class _HooksFirst:
+    """Pickled first among a keyed call's fields: unpickling it installs the hooks, so in
+    a worker seedpool did not start (loky, Dask, Ray) they are in before the task's own
+    module is imported with its function -- a ``from random import random`` there then
+    binds the hook."""
 
-    Per thread, not per call object: an engine may hand one unpickled call to several
-    task threads (a Dask worker with ``nthreads > 1``), and a ``BlockWords`` is not meant
-    to be shared by threads. Holding the last call keeps it alive until the thread runs
-    another one: the identity check below must never match a new object at a dead one's
-    address.
-    """
-
-    block: BlockWords  # set together with call; read only when call is the one running
-
-    def __init__(self) -> None:
-        self.call: Optional[KeyedCall] = None
-        self.blocks: dict[tuple[Any, ...], BlockWords] = {}
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (hooks.install, ())
 
 
-_here = _Here()
+_HOOKS_FIRST = _HooksFirst()
+
+
+def _rebuild(cls: type[KeyedCall], _hooks: None, *fields: Any) -> KeyedCall:
+    return cls(*fields)
+
+
+def run_keyed(keyed: KeyedCall, index: Any, args: Any, kwargs: Any, keep: bool = False) -> Any:
+    """Run ``keyed.func(*args, **kwargs)`` as task ``index`` of ``keyed``'s call on the
+    calling thread's worker (:func:`seedpool._task.worker.current_worker`)."""
+    if type(index) is not int or not 0 <= index < _MAX_INDEX:
+        index = check_position(index)
+    strict = keyed.strict
+    if strict != _strict.current():
+        _strict.follow(strict)  # a reused worker (loky, Ray) follows the caller's mode
+    worker = local.state.worker
+    if worker is None:
+        worker = current_worker()
+    return worker.run(keyed.root, keyed.call, index, keyed.func, args, kwargs, keep, keyed.record)
 
 
 class KeyedCall:
-    """The callable an engine runs instead of the user's: seeds the task, calls ``func``.
-
-    ``mode`` says how arguments arrive: ``"indexed"`` -- ``(index, *args, **kwargs)``;
-    ``"apply"`` -- ``(*args, **kwargs)`` with index 0. (:class:`BatchCall` counts
-    positions instead.)
+    """``func`` as the tasks of call ``call`` under ``root``: called with the position first.
 
     Parameters
     ----------
     func : callable
         The user's callable.
-    root : SeedTree
-        The pool's or executor's root; the task is ``root.child("tasks", call, index)``.
+    root : SeedTree or None
+        The engine's root; the task is ``root.child("tasks", call, index)``. ``None``: the
+        root of the worker that runs it (a seedpool pool's worker knows its pool's root,
+        so the pools do not send a node with every chunk).
     call : int
-        The call number (from the owner's ``KeyedTasks`` counter).
-    mode : str
-        See above.
-    record : str or None
-        A seed-record path to append each task's node to.
+        The call number (from the engine's counter).
+    record : str, optional
+        A seed-record path (default: ``SEEDPOOL_RECORD`` of the calling process, read
+        now: a worker's environment may be another machine's).
+    strict : tuple, optional
+        The strict mode the worker runs the task in (default: the calling process's).
     """
 
-    __slots__ = ("func", "root", "call", "mode", "record")
+    __slots__ = ("func", "root", "call", "record", "strict")
 
-    def __init__(self, func: Callable[..., Any], root: SeedTree, call: int, mode: str,
-                 record: Optional[str] = None) -> None:
+    def __init__(self, func: Callable[..., Any], root: Optional[SeedTree], call: int,
+                 record: Optional[str] = None, strict: Any = None) -> None:
         self.func = func
         self.root = root
         self.call = call
-        self.mode = mode
-        self.record = record
+        self.record = record if record is not None else (os.environ.get(ENV_RECORD) or None)
+        self.strict = strict if strict is not None else _strict.current()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.mode == "indexed":
-            return self._run(args[0], args[1:], kwargs)
-        return self._run(0, args, kwargs)
+    def __call__(self, index: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return run_keyed(self, index, args, kwargs)
 
     def node(self, index: int) -> SeedTree:
-        """The node task ``index`` of this call is seeded from."""
+        """The node task ``index`` of this call is seeded from (needs ``root``)."""
+        if self.root is None:
+            raise ValueError("this keyed call takes its root from the worker that runs it")
         return self.root.child(TASKS, self.call, index)
 
-    def _words(self) -> BlockWords:
-        """This thread's ``BlockWords`` of ``root.child("tasks", call)`` (once per batch)."""
-        here = _here
-        key = (self.root.entropy, self.root.path, self.call)
-        block = here.blocks.get(key)
-        if block is None:
-            # The first task of this call on this thread: the hooks go in now (idempotent;
-            # a Ray actor or Dask worker installed them at start, a dask.delayed task on
-            # another scheduler may not have).
-            _lazy.install()
-            if len(here.blocks) >= _CACHE_SIZE:
-                here.blocks.clear()
-            block = here.blocks[key] = BlockWords(self.root.child(TASKS, self.call))
-        here.call, here.block = self, block
-        return block
-
-    def _run(self, index: int, args: Any, kwargs: Any) -> Any:
-        here = _here
-        block = here.block if here.call is self else self._words()
-        if type(index) is not int or not 0 <= index < _MAX_INDEX:
-            index = _position(index)  # not one enumerate() made: a keyed() caller's
-        # The node is built only if asked for (the record, nested pools, seed_everything()).
-        node = functools.partial(index_child, block.parent, index)
-        if self.record:
-            record_node(self.record, node(), "task", task=index)
-        with Task(functools.partial(block.get, index), node):
-            return self.func(*args, **kwargs)
-
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.func, self.root, self.call, self.mode, self.record))
+        return (_rebuild, (type(self), _HOOKS_FIRST, self.func, self.root, self.call, self.record, self.strict))
 
 
-class BatchCall(KeyedCall):
+class KeyedApply(KeyedCall):
+    """A :class:`KeyedCall` with one task, index 0: called with the user's own arguments
+    (``apply_async``, an executor's ``submit``)."""
+
+    __slots__ = ()
+
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # "self" may be a task's keyword
+        return run_keyed(self, 0, args, kwargs)
+
+
+class KeyedItem(KeyedCall):
+    """A :class:`KeyedCall` called with one ``(index, x)`` pair (a pool's ``map``/``imap``);
+    kept entered between the items of a run where the worker's engine closes runs."""
+
+    __slots__ = ()
+
+    def __call__(self, pair: Any) -> Any:  # type: ignore[override]
+        index, x = pair
+        worker = local.state.worker
+        return run_keyed(self, index, (x,), {}, worker is not None and worker.keep_runs)
+
+
+class KeyedStar(KeyedCall):
+    """A :class:`KeyedCall` called with one ``(index, args)`` pair (a pool's ``starmap``)."""
+
+    __slots__ = ()
+
+    def __call__(self, pair: Any) -> Any:  # type: ignore[override]
+        index, args = pair
+        worker = local.state.worker
+        return run_keyed(self, index, args, {}, worker is not None and worker.keep_runs)
+
+
+class KeyedChunk(KeyedCall):
+    """A :class:`KeyedCall` called with a list of ``(index, *args)`` tuples, run back to back
+    with one task re-armed per item and left when the chunk ends (the executor's chunks,
+    a chunked ``imap``). Returns the list of results."""
+
+    __slots__ = ()
+
+    def __call__(self, chunk: Any) -> Any:  # type: ignore[override]
+        try:
+            return [run_keyed(self, item[0], item[1:], {}, True) for item in chunk]
+        finally:
+            worker = local.state.worker
+            if worker is not None:
+                worker.close()
+
+
+class KeyedBatch(KeyedCall):
     """A :class:`KeyedCall` for one batch of consecutive items, called with the items alone.
 
     An engine that runs a batch by calling the function once per item, in order (Ray's
     pool actor), needs no position with each item: the batch's copy knows its first
-    position, ``start``, and counts. The owner keeps one ``BatchCall`` per call, as a
-    template, and sends :meth:`batch` for each batch it submits, in submission order.
-    Sending ``x`` instead of ``(i, x)`` saves a tuple per item in the driver, on the wire
-    and in the worker -- more than the seeding costs.
-
-    Parameters
-    ----------
-    func, root, call, record
-        As for :class:`KeyedCall`.
-    start : int
-        The position of the first item this object runs (0 for the template).
+    position, ``start``, and its ``stop``, and counts. The owner keeps one ``KeyedBatch``
+    per call, as a template, and sends :meth:`batch` for each batch it submits, in
+    submission order. The task stays entered from one item to the next and is left after
+    the batch's last (or a failed) item: nothing else runs on the actor in between.
     """
 
-    __slots__ = ("next",)
+    __slots__ = ("next", "stop")
 
-    def __init__(self, func: Callable[..., Any], root: SeedTree, call: int, record: Optional[str] = None,
-                 start: int = 0) -> None:
-        super().__init__(func, root, call, "batch", record)
+    def __init__(self, func: Callable[..., Any], root: Optional[SeedTree], call: int,
+                 record: Optional[str] = None, strict: Any = None, start: int = 0, stop: int = 0) -> None:
+        super().__init__(func, root, call, record, strict)
         self.next = start
+        self.stop = stop
 
-    def batch(self, size: int) -> BatchCall:
+    def batch(self, size: int) -> KeyedBatch:
         """The copy for the next ``size`` items (their positions are taken now)."""
         start = self.next
         self.next = start + size
-        return BatchCall(self.func, self.root, self.call, self.record, start)
+        return KeyedBatch(self.func, self.root, self.call, self.record, self.strict, start, start + size)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Counted before the call: an engine that records a failed item and goes on
         # (Ray's run_batch) gives the next item the next position.
         index = self.next
         self.next = index + 1
-        return self._run(index, args, kwargs)
+        last = self.next >= self.stop
+        try:
+            result = run_keyed(self, index, args, kwargs, not last)
+        except BaseException:
+            last = True
+            raise
+        finally:
+            if last:
+                worker = local.state.worker
+                if worker is not None:
+                    worker.close()
+        return result
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (BatchCall, (self.func, self.root, self.call, self.record, self.next))
+        return (_rebuild, (KeyedBatch, _HOOKS_FIRST, self.func, self.root, self.call, self.record, self.strict,
+                           self.next, self.stop))

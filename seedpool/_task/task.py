@@ -40,11 +40,12 @@ from .._derive.keys import POOLS, RNG
 from .._derive.tree import SeedTree
 from .._state import backends as _registry
 from .._state import context as _context
+from .._state import hooks
 from .._state import scopes as _lazy
 from .._state import strict as _strict
 from .._state.backends._rng import generator_from_words
 
-__all__ = ["Task", "ThreadTask", "current_task", "pool_root_in_task", "run_next", "task_scope"]
+__all__ = ["Task", "ThreadTask", "current_task", "run_next", "task_scope"]
 
 
 _modules_seen = -1
@@ -76,12 +77,12 @@ class Task:
     # The hot path (a pool task) sets ten slots (seven here, three on entering); _saved
     # and _strict are only set when used (an unset slot raises AttributeError, caught
     # where read).
-    __slots__ = ("_node", "_pools", "_previous", "_saved", "_st", "_strict", "_token", "func", "generator",
+    __slots__ = ("_node", "_counters", "_previous", "_saved", "_st", "_strict", "_token", "func", "generator",
                  "restore", "words")
     # Whether the scope is private to its thread (its draws go to generators the thread
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
-    _pools: Iterator[int] | None
+    _counters: dict[str, Iterator[int]] | None
     _saved: list
     _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
@@ -93,7 +94,7 @@ class Task:
         self._st = st
         self.func = func
         self.generator: np.random.Generator | None = None
-        self._pools = None
+        self._counters = None
 
     # -- seedpool.rng() inside the task ------------------------------------------------
     # generator: the task's, once built (or set by seed_everything / isolate)
@@ -112,19 +113,34 @@ class Task:
             node = self._node = node()
         return node
 
-    def next_pool_root(self) -> SeedTree | None:
-        """``node.child("pools", k)`` for the k-th pool created with ``seed=None`` in this task."""
+    def count(self, name: str) -> int:
+        """How many times this task asked for ``name`` before: 0, 1, 2... (the k-th engine
+        opened with ``seed=None`` in the task, ``"pools"``; the k-th plain joblib call keyed
+        under it, ``"tasks"``)."""
+        counters = self._counters
+        if counters is None:
+            counters = self._counters = {}
+        counter = counters.get(name)
+        if counter is None:
+            counter = counters[name] = itertools.count()
+        return next(counter)
+
+    def next_child(self, name: str) -> SeedTree | None:
+        """``node.child(name, k)`` for the k-th time this task asks for ``name`` (see
+        :meth:`count`); None if the engine gave no node."""
         node = self.node()
         if node is None:
             return None
-        pools = self._pools
-        if pools is None:
-            pools = self._pools = itertools.count()
-        return node.child(POOLS, next(pools))
+        return node.child(name, self.count(name))
+
+    def next_pool_root(self) -> SeedTree | None:
+        """``node.child("pools", k)`` for the k-th pool created with ``seed=None`` in this task."""
+        return self.next_child(POOLS)
 
     def restart_pools(self) -> None:
         """Count the task's pools from 0 again (``seed_everything()`` inside the task)."""
-        self._pools = itertools.count()
+        if self._counters is not None:
+            self._counters.pop(POOLS, None)
 
     # -- the protocol --------------------------------------------------------------------
     def __enter__(self) -> Task:
@@ -182,7 +198,7 @@ class Task:
         self._node = node
         self.func = func
         self.generator = None
-        self._pools = None
+        self._counters = None
         self._strict = None  # an earlier item's, if strict mode was on when it began
         eager = _eager_loaded
         if eager:
@@ -236,11 +252,11 @@ class Task:
 
 
 def run_next(kept: Task | None, cls: type[Task], words: WordsFn, node: Any, st: Any, func: Any,
-             args: Any, kwargs: Any) -> tuple[Any, Task]:
+             args: Any, kwargs: Any, restore: bool = False) -> tuple[Any, Task]:
     """Run ``func(*args, **kwargs)`` as the next task of a run of tasks on this thread
     (the items of a chunk): re-arm the task the previous item left entered (``kept``)
     for ``node``, or -- if none was kept or it cannot be re-armed -- exit it and enter
-    ``cls(words, node, False, st, func)``. If ``func`` raises, the task is exited and the
+    ``cls(words, node, restore, st, func)``. If ``func`` raises, the task is exited and the
     error propagates; otherwise returns the result and the still-entered task, for the
     engine to keep for its next item (and exit when the run ends) or exit now.
     """
@@ -256,7 +272,7 @@ def run_next(kept: Task | None, cls: type[Task], words: WordsFn, node: Any, st: 
             task = None
     if task is None:
         # func: strict mode reports an escaped draw at its definition.
-        task = cls(words, node, False, st, func)
+        task = cls(words, node, restore, st, func)
         task.__enter__()
     try:
         result = func(*args, **kwargs)
@@ -304,13 +320,6 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None =
         one from ``seedpool._derive.bulk.BlockWords`` or ``words_for_indices`` to derive
         many tasks' words at once. Default: derived from ``node`` on first use.
     """
-    _lazy.install()
+    hooks.install()
     with Task(node_words(node) if words is None else words, node, restore):
         yield node
-
-
-def pool_root_in_task() -> SeedTree | None:
-    """The root for a pool created with ``seed=None`` inside a task, or None outside one."""
-    task = current_task()
-    return None if task is None else task.next_pool_root()
-

@@ -1,50 +1,64 @@
-"""Worker side of the pools: start-up, the picklable task wrapper, ``worker_info()``.
+"""The worker lifecycle: what every engine's worker does at its three fixed points.
 
-Key layout under a pool's root (part of the derivation scheme)::
+Every engine -- a pool's worker process, a thread pool's thread, a Ray actor, a Dask or
+loky worker's task thread, the caller itself (joblib's ``n_jobs=1``) -- runs keyed tasks
+through one :class:`WorkerLifecycle`, at the points the engine's scheduler gives::
 
-    root.child("tasks", call, index)           a task: the call's number on this pool,
-                                               the task's position in that call
-    root.child("workers", slot, incarnation)   a worker: its slot 0..processes-1 and how
-                                               many workers held that slot before it
-    <node>.child(backend)                      each backend's own stream under a node
+    engine                       WorkerLifecycle                      seedpool._task.task
+    ------                       ---------------                      -------------------
+    a worker starts      ---->   start(initializer, initargs)
+                                   every loaded backend seeded once
+                                   from root.child("workers", slot, incarnation);
+                                   hooks in; the user's initializer
+    a keyed task         ---->   run(root, call, index, func, ...)
+                                   position -> words (a block of       ---->  Task entered,
+                                   tasks derived at once, _derive.bulk)       or the kept one
+                                   func(*args, **kwargs)                      re-armed
+                                   keep the task entered (keep=True)
+                                   or leave it
+    a run of items ends  ---->   close(): leave the kept task
 
-A worker learns its slot by claiming a free one in a small shared array at start-up
-(every worker receives the same ``initargs``, so nothing else could tell them apart).
+Workers an engine starts for seedpool (``start``) own their thread's generators: a
+pool process's tasks reseed the process's own ``random`` / numpy lazily, a pool thread's
+tasks its private spares. Workers seedpool finds (a loky or Dask worker, a Ray worker
+running ``@seedpool.ray.remote`` tasks, the caller) are *adopted* per thread on their
+first keyed task: they run every task in a restoring scope, so the process's own
+streams are left exactly as the task found them -- the next plain task on that worker
+draws what it would have drawn without seedpool.
+
+Re-arming (one task entered across a run of items, re-armed per item) is an
+optimisation inside :meth:`WorkerLifecycle.run`, for engines whose scheduler says where a
+run ends: the process pool's and ``ThreadPool``'s queues (they call :func:`close_run`
+before they send a result or wait for work), the executor's chunks and a Ray batch
+(seedpool's own code runs the whole run).
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
-import threading
-import time
-import types
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-import numpy as np
-
-from .._derive.bulk import TaskPosition
+from .._derive.bulk import BlockWords, node_words
 from .._derive.keys import TASKS, WORKERS
-from .._derive.tree import SeedTree
-from .._state import context as _context
-from .._state import scopes as _lazy
+from .._derive.tree import SeedTree, index_child
+from .._state import hooks, scopes
 from .._state import strict as _strict
-from .._state.backends import BACKENDS
-from .._state.record import record_consumer
-from .task import Task, run_next
+from .._state.backends import seed_loaded
+from .._state.context import ThreadState, local, thread_state
+from .._state.record import record_node
+from .task import Task, ThreadTask, run_next
 
-__all__ = ["WorkerConfig", "WorkerInfo", "TaskCall", "worker_info", "initialize_worker", "wrap_callable"]
+__all__ = [
+    "WorkerInfo",
+    "WorkerLifecycle",
+    "adopt_process",
+    "close_run",
+    "current_worker",
+    "worker_info",
+]
 
-_CLAIM_TIMEOUT = 60.0
-# The shared slot array has five rows of n (see WorkerConfig); the last one says where a
-# worker is: running its start-up, or inside the pool's queues (the values of
-# _compat.stdlib_pool: waiting for / receiving / unpickling a task, sending a result).
-QUEUE_ROWS = 5
-NO_TASK = -1
-IDLE, STARTING = 0, 5
+_BLOCKS = 16  # (root, call) pairs whose words a worker keeps
 
 
 @dataclass(frozen=True)
@@ -80,172 +94,232 @@ class WorkerInfo:
     node: SeedTree
 
 
-class WorkerConfig:
-    """Everything a worker needs, sent once through the pool's initializer."""
+class WorkerLifecycle:
+    """One worker, as every engine drives it: :meth:`start`, :meth:`run`, :meth:`close`.
 
-    def __init__(self, root: SeedTree, scope: str, num_workers: int, slots: Any,
-                 initializer: Optional[Callable[..., Any]], initargs: tuple, watched: bool = False) -> None:
+    Parameters
+    ----------
+    root : SeedTree or None
+        The pool's root (keyed calls may carry their own; ``None`` for an adopted worker).
+    slot, incarnation, num_workers : int, optional
+        Where the worker sits in its pool (None: an adopted worker, which has no slot).
+    scope : {"task", "worker"}
+        Key streams by task, or only seed the worker once at :meth:`start`.
+    private : bool
+        The worker is a thread other than the process's main thread: its tasks draw from
+        generators that thread owns, and the process-wide TensorFlow / torch generators
+        are not its to seed.
+    keep_runs : bool
+        The engine's queues call :func:`close_run` when a run of items ends, so a task may
+        stay entered from one item to the next.
+    hold : callable, optional
+        ``hold(call, index)`` before each task: the process pool writes the task a worker
+        holds to shared memory, so the parent can name it if the worker dies.
+    record : str, optional
+        A seed-record path each task's node is appended to.
+    """
+
+    __slots__ = ("root", "slot", "incarnation", "num_workers", "scope", "private", "keep_runs", "hold",
+                 "record", "restore", "task_cls", "st", "kept", "running", "call", "index", "block",
+                 "block_root", "block_call", "blocks", "words_fn", "node_fn")
+
+    def __init__(self, root: Optional[SeedTree] = None, *, slot: Optional[int] = None, incarnation: int = 0,
+                 num_workers: int = 0, scope: str = "task", private: bool = False, keep_runs: bool = False,
+                 hold: Optional[Callable[[int, int], None]] = None, record: Optional[str] = None) -> None:
         self.root = root
-        self.scope = scope
-        self.num_workers = num_workers
-        # Shared int64 array, five rows of n: pid, incarnation, the (call, index) of the
-        # task each slot holds (-1: none) and its queue state -- read by the parent when
-        # a worker dies.
-        self.slots = slots
-        self.initializer = initializer
-        self.initargs = initargs
-        # seedpool.Pool: its queues report where each worker is, and its watch reads it.
-        self.watched = watched
-
-
-class _WorkerState(TaskPosition):
-    """A pool worker process's state: its slot, and the running task's position."""
-
-    __slots__ = ("config", "index", "incarnation", "record", "marker", "at_call", "at_index", "queue_at",
-                 "task_scope", "open_task")
-
-    def __init__(self, config: WorkerConfig, index: int, incarnation: int) -> None:
-        super().__init__(config.root.child(TASKS))
-        self.config = config
-        self.index = index
+        self.slot = slot
         self.incarnation = incarnation
-        # Read once: per-task records are opt-in (SEEDPOOL_RECORD) and cost a write each.
-        self.record = bool(os.environ.get("SEEDPOOL_RECORD"))
-        n = config.num_workers
-        # The raw shared array, no lock per task; through a memoryview, whose item
-        # stores cost half a ctypes array's (three per task).
-        self.marker = memoryview(config.slots.get_obj()).cast("B").cast("q")
-        self.at_call, self.at_index, self.queue_at = 2 * n + index, 3 * n + index, 4 * n + index
-        self.task_scope = config.scope == "task"
-        # A watched pool's worker keeps its last task entered until the worker goes back
-        # to its queues (close_open_task): the next task of the chunk re-arms it
-        # (Task.rearm) instead of leaving and entering -- the per-task protocol's cost,
-        # paid once per chunk. Other workers (the executor's) leave every task.
-        self.open_task: Optional[Task] = None
+        self.num_workers = num_workers
+        self.scope = scope
+        self.private = private
+        self.keep_runs = keep_runs
+        self.hold = hold
+        self.record = record
+        # An adopted worker (no slot) does not own its process's generators: every task
+        # draws from spares, and the process's own streams are left as they were.
+        self.restore = slot is None
+        self.task_cls: type[Task] = ThreadTask if private else Task
+        self.st: Optional[ThreadState] = None
+        self.kept: Optional[Task] = None  # the task left entered after a run's last item
+        self.running = False
+        # The running (or kept) task's position and the words of its call, a block of
+        # tasks at a time; words_fn / node_fn read them when called (bound once).
+        self.call: Optional[int] = None
+        self.index: Optional[int] = None
+        self.block: Optional[BlockWords] = None
+        self.block_root: Optional[SeedTree] = None
+        self.block_call: Optional[int] = None
+        self.blocks: dict[tuple[Any, ...], BlockWords] = {}
+        self.words_fn = self.words
+        self.node_fn = self.node
 
-
-_state: Optional[_WorkerState] = None
-
-
-def _claim_slot(config: WorkerConfig) -> tuple[int, int]:
-    """Take a free slot (pid 0) and bump its incarnation.
-
-    A slot is freed by its holder on a normal exit (``_release_slot``) or, after an
-    abnormal death, by the parent's worker watch once it has read which task the dead
-    worker held -- so a replacement may wait here for a moment.
-    """
-    n = config.num_workers
-    me = os.getpid()
-    deadline = time.monotonic() + _CLAIM_TIMEOUT
-    while True:
-        with config.slots.get_lock():
-            values = config.slots.get_obj()
-            for slot in range(n):
-                if values[slot] == 0:
-                    values[slot] = me
-                    incarnation = values[n + slot]
-                    values[n + slot] = incarnation + 1
-                    values[2 * n + slot] = values[3 * n + slot] = NO_TASK
-                    values[4 * n + slot] = STARTING  # a death before start-up ends is no retirement
-                    return slot, incarnation
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"seedpool: no free worker slot among {n} after {_CLAIM_TIMEOUT} s (pid {me})")
-        time.sleep(0.01)
-
-
-def _release_slot(slots: Any, slot: int, pid: int, watched: bool = False) -> None:
-    """Free the slot on the way out.
-
-    In a watched pool (``seedpool.Pool``), only from a clean state: a worker that holds a
-    task (``sys.exit`` or ``KeyboardInterrupt`` in it), never finished starting (its
-    initializer raised) or is inside a queue keeps its slot claimed, and the parent's
-    watch reports the death.
-    """
-    with slots.get_lock():
-        values = slots.get_obj()
-        n = len(values) // QUEUE_ROWS
-        if values[slot] != pid:
+    # -- start ------------------------------------------------------------------------------
+    def start(self, initializer: Optional[Callable[..., Any]] = None, initargs: tuple = ()) -> None:
+        """The worker starts (on the thread that will run its tasks): seed every loaded
+        backend from ``root.child("workers", slot, incarnation)`` -- in worker scope the
+        whole contract, in task scope a reproducible stream for the user's initializer --
+        install the hooks, then run ``initializer(*initargs)``."""
+        assert self.root is not None and self.slot is not None
+        node = self.root.child(WORKERS, self.slot, self.incarnation)
+        if self.record:
+            record_node(self.record, node, kind="worker", worker=self.slot)
+        self._bind()
+        if self.private:
+            # A thread: the process-wide generators are other threads' too. Its own
+            # generators are its tasks'; the initializer runs in a scope private to it.
+            hooks.install()
+            if initializer is not None:
+                with ThreadTask(node_words(node), node):
+                    initializer(*initargs)
             return
-        if watched and (values[2 * n + slot] != NO_TASK or values[4 * n + slot] != IDLE):
-            return
-        values[slot] = 0
+        seed_loaded(node)
+        if self.scope == "task":
+            hooks.install()
+            scopes.tasks_own_process()  # this process's generators belong to its tasks
+        if initializer is not None:
+            initializer(*initargs)
 
+    def _bind(self) -> ThreadState:
+        st = self.st = thread_state()
+        st.worker = self
+        return st
 
-def close_open_task() -> None:
-    """Leave the task a watched worker kept entered after its chunk's last item: called
-    by the pool's queues when the worker sends a result or asks for work, so nothing
-    between chunks runs inside a task."""
-    state = _state
-    if state is not None:
-        task = state.open_task
-        # Only the thread that runs the tasks: a nested pool's handler threads in this
-        # worker use these queues too.
-        if task is not None and task._st is _context.local.state:
-            state.open_task = None
+    # -- run --------------------------------------------------------------------------------
+    def words(self, backend: str) -> Any:
+        """Words of the running task's ``node().child(backend)``."""
+        return self.block.get(self.index, backend)  # type: ignore[arg-type,union-attr]
+
+    def node(self) -> SeedTree:
+        """The running task's node, ``root.child("tasks", call, index)``."""
+        return index_child(self.block.parent, self.index)  # type: ignore[arg-type,union-attr]
+
+    def _find_block(self, root: SeedTree, call: int) -> BlockWords:
+        """The words of ``root.child("tasks", call)``, kept for the next tasks of that call."""
+        key = (root.entropy, root.path, call)
+        block = self.blocks.get(key)
+        if block is None:
+            if len(self.blocks) >= _BLOCKS:
+                self.blocks.clear()
+            block = self.blocks[key] = BlockWords(root.child(TASKS, call))
+        self.block, self.block_root, self.block_call = block, root, call
+        return block
+
+    def run(self, root: Optional[SeedTree], call: int, index: int, func: Callable[..., Any], args: Any,
+            kwargs: Any, keep: bool = False, record: Optional[str] = None) -> Any:
+        """Run ``func(*args, **kwargs)`` as task ``index`` of call ``call`` under ``root``
+        (``None``: the worker's own), keyed ``root.child("tasks", call, index)``.
+
+        ``keep``: leave the task entered for the next item of the run (re-armed then), until
+        :meth:`close`; the position stays with it, so a draw between two items (a finaliser
+        the collector runs) reseeds from the item that just ran, as inside it.
+        """
+        if self.running:  # a keyed call made inside a running task: its own task, nested
+            return self._run_nested(root, call, index, func, args, kwargs, record)
+        if root is None:
+            root = self.root
+        if self.block_root is not root or self.block_call != call:
+            self._find_block(root, call)  # type: ignore[arg-type]
+        self.call = call
+        self.index = index
+        hold = self.hold
+        if hold is not None:
+            hold(call, index)
+        record = record or self.record
+        if record:
+            record_node(record, self.node(), kind="task", worker=self.slot, task=index)
+        task = self.kept
+        self.kept = None  # while it runs, the task is nobody's to close
+        st = self.st
+        if st is None:
+            st = self._bind()
+        self.running = True
+        try:
+            result, task = run_next(task, self.task_cls, self.words_fn, self.node_fn, st, func, args, kwargs,
+                                    self.restore)
+        except BaseException:
+            self.call = self.index = None
+            raise
+        finally:
+            self.running = False
+        if keep and not _strict.active:
+            self.kept = task  # the next item re-arms it; close() leaves it
+        else:
+            try:
+                task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
+            finally:
+                self.call = self.index = None
+        return result
+
+    def _run_nested(self, root: Optional[SeedTree], call: int, index: int, func: Callable[..., Any], args: Any,
+                    kwargs: Any, record: Optional[str]) -> Any:
+        """A keyed call made inside this worker's running task (a task calling one itself):
+        it runs as its own task, and the enclosing task's position comes back after."""
+        saved = (self.call, self.index, self.block, self.block_root, self.block_call)
+        self.running = False
+        try:
+            return self.run(root, call, index, func, args, kwargs, False, record)
+        finally:
+            self.call, self.index, self.block, self.block_root, self.block_call = saved
+            self.running = True
+
+    # -- close ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """A run of items ended: leave the task the last item kept entered (no-op if none)."""
+        task = self.kept
+        if task is not None:
+            self.kept = None
             try:
                 task.__exit__(None, None, None)
             finally:
-                state.call = state.task_index = None
+                self.call = self.index = None
+
+    # -- what a task can ask ----------------------------------------------------------------
+    def info(self) -> Optional[WorkerInfo]:
+        """This worker's :class:`WorkerInfo` (None for an adopted worker: not a pool's)."""
+        if self.slot is None or self.root is None:
+            return None
+        if self.call is None:
+            node = self.root.child(WORKERS, self.slot, self.incarnation)
+        else:
+            node = self.node()
+        return WorkerInfo(self.slot, self.incarnation, self.num_workers, self.scope, self.call, self.index, node)
 
 
-def queue_state(value: int) -> None:
-    """Say where this worker is in the pool's queues (no-op outside a worker)."""
-    state = _state
-    if state is not None:
-        state.marker[state.queue_at] = value
+# The lifecycle of the pool worker this *process* is (its main thread), for threads a task
+# starts: worker_info() there reports the process's worker, as it always did.
+_process_worker: Optional[WorkerLifecycle] = None
 
 
-def result_sent() -> None:
-    """The worker's last result is in the pipe: it holds no task any more."""
-    state = _state
-    if state is not None:
-        state.marker[state.at_call] = NO_TASK
-        state.marker[state.queue_at] = IDLE
+def current_worker() -> WorkerLifecycle:
+    """The calling thread's worker: the lifecycle its engine started there, or one adopted
+    now (a thread seedpool did not start: a loky, Dask or Ray worker's, or the caller's)."""
+    worker = local.state.worker
+    if worker is None:
+        hooks.install()  # idempotent: a worker's first keyed task may arrive before any set-up
+        worker = WorkerLifecycle()
+        worker._bind()
+    return worker  # type: ignore[no-any-return]
 
 
-def _reinit_inherited_locks() -> None:
-    # A forked worker inherits numpy's global RandomState lock as it was at fork time:
-    # held, if another parent thread was drawing, by a thread that does not exist here,
-    # so seeding it would wait forever. Alone in this process, nothing else can hold it.
-    if threading.active_count() == 1 and "numpy" in sys.modules:
-        from .._compat.stdlib_pool import reinit_held_lock
-
-        bitgen = getattr(np.random.mtrand._rand, "_bit_generator", None)  # numpy >= 1.17
-        if bitgen is not None:
-            reinit_held_lock(bitgen.lock)
+def set_process_worker(worker: WorkerLifecycle) -> None:
+    """This process is ``worker``'s (a pool worker process, set at its start)."""
+    global _process_worker
+    _process_worker = worker
 
 
-def _release_on_normal_exit(config: WorkerConfig, slot: int) -> None:
-    # A worker process ends through its library's util._exit_function (never atexit):
-    # register with whichever of multiprocessing / multiprocess started us.
-    for name in ("multiprocessing.util", "multiprocess.util"):
-        util = sys.modules.get(name)
-        if util is not None:
-            util.Finalize(None, _release_slot, args=(config.slots, slot, os.getpid(), config.watched),
-                          exitpriority=100)
+def close_run() -> None:
+    """The engine's queues on this thread: the run of items ended (a result is being sent,
+    or the worker asks for work). Leave the task the calling thread's worker kept."""
+    worker = local.state.worker
+    if worker is not None and worker.kept is not None:
+        worker.close()
 
 
-def initialize_worker(config: WorkerConfig) -> None:
-    """Pool initializer: claim a slot, seed from the worker's node, run the user's one."""
-    global _state
-    _reinit_inherited_locks()
-    index, incarnation = _claim_slot(config)
-    _release_on_normal_exit(config, index)
-    _state = _WorkerState(config, index, incarnation)
-    worker_node = config.root.child(WORKERS, index, incarnation)
-    if os.environ.get("SEEDPOOL_RECORD"):
-        record_consumer(worker_node, kind="worker", worker=index)
-    # Seed every backend in use from the worker's node: in worker scope that is the
-    # whole contract; in task scope it makes the user's initializer reproducible.
-    for backend in BACKENDS.values():
-        if backend.loaded():
-            backend.seed(worker_node)
-    if config.scope == "task":
-        _lazy.install()
-        _lazy.tasks_own_process()
-    if config.initializer is not None:
-        config.initializer(*config.initargs)
-    queue_state(IDLE)  # started: from now on a clean exit is a retirement
+def adopt_process() -> None:
+    """A worker process seedpool did not start (a Dask worker, at its plugin's set-up):
+    the hooks go in before the first task, so draws the engine's own threads make while
+    tasks run are routed from the start."""
+    hooks.install()
 
 
 def worker_info() -> Optional[WorkerInfo]:
@@ -257,170 +331,20 @@ def worker_info() -> Optional[WorkerInfo]:
     >>> seedpool.worker_info() is None   # not in a worker
     True
     """
-    thread = _context.thread_worker()
-    if thread is not None:  # a thread pool's worker thread (see seedpool._engines.threads)
-        return thread.info()  # type: ignore[no-any-return]
-    state = _state
-    if state is None:
-        return None
-    cfg = state.config
-    if state.call is None:
-        node = cfg.root.child(WORKERS, state.index, state.incarnation)
-    else:
-        node = state.task_node()
-    return WorkerInfo(state.index, state.incarnation, cfg.num_workers, cfg.scope,
-                      state.call, state.task_index, node)
+    worker = local.state.worker
+    if worker is not None and worker.slot is not None:
+        return worker.info()  # type: ignore[no-any-return]
+    if _process_worker is not None:
+        return _process_worker.info()
+    return None
 
 
-def _run_task(func: Callable[..., Any], call: int, index: int, args: Any, kwargs: Any) -> Any:
-    state = _state
-    if state is None:
-        return func(*args, **kwargs)
-    # Say which task this worker holds, so the parent can name it if we die.
-    marker = state.marker
-    marker[state.at_call] = call
-    marker[state.at_index] = index
-    marker[state.queue_at] = IDLE  # received; held until its result is sent (result_sent)
-    if not state.task_scope:
-        return func(*args, **kwargs)
-    state.call = call
-    state.task_index = index
-    if state.record:
-        record_consumer(state.task_node(), kind="task", worker=state.index, task=index)
-    kept = False
-    try:
-        task = state.open_task
-        state.open_task = None  # while it runs, the task is nobody's to close
-        result, task = run_next(task, Task, state.words_fn, state.node_fn, None, func, args, kwargs)
-        if state.config.watched and not _strict.active:
-            # The next item re-arms it; the queues close it. Its position stays until
-            # then: a draw before the result is sent (a finaliser the collector runs
-            # here) reseeds from the words of the item that just ran, as inside it.
-            state.open_task = task
-            kept = True
-        else:
-            task.__exit__(None, None, None)  # (strict mode's end-of-task check may raise)
-        return result
-    finally:
-        if not kept:
-            state.call = state.task_index = None
+def _after_fork_in_child() -> None:
+    # A child forked from a worker (a task calling os.fork, a nested pool) is not that
+    # worker: its own pool, if any, makes it one again.
+    global _process_worker
+    _process_worker = None
 
 
-class TaskCall:
-    """The callable a pool sends instead of the user's: seeds, then calls ``func``.
-
-    ``mode`` says how arguments arrive: ``"item"`` -- ``(index, x)`` from ``map``/``imap``;
-    ``"star"`` -- ``(index, args)`` from ``starmap``; ``"chunk"`` -- a list of
-    ``(index, x)`` from a chunked ``imap``; ``"indexed"`` -- ``(index, *args)``
-    from the executor's ``map``; ``"apply"`` -- ``(*args, **kwargs)`` with index 0.
-    """
-
-    __slots__ = ("func", "call", "mode")
-    # Runs one task (seeding around it): a process worker's; the thread pools' subclass
-    # swaps in the per-thread one.
-    _run = staticmethod(_run_task)
-
-    def __init__(self, func: Callable[..., Any], call: int, mode: str) -> None:
-        self.func = func
-        self.call = call
-        self.mode = mode
-
-    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:  # "self" may be a task's keyword
-        mode = self.mode
-        run = self._run
-        if mode == "item":
-            index, x = args[0]
-            return run(self.func, self.call, index, (x,), {})
-        if mode == "star":
-            index, xs = args[0]
-            return run(self.func, self.call, index, xs, {})
-        if mode == "chunk":
-            func, call = self.func, self.call
-            return [run(func, call, index, (x,), {}) for index, x in args[0]]
-        if mode == "indexed":
-            return run(self.func, self.call, args[0], args[1:], kwargs)
-        return run(self.func, self.call, 0, args, kwargs)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (TaskCall, (self.func, self.call, self.mode))
-
-
-class _DillCallable:
-    """A callable the standard pickler cannot send by reference (lambda, closure, local
-    function or class), carried as dill bytes.
-
-    Only such callables pay for dill; everything else keeps the standard pickler's
-    speed. The bytes are made when the task is sent (once, then reused by every chunk),
-    so a callable dill cannot pickle either fails that task's result or future, as the
-    stdlib's pickling error would, instead of the submitting call. It unpickles to the
-    function itself (cached by its bytes in each worker), so the worker calls the
-    user's function with no wrapper in between.
-    """
-
-    __slots__ = ("func", "payload")
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.func = func
-        self.payload: Optional[bytes] = None
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # only if called in the parent
-        return self.func(*args, **kwargs)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        if self.payload is None:
-            import dill
-
-            self.payload = dill.dumps(self.func, recurse=True)
-        return (_load_dill, (self.payload,))
-
-
-# The last few loaded callables: one map sends the same payload with every chunk, but a
-# long-lived worker sees a new closure per call and must not keep them all.
-_dill_loaded: OrderedDict[bytes, Callable[..., Any]] = OrderedDict()
-_DILL_CACHE = 8
-
-
-def _load_dill(payload: bytes) -> Callable[..., Any]:
-    func = _dill_loaded.get(payload)
-    if func is None:
-        import dill
-
-        func = _dill_loaded[payload] = dill.loads(payload)
-        if len(_dill_loaded) > _DILL_CACHE:
-            _dill_loaded.popitem(last=False)
-    else:
-        _dill_loaded.move_to_end(payload)
-    return func
-
-
-def wrap_callable(func: Callable[..., Any], uses_dill: bool) -> Callable[..., Any]:
-    """Return ``func`` itself if the transport can send it as the stdlib would, else a
-    dill carrier. Decided without pickling anything (the stdlib pickles ``func`` once,
-    when it sends the task; so does this): a function, class or method's function goes
-    by reference when its module attribute is that very object, a ``partial`` as its
-    function does, a callable instance as its class does."""
-    if uses_dill or _by_reference(func):
-        return func  # the context's own pickler is dill already, or pickle sends it
-    return _DillCallable(func)
-
-
-def _by_reference(obj: Any) -> bool:
-    if isinstance(obj, functools.partial):
-        return _by_reference(obj.func)
-    if isinstance(obj, types.MethodType):
-        # Pickled as getattr(__self__, name): a class goes by reference, an instance by
-        # value through its class.
-        owner = obj.__self__
-        return _by_reference(owner if isinstance(owner, type) else type(owner))
-    if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
-        return True
-    if not isinstance(obj, (types.FunctionType, type)):
-        obj = type(obj)
-    module = sys.modules.get(getattr(obj, "__module__", None) or "")
-    name = getattr(obj, "__qualname__", "")
-    if module is None or "<" in name:  # <lambda>, <locals>
-        return False
-    target: Any = module
-    for part in name.split("."):
-        target = getattr(target, part, None)
-    return target is obj
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -13,6 +13,9 @@ import os
 import sys
 from typing import Any, Callable
 
+from .._state.root import tree_from_env
+from ._launch import LocalWorker, worker_node
+
 __all__ = ["main"]
 
 
@@ -39,8 +42,6 @@ def _resolve(spec: str) -> Callable[..., Any]:
 def main() -> None:
     spec = json.loads(os.environ["SEEDPOOL_TF_WORKER_SPEC"])
     import seedpool
-    from seedpool._state.seeding import tree_from_env
-    from seedpool.tensorflow._launch import LocalWorker, worker_node
 
     root = tree_from_env(spec["root"])
     node = worker_node(root, spec["task_index"])

@@ -59,6 +59,20 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+from ..._derive.tree import SeedTree
+from ..._state.fork import (
+    _assigned_child,
+    _suppress_fork_counting,
+    fork_node,
+    next_child_key,
+    next_child_node,
+    node_for_key,
+    reseed_after_fork,
+    seed_process,
+)
+from ..._state.record import ENV_RECORD, record_consumer
+from ..._state.root import ENV_SEED, tree_from_env, tree_to_env
+
 __all__ = ["ENV_RUN", "ENV_POOLS", "BOOTSTRAP_DIR", "activate", "child_env"]
 
 ENV_RUN = "SEEDPOOL_RUN"
@@ -90,8 +104,6 @@ def child_env(base: Mapping[str, str], *, seed_env: str, pools: bool = False,
     hash_seed : str, optional
         ``PYTHONHASHSEED`` for every process of the run, unless ``base`` sets it.
     """
-    from ..._state.record import ENV_RECORD
-    from ..._state.root import ENV_SEED
 
     env = dict(base)
     # Empty entries stay: "a::b" or a leading ":" put the current directory on sys.path.
@@ -117,10 +129,6 @@ def activate() -> None:
     global _active
     if _active or os.environ.get(ENV_RUN) != "1":
         return
-    from ..._derive.tree import SeedTree
-    from ..._state.fork import reseed_after_fork, seed_process
-    from ..._state.record import record_consumer
-    from ..._state.root import ENV_SEED, tree_from_env
 
     # A spawn child's node comes on its command line (see _patch_util); it becomes this
     # process's SEEDPOOL_SEED, and is removed from the options its children inherit
@@ -212,9 +220,6 @@ class _HookedLoader(importlib.abc.Loader):
 def _patch_subprocess() -> None:
     import subprocess
 
-    from ..._state.fork import _suppress_fork_counting, next_child_node
-    from ..._state.root import tree_to_env
-
     original = subprocess.Popen.__init__
     if getattr(original, "_seedpool", False):
         return
@@ -239,9 +244,6 @@ def _patch_subprocess() -> None:
 
 
 def _inherit(env: Any, seed_env: str) -> dict[Any, Any]:
-    from ..._state.record import ENV_RECORD
-    from ..._state.root import ENV_SEED
-
     out = dict(env)
     for name in (ENV_RUN, ENV_POOLS, ENV_RECORD):
         if name in os.environ and name not in out:
@@ -254,9 +256,6 @@ def _inherit(env: Any, seed_env: str) -> dict[Any, Any]:
 
 
 def _patch_os_system() -> None:
-    from ..._state.fork import next_child_node
-    from ..._state.root import ENV_SEED, tree_to_env
-
     original = os.system
     if getattr(original, "_seedpool", False):
         return
@@ -279,8 +278,6 @@ def _patch_os_system() -> None:
 
 # -- multiprocessing / multiprocess --------------------------------------------------------------
 def _patch_process_start(module: Any) -> None:
-    from ..._state.fork import _assigned_child, next_child_key, node_for_key
-
     cls = module.BaseProcess
     original = cls.start
     if getattr(original, "_seedpool", False):
@@ -308,8 +305,6 @@ def _patch_process_start(module: Any) -> None:
 
 
 def _patch_util(module: Any) -> None:
-    from ..._state.root import tree_to_env
-
     original = module.spawnv_passfds
     if getattr(original, "_seedpool", False):
         return
@@ -331,8 +326,6 @@ def _patch_util(module: Any) -> None:
 
 
 def _patch_spawn(module: Any) -> None:
-    from ..._state.root import tree_to_env
-
     get_data = module.get_preparation_data
     prepare = module.prepare
     if getattr(get_data, "_seedpool", False):
@@ -361,9 +354,6 @@ def _patch_spawn(module: Any) -> None:
 
 def _adopt(text: str) -> None:
     """In a forkserver/spawn child: become the node the parent chose, if not already."""
-    from ..._state.fork import fork_node, reseed_after_fork, seed_process
-    from ..._state.record import record_consumer
-    from ..._state.root import tree_from_env
 
     node = tree_from_env(text)
     if node == fork_node():
@@ -476,7 +466,7 @@ def _replace_joblib_parallel() -> None:
         ours = sys.modules.get("seedpool.joblib")
         if ours is not None and not hasattr(ours, "Parallel"):
             return  # seedpool.joblib is importing joblib: it swaps when it is done
-        from ...joblib import Parallel
+        from ...joblib import Parallel  # deferred: imports joblib
 
         module.Parallel = joblib.parallel.Parallel = Parallel
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..._derive.keys import NUMPY
-from . import Backend
+from .registry import Backend
 
 
 def seed_words(words: np.ndarray) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..._derive.keys import PYTHON
 from ..._derive.tree import words_to_int
-from . import Backend
+from .registry import Backend
 
 
 def seed_words(words: np.ndarray) -> None:

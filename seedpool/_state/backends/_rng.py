@@ -16,7 +16,7 @@ from numpy.random.bit_generator import ISeedSequence
 from ..._derive.keys import RNG
 from ..._derive.tree import SeedTree, words_to_int
 from .. import context as _context
-from . import Backend
+from .registry import Backend
 
 N_WORDS = 8
 

@@ -8,7 +8,7 @@ imported on first use. Keras' seeding also calls ``random.seed`` / ``np.random.s
 from __future__ import annotations
 
 from ..._derive.keys import TENSORFLOW
-from . import Backend, delegate
+from .registry import Backend, delegate
 
 _IMPL = "seedpool.tensorflow._seed"
 

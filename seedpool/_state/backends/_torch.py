@@ -7,7 +7,7 @@ imported on first use, so the registry never loads torch (nor ``seedpool.torch``
 from __future__ import annotations
 
 from ..._derive.keys import TORCH
-from . import Backend, delegate
+from .registry import Backend, delegate
 
 _IMPL = "seedpool._state.backends._torch_rng"
 

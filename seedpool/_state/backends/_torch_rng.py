@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..._compat.torch_cuda import in_bad_fork
+
 __all__ = ["get_state", "seed_words", "set_state"]
 
 _cuda_available: bool | None = None  # asked once per process: the devices do not change
@@ -25,8 +27,7 @@ def _cuda_seedable() -> bool:
         _cuda_available = bool(torch.cuda.is_available())
     if not _cuda_available:
         return False
-    bad_fork = getattr(torch.cuda, "_is_in_bad_fork", lambda: False)
-    return not bad_fork()
+    return not in_bad_fork(torch)
 
 
 def seed_words(words: np.ndarray) -> None:
