@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor as _StdExecutor
 from typing import Any, Callable, Optional
 
@@ -80,9 +81,9 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
         super().__init__(max_workers, mp_context, initialize_worker, (config,), **kwargs)
         self._seedpool_config = config
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if is_stdlib_chunk(fn, KeyedCall):
-            keyed = fn.args[0]  # one chunk of our own map: its items already carry positions
+            keyed = fn.args[0]  # type: ignore[attr-defined]  # (a partial) one chunk of our own map
             fn = KeyedChunk(keyed.func, keyed.root, keyed.call, keyed.record, keyed.strict)
         else:
             fn = KeyedApply(wrap_callable(fn, self._seedpool_dill), None, self._next_call())
@@ -93,7 +94,8 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1, **kwargs):  # type: ignore[override]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,  # type: ignore[override]
+            chunksize: int = 1, **kwargs: Any) -> Iterator[Any]:
         # **kwargs: what this Python's Executor.map takes besides (buffersize=, 3.14), passed on.
         if not iterables:  # as the stdlib: zip() of nothing is empty
             return super().map(fn, timeout=timeout, chunksize=chunksize, **kwargs)

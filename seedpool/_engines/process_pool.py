@@ -28,7 +28,7 @@ import multiprocessing
 import multiprocessing.pool
 from collections.abc import Iterable, Iterator, Mapping
 from multiprocessing.pool import ApplyResult, MapResult
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from .. import _errors
 from .._compat import stdlib_pool as _std
@@ -62,15 +62,15 @@ class _TimeoutTranslating:
             raise TimeoutError(*exc.args) from None
 
 
-class _ApplyResult(_TimeoutTranslating, multiprocessing.pool.ApplyResult):
+class _ApplyResult(_TimeoutTranslating, multiprocessing.pool.ApplyResult):  # type: ignore[type-arg]
     pass
 
 
-class _MapResult(_TimeoutTranslating, multiprocessing.pool.MapResult):
+class _MapResult(_TimeoutTranslating, multiprocessing.pool.MapResult):  # type: ignore[type-arg]
     pass
 
 
-class _IMapIterator(multiprocessing.pool.IMapIterator):
+class _IMapIterator(multiprocessing.pool.IMapIterator):  # type: ignore[type-arg]
     def next(self, timeout: Optional[float] = None) -> Any:
         try:
             return super().next(timeout)
@@ -82,7 +82,7 @@ class _IMapIterator(multiprocessing.pool.IMapIterator):
     __next__ = next
 
 
-class _IMapUnorderedIterator(_IMapIterator, multiprocessing.pool.IMapUnorderedIterator):
+class _IMapUnorderedIterator(_IMapIterator, multiprocessing.pool.IMapUnorderedIterator):  # type: ignore[type-arg]
     pass
 
 
@@ -94,7 +94,7 @@ _RESULT_CLASSES = {
 }
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterable[list]:
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
     it = iter(items)
     while True:
         chunk = list(itertools.islice(it, size))
@@ -103,8 +103,13 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list]:
         yield chunk
 
 
-def _translating(result: Any) -> Any:
-    return _std.swap_result_class(result, _RESULT_CLASSES)
+_R = TypeVar("_R")
+
+
+def _translating(result: _R) -> _R:
+    """The stdlib's result object, now of seedpool's class (timeouts translated)."""
+    _std.swap_result_class(result, _RESULT_CLASSES)
+    return result
 
 
 class Pool(KeyedTasks, multiprocessing.pool.Pool):
@@ -173,7 +178,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self._seedpool_context = context
         # Every worker the stdlib starts, for the watch: one that dies at once is replaced
         # (and dropped from self._pool) before a periodic look could see it.
-        started: list = []
+        started: list[Any] = []
         _std.record_started_processes(self, _Recording(started))
         super().__init__(processes, initialize_worker, (config,), maxtasksperchild, context)
         self._seedpool_watch = WorkerWatch(self, config.slots, processes, tasks_tracked=scope == "task",
@@ -238,12 +243,16 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         # machinery carries it.
         return self._map_indexed(func, iterable, "star", chunksize, callback, error_callback)
 
-    def _map_indexed(self, func, iterable, mode, chunksize, callback, error_callback):
+    def _map_indexed(self, func: Callable[..., Any], iterable: Iterable[Any], mode: str, chunksize: Optional[int],
+                     callback: Optional[Callable[[Any], object]],
+                     error_callback: Optional[Callable[[BaseException], object]]) -> MapResult[Any]:
         chunksize = check_chunksize(chunksize, allow_none=True)
         plain = self._plain(func)
         if plain is not None:
-            stdlib = super().map_async if mode == "item" else super().starmap_async
-            return _translating(stdlib(plain, iterable, chunksize, callback, error_callback))
+            if mode == "item":
+                return _translating(super().map_async(plain, iterable, chunksize, callback, error_callback))
+            return _translating(super().starmap_async(plain, iterable, chunksize, callback,  # type: ignore[arg-type]
+                                                      error_callback))  # (typeshed: ApplyResult; it is a MapResult)
         _std.check_running(self)
         task = self._task(func, mode)
         # A list keeps len(), so the stdlib picks exactly the chunksize it would have.
@@ -257,7 +266,8 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
     def imap_unordered(self, func: Callable[..., Any], iterable: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:  # type: ignore[override]  # as imap
         return self._imap(super().imap_unordered, func, iterable, chunksize)
 
-    def _imap(self, stdlib_imap, func, iterable, chunksize):
+    def _imap(self, stdlib_imap: Callable[..., Any], func: Callable[..., Any], iterable: Iterable[Any],
+              chunksize: int) -> Iterator[Any]:
         chunksize = check_chunksize(chunksize, allow_none=False)
         plain = self._plain(func)
         if plain is not None:
@@ -275,7 +285,7 @@ class Pool(KeyedTasks, multiprocessing.pool.Pool):
         self._seedpool_watch.track(task.call, result, chunksize)
         return (item for chunk in result for item in chunk)
 
-    def terminate(self):
+    def terminate(self) -> None:
         watch = getattr(self, "_seedpool_watch", None)
         if watch is not None:
             watch.scan()  # release what a just-dead worker held before the stdlib needs it
@@ -316,7 +326,7 @@ class _Recording:
 
     __slots__ = ("started",)
 
-    def __init__(self, started: list) -> None:
+    def __init__(self, started: list[Any]) -> None:
         self.started = started
 
     def __call__(self, ctx: Any, *args: Any, **kwds: Any) -> Any:

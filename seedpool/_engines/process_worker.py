@@ -37,7 +37,7 @@ class WorkerConfig:
     """Everything a worker needs, sent once through the pool's initializer."""
 
     def __init__(self, root: SeedTree, scope: str, num_workers: int, slots: Any,
-                 initializer: Optional[Callable[..., Any]], initargs: tuple, watched: bool = False) -> None:
+                 initializer: Optional[Callable[..., Any]], initargs: tuple[Any, ...], watched: bool = False) -> None:
         self.root = root
         self.scope = scope
         self.num_workers = num_workers

@@ -42,7 +42,8 @@ import multiprocessing.pool
 import os
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as _StdExecutor
 from typing import Any, Callable, Optional
 
@@ -70,7 +71,7 @@ class _ThreadConfig:
     (``keep_runs``: only where the pool's queues close it, see ``_ClosingQueue``)."""
 
     def __init__(self, root: SeedTree, num_workers: int, initializer: Optional[Callable[..., Any]],
-                 initargs: tuple, keep_runs: bool = False) -> None:
+                 initargs: tuple[Any, ...], keep_runs: bool = False) -> None:
         self.root = root
         self.keep_runs = keep_runs
         self.num_workers = num_workers
@@ -78,8 +79,8 @@ class _ThreadConfig:
         self.initargs = initargs
         self.record = os.environ.get(ENV_RECORD) or None
         self._lock = threading.Lock()
-        self._holders: list = []      # the thread holding each slot
-        self._incarnations: list = []  # how many threads held each slot before
+        self._holders: list[Any] = []  # the thread holding each slot
+        self._incarnations: list[int] = []  # how many threads held each slot before
 
     def claim(self) -> tuple[int, int]:
         """Take the lowest slot whose holder is gone; returns (slot, incarnation)."""
@@ -109,7 +110,7 @@ def _initialize_thread(config: _ThreadConfig) -> None:
     worker.start(config.initializer, config.initargs)
 
 
-class _ClosingQueue(queue.SimpleQueue):
+class _ClosingQueue(queue.SimpleQueue):  # type: ignore[type-arg]  # (generic only in the stubs)
     """The result queue of a :class:`ThreadPool`: a worker thread sending a chunk's
     result has left its last task. Every task a thread runs is followed by this ``put``
     (the stdlib's worker loop), so no task stays entered while the thread waits for
@@ -242,7 +243,7 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
         super().__init__(max_workers, thread_name_prefix, _initialize_thread, (config,))
         config.num_workers = stdlib_futures.max_workers(self)  # the stdlib's default when None; no thread yet
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         # The stdlib's map submits our own KeyedCall item by item: already keyed.
         if type(fn) is not KeyedCall:
             fn = KeyedApply(fn, None, self._next_call())
@@ -250,7 +251,8 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[override]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,  # type: ignore[override]
+            chunksize: int = 1) -> Iterator[Any]:
         task = KeyedCall(fn, None, self._next_call())
         if not iterables:  # zip() of nothing is empty; zip(count()) would never end
             return super().map(task, timeout=timeout, chunksize=chunksize)

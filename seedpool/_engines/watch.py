@@ -56,7 +56,7 @@ class WorkerWatch:
     """Watches one pool's workers from a daemon thread (holds no reference to the pool)."""
 
     def __init__(self, pool: Any, slots: Any, num_workers: int, tasks_tracked: bool = True,
-                 started: Optional[list] = None) -> None:
+                 started: Optional[list[Any]] = None) -> None:
         # In worker scope tasks go to the stdlib unwrapped: no worker says which task it
         # holds, so a death fails every pending call rather than leaving one to hang.
         self._tasks_tracked = tasks_tracked
@@ -72,7 +72,7 @@ class WorkerWatch:
         self.broken: Optional[str] = None
         self._broken_error: Optional[WorkerLostError] = None
         self._broken_direct = False
-        self._failed_jobs: set = set()
+        self._failed_jobs: set[int] = set()
         self._seen: dict[int, Any] = {}
         # Appended to as the pool starts each worker (see _pool._Recording).
         self._started = started if started is not None else []

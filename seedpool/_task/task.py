@@ -49,7 +49,7 @@ __all__ = ["Task", "ThreadTask", "current_task", "run_next", "task_scope"]
 
 
 _modules_seen = -1
-_eager_loaded: tuple = ()
+_eager_loaded: tuple[Any, ...] = ()
 
 
 class Task:
@@ -83,7 +83,7 @@ class Task:
     # owns; TensorFlow / torch left alone): None = whether this is not the main thread.
     private: bool | None = None
     _counters: dict[str, Iterator[int]] | None
-    _saved: list
+    _saved: list[tuple[Any, Any]]
     _strict: Any  # strict mode's view of the task, set only while strict mode is on
 
     def __init__(self, words: WordsFn, node: Any = None, restore: bool = False, st: Any = None,
@@ -111,7 +111,7 @@ class Task:
         node = self._node
         if callable(node) and not isinstance(node, SeedTree):
             node = self._node = node()
-        return node
+        return node  # type: ignore[no-any-return]
 
     def count(self, name: str) -> int:
         """How many times this task asked for ``name`` before: 0, 1, 2... (the k-th engine
@@ -205,7 +205,7 @@ class Task:
             self._seed_eager(eager)  # may raise: the caller exits the task then
         return True
 
-    def _seed_eager(self, eager: tuple) -> None:
+    def _seed_eager(self, eager: tuple[Any, ...]) -> None:
         # Off the main thread the scope is private to its thread; TensorFlow's and torch's
         # generators are process-wide, so they are left alone there.
         if self._st.scope.private:

@@ -154,7 +154,7 @@ class WorkerLifecycle:
         self.node_fn = self.node
 
     # -- start ------------------------------------------------------------------------------
-    def start(self, initializer: Optional[Callable[..., Any]] = None, initargs: tuple = ()) -> None:
+    def start(self, initializer: Optional[Callable[..., Any]] = None, initargs: tuple[Any, ...] = ()) -> None:
         """The worker starts (on the thread that will run its tasks): seed every loaded
         backend from ``root.child("workers", slot, incarnation)`` -- in worker scope the
         whole contract, in task scope a reproducible stream for the user's initializer --
