@@ -59,6 +59,9 @@ GOLDEN: dict = {'task_call0': [[3069322590, 426059993, 1077356490],
  'pools_under_root': [[[2973674388, 726131956, 431695919], [1324999987, 943835739, 1669387088]],
                       [[3745843829, 550005649, 1051790996], [2107643851, 830715876, 215842750]]],
  'executor_under_root': [[1955088160, 1661221083, 385183074]],
+ # Pinned in issue 21, which changed this stream on purpose (docs/changelog.md).
+ 'joblib_in_task': [[[1548060054, 1500088359, 601359425], [4212450357, 1311512881, 1050151071]],
+                    [[2611645190, 1339292970, 1307955834], [4136529544, 750828065, 1260314075]]],
  'fork_children': [[2823837058, 785186137, 1977382035, 3720929991],
                    [2074468025, 1698226962, 1372148690, 1043968581]],
  'fork_grandchild': [2734845081, 1299821493, 237103841, 986520195],
@@ -210,6 +213,33 @@ def test_pools_under_a_process_root():
         executor = [ex.submit(draw).result()]
     _pin("pools_under_root", values)
     _pin("executor_under_root", executor)
+
+
+def _joblib_inside_a_task(_: object) -> list:
+    from joblib import delayed
+
+    from seedpool.joblib import Parallel
+
+    return Parallel(n_jobs=1)(delayed(draw)() for _ in range(2))
+
+
+@pytest.mark.matrix_skip  # version-independent (one more pool start)
+def test_joblib_parallel_with_seed_none_inside_a_task():
+    # A stream change decided in issue 21 (docs/changelog.md): seedpool.joblib.Parallel
+    # with seed=None inside a task is the task's k-th engine, task.child("pools", k), as
+    # every engine there -- before, it took the worker process's own pool counter.
+    pytest.importorskip("joblib")
+    with seedpool.Pool(2, context=FORK, seed=SEED) as pool:
+        values = pool.map(_joblib_inside_a_task, range(2))
+    root = seedpool.SeedTree(SEED)
+    for i, value in enumerate(values):
+        inner = root.child("tasks", 0, i, "pools", 0)
+        expected = []
+        for j in range(2):
+            with task_scope(inner.child("tasks", 0, j)):
+                expected.append(draw())
+        assert value == expected
+    _pin("joblib_in_task", values)
 
 
 # -- processes ---------------------------------------------------------------------------------

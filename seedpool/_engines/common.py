@@ -89,7 +89,12 @@ def check_scope(scope: Any) -> str:
 def default_context() -> Any:
     """The default start method's context, *without* fixing the global start method
     (``multiprocessing.get_context()`` with no argument would)."""
-    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+    methods = multiprocessing.get_all_start_methods()  # the platform's default first
+    method = multiprocessing.get_start_method(allow_none=True)
+    if method not in methods:
+        # None, or a method multiprocessing does not know: a loky worker's global "loky"
+        # (a pool made inside a joblib task must not start its workers through loky).
+        method = methods[0]
     return multiprocessing.get_context(method)
 
 
