@@ -42,7 +42,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(optional|callable|iterable|sequence|mapping|default|of|or|and)"),
 ]
 
-myst_enable_extensions = ["colon_fence", "deflist"]
+# attrs_block: a class on the next block ({.seedpool-cards} on the landing page's list).
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_block"]
 myst_heading_anchors = 3
 
 autodoc_default_options = {"member-order": "bysource"}

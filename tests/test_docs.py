@@ -203,7 +203,8 @@ def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_
     layout = unescape(re.sub(r"<[^>]+>", "", (out / "key-layout.html").read_text()))
     for key in _keys.LAYOUT:
         assert key.path in layout
-    assert (out / "_images" / "forked-draws.png").exists()  # the figure drawn at build time
+    for figure in ("forked-draws", "schedule-dependence", "bench-ratios"):  # drawn at build time
+        assert (out / "_images" / f"{figure}.png").exists(), figure
     # The pages' {doctest} blocks, as `make docs` runs them (the parsed pages are reused).
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "doctest", "-W", "--keep-going", "-n", "-q", "-d",

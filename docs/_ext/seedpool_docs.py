@@ -17,7 +17,7 @@ into ``docs/_generated/``.
 
 The navbar (``docs/_templates/navbar-sections.html``) is built from the root page's
 toctrees: one entry per caption ("User guide", "Reference"...), a dropdown of its pages,
-or a plain link when the caption holds one page. A page added to a toctree in
+or a link labelled by the caption when it holds one page. A page added to a toctree in
 ``index.md`` appears in the navbar under its caption, and the navbar stays one line
 however many pages there are.
 """
@@ -116,7 +116,7 @@ def layout_rst() -> list[str]:
     """
     from seedpool import _keys
 
-    lines = [".. list-table::", "    :header-rows: 1", "    :widths: 26 52 22", "    :class: seedpool-key-layout", "",
+    lines = [".. list-table::", "    :header-rows: 1", "    :widths: 25 50 25", "    :class: seedpool-key-layout", "",
              "    * - component", "      - key path", "      - derived in"]
     for key in _keys.LAYOUT:
         lines += [f"    * - {key.component}", f"      - ``{key.path}``", f"      - ``{key.module}``"]
@@ -230,10 +230,10 @@ def _navbar_html(app: Sphinx, pagename: str, dropdowns: bool) -> str:
     """
     env = app.env
 
-    def link(doc: str, extra: str = "") -> str:
+    def link(doc: str, extra: str = "", label: str = "") -> str:
         current = ' aria-current="page"' if doc == pagename else ""
         href = html.escape(app.builder.get_relative_uri(pagename, doc))
-        title = html.escape(env.titles[doc].astext())
+        title = html.escape(label or env.titles[doc].astext())
         return f'<a class="nav-link nav-internal{extra}" href="{href}"{current}>{title}</a>'
 
     out = []
@@ -242,7 +242,9 @@ def _navbar_html(app: Sphinx, pagename: str, dropdowns: bool) -> str:
             continue
         active = " current active" if pagename in docs else ""
         if len(docs) == 1 or not caption:
-            out += [f'<li class="nav-item{" current active" if pagename == doc else ""}">{link(doc)}</li>'
+            # One page under a caption ("Development"): a link labelled by the caption.
+            label = caption if len(docs) == 1 else ""
+            out += [f'<li class="nav-item{" current active" if pagename == doc else ""}">{link(doc, label=label)}</li>'
                     for doc in docs]
         elif dropdowns:
             menu_id = "seedpool-nav-" + re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")
