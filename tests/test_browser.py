@@ -219,7 +219,8 @@ document.fonts.ready.then(() => {
       problems.push(`the navbar wraps: ${boxes.length} links, on one line: ${oneLine}, ` +
                     `${height} px tall (the theme's header: ${theme} px)`);
   }
-  done({problems, notes, height: Math.max(doc.scrollHeight, document.body.scrollHeight)});
+  done({problems, notes, height: Math.max(doc.scrollHeight, document.body.scrollHeight),
+        keyLayoutTables: document.querySelectorAll("table.seedpool-key-layout").length});
 });
 """
 
@@ -253,7 +254,9 @@ def _pages(site: Path) -> list[str]:
 
 # -- the site --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def site(built_site: SiteBuild) -> Path:
+def site(browser: Any, request: pytest.FixtureRequest) -> Path:
+    # Asked for here, after the browser: without one the test skips before a build.
+    built_site: SiteBuild = request.getfixturevalue("built_site")
     if built_site.returncode != 0:
         pytest.fail("the site did not build (tests/test_docs.py shows why):\n" + built_site.stderr[-3000:])
     return built_site.html
@@ -277,6 +280,8 @@ def test_every_page_fits_1280_px_and_a_phone_shows_its_images_and_logs_no_error(
             set_width(browser, width)
             for page in pages:
                 report = check_page(browser, base + page, desktop=width == DESKTOP)
+                if page == "key-layout.html" and not report["keyLayoutTables"]:
+                    report["problems"].append("no table.seedpool-key-layout: its fit is not checked")
                 failures.update({f"{page} at {width} px": report["problems"]} if report["problems"] else {})
                 notes.update({f"{page} at {width} px": report["notes"]} if report["notes"] else {})
                 if page in SCREENSHOT_PAGES:
@@ -296,37 +301,45 @@ def test_every_page_fits_1280_px_and_a_phone_shows_its_images_and_logs_no_error(
 
 # -- the check itself ------------------------------------------------------------------------
 # Each fault, put into a copy of a real page, must be reported: the check above cannot
-# pass because it looks at nothing.
-_FAULTS = {
-    "the page scrolls sideways": ("</head>", "<style>body { min-width: 1900px; }</style></head>"),
-    "leaves the text column": ('<section id="threads">',
-                               '<section id="threads"><div style="width: 1700px">a wide box</div>'),
-    "a code example scrolls sideways": ('<section id="threads">',
-                                        '<section id="threads"><div class="highlight"><pre>' + "x = 1; " * 60
-                                        + "</pre></div>"),
-    "image not shown": ('<section id="threads">', '<section id="threads"><img src="missing.png" alt="gone">'),
-    "console error": ("</head>", "<script>console.error('a script failed')</script></head>"),
-    "the navbar wraps": ('<ul class="bd-navbar-elements navbar-nav">',
-                         '<ul class="bd-navbar-elements navbar-nav">'
-                         + '<li class="nav-item"><a class="nav-link" href="#">A rather long navbar entry</a></li>' * 8),
-}
+# pass because it looks at nothing. (expected problem, page, anchor, replacement)
+_GUIDE = "guide/threads.html"
+_FAULTS = [
+    ("the page scrolls sideways", _GUIDE, "</head>", "<style>body { min-width: 1900px; }</style></head>"),
+    ("leaves the text column", _GUIDE, '<section id="threads">',
+     '<section id="threads"><div style="width: 1700px">a wide box</div>'),
+    ("a code example scrolls sideways", _GUIDE, '<section id="threads">',
+     '<section id="threads"><div class="highlight"><pre>' + "x = 1; " * 60 + "</pre></div>"),
+    ("image not shown", _GUIDE, '<section id="threads">', '<section id="threads"><img src="missing.png" alt="gone">'),
+    ("console error", _GUIDE, "</head>", "<script>console.error('a script failed')</script></head>"),
+    ("the navbar wraps", _GUIDE, '<ul class="bd-navbar-elements navbar-nav">',
+     '<ul class="bd-navbar-elements navbar-nav">'
+     + '<li class="nav-item"><a class="nav-link" href="#">A rather long navbar entry</a></li>' * 8),
+    ("the key-layout table: a table scrolls", "key-layout.html", "</head>",
+     "<style>table.seedpool-key-layout { min-width: 1500px; }</style></head>"),
+]
 
 
 def test_the_check_reports_each_fault(browser: Any, site: Path, tmp_path: Path):
-    page = (site / "guide" / "threads.html").read_text()
-    for anchor, _ in _FAULTS.values():
-        assert anchor in page, f"{anchor!r} is no longer in guide/threads.html: pick another anchor"
+    pages = {page: (site / page).read_text() for page in {page for _, page, _, _ in _FAULTS}}
+    for _, page, anchor, _ in _FAULTS:
+        assert anchor in pages[page], f"{anchor!r} is no longer in {page}: pick another anchor"
     (tmp_path / "guide").mkdir()
-    for shared in site.iterdir():  # what the page loads: _static/, searchindex.js...
-        if shared.name != "guide":
+    for shared in site.iterdir():  # what the pages load: _static/, searchindex.js...
+        if shared.suffix != ".html" and shared.name != "guide":
             (tmp_path / shared.name).symlink_to(shared)
-    (tmp_path / "guide" / "intact.html").write_text(page)
-    for i, (anchor, replacement) in enumerate(_FAULTS.values()):
-        (tmp_path / "guide" / f"fault{i}.html").write_text(page.replace(anchor, replacement, 1))
+    # Faulty copies sit beside their page, so its relative links still resolve.
+    copies = []
+    for i, (expected, page, anchor, replacement) in enumerate(_FAULTS):
+        copy = str(Path(page).with_name(f"fault{i}.html"))
+        (tmp_path / copy).write_text(pages[page].replace(anchor, replacement, 1))
+        copies.append((expected, copy))
+    for page, text in pages.items():
+        (tmp_path / page).write_text(text)
     set_width(browser, DESKTOP)
     with serve(tmp_path) as (base, server_errors):
-        assert check_page(browser, base + "guide/intact.html", desktop=True)["problems"] == []
-        for i, expected in enumerate(_FAULTS):
-            problems = check_page(browser, base + f"guide/fault{i}.html", desktop=True)["problems"]
+        for page in pages:
+            assert check_page(browser, base + page, desktop=True)["problems"] == [], page
+        for expected, copy in copies:
+            problems = check_page(browser, base + copy, desktop=True)["problems"]
             assert any(expected in p for p in problems), (expected, problems)
         assert any("missing.png" in e for e in server_errors)
