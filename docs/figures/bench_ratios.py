@@ -54,7 +54,9 @@ def main(outdir: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    results = json.loads(RESULTS.read_text())
+    # Entries of benchmarks that no longer exist are left out.
+    results = {script: entry for script, entry in json.loads(RESULTS.read_text()).items()
+               if (RESULTS.parent / script).exists()}
     rows = targeted_rows(results)
     panels = [(title, [r for r in rows if r["unit"] in units]) for units, title in PANELS]
     panels = [(title, members) for title, members in panels if members]
