@@ -88,9 +88,10 @@ def main(outdir: Path) -> Path:
     dates = sorted(entry["date"][:10] for entry in results.values())
     when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
     python = sorted({entry["python"] for entry in results.values()})
-    fig.suptitle(f"make bench, {when} (Python {', '.join(python)}, "
-                 f"{max(entry['cpus'] for entry in results.values())} CPUs): benchmarks/results.json",
-                 fontsize=10)
+    short = any(entry["argv"] for entry in results.values())  # run with other than the default counts
+    fig.suptitle(f"benchmarks/results.json: make bench, {when}, Python {', '.join(python)}, "
+                 f"{max(entry['cpus'] for entry in results.values())} CPUs"
+                 + ("; shorter runs (each entry's argv)" if short else ""), fontsize=10)
     legend = [Line2D([], [], marker="o", linestyle="", color=MET, label="median, target met"),
               Line2D([], [], marker="o", linestyle="", color=NOT_MET, label="median, target not met"),
               Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor="#555555",
