@@ -22,9 +22,11 @@ A page fails when, at 1280 px:
 * **the browser console logs an error** (level SEVERE: a script error, a failed load);
 * **the navbar wraps**: its links are not on one line.
 
-At 390 px the first two checks run again (code and tables may scroll in their boxes on a
-phone). Screenshots of the landing page, the key-layout page, two guide pages and the
-performance page at both widths are written to ``docs/_build/screens/``.
+At 390 px (a phone: touch, overlay scrollbars) every check runs again but the code,
+key-layout and navbar ones: on a phone code and tables may scroll in their own boxes,
+and the navbar is a menu. Screenshots of the landing page, the key-layout page, two guide
+pages and the performance page at both widths (whole pages, up to 6000 px tall) are
+written to ``docs/_build/screens/``. The whole check takes ~15 s here.
 
 Chromium and chromedriver are Debian's (``make browser`` installs them); Selenium is
 given both paths, so Selenium Manager -- which would download a browser or a driver -- is
