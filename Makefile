@@ -1,5 +1,6 @@
 # `make demo`, `make test` (lint + the full suite), `make test-matrix` (the core suite on
-# every other Python pyenv has), `make bench`. Each builds what it needs in $(VENV).
+# every other Python pyenv has), `make bench`. Each builds what it needs in $(VENV);
+# `make test` also installs Debian's Chromium for the docs' browser check (`make browser`).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +18,7 @@ MATRIX_PYTHONS ?= 3.9 3.10 3.12 3.13
 # a matrix leg's CPU here, and 15 s per `import tensorflow, torch`.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests
+.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests browser
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +53,7 @@ lint: $(VENV)/.test
 
 test: lint test-suite
 
-test-suite: $(VENV)/.test cpython-tests
+test-suite: $(VENV)/.test browser cpython-tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Each X.Y in its own .venv-X.Y with base + test dependencies only (no TF / torch).
@@ -90,8 +91,26 @@ cpython-tests: $(VENV)/.base
 	  cp -r x/usr/lib/python$$v/test/test_concurrent_futures* .. ) && rm -rf $$d/deb \
 	  || echo "cpython-tests: could not fetch libpython$$v-testsuite; tests/test_cpython_futures.py will skip"
 
+# Each benchmark also records its tables in benchmarks/results.json (benchmarks/_common.py),
+# from which the docs' performance figure is drawn: commit the file after a run.
 bench: $(VENV)/.test
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Debian's Chromium and chromedriver, for tests/test_browser.py (every docs page opened in
+# a real headless browser; Selenium, from the docs extra, is given their paths and never
+# downloads one). Installed with apt-get when missing and we are root; best effort:
+# without them that test skips -- unless SEEDPOOL_REQUIRE_BROWSER is set (CI sets it), then
+# it fails. Before cpython-tests in `make test`: on a fresh machine its `apt-get download`
+# then finds the package lists this target updated.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "browser: no chromium/chromedriver and not root: tests/test_browser.py will skip" \
+	       "(apt-get install chromium chromium-driver)"; exit 0; fi; \
+	echo "browser: installing Debian's chromium and chromium-driver (apt-get)"; \
+	( apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium chromium-driver ) >/dev/null 2>&1 \
+	  || echo "browser: apt-get could not install them: tests/test_browser.py will skip"
 
 clean:
 	rm -rf $(VENV) .venv-* build dist *.egg-info .mypy_cache .ruff_cache docs/_build docs/_generated

@@ -2,12 +2,21 @@
 
 Run the benchmarks from anywhere (``make bench`` does not put the repo on PYTHONPATH);
 importing this module first makes ``import seedpool`` and ``import _tasks`` work.
+
+Every table printed is also recorded in ``benchmarks/results.json`` (:func:`record`),
+one entry per script, replaced by the script's next run: the performance page's figure
+(``docs/figures/bench_ratios.py``) is drawn from it when the site is built.
+``SEEDPOOL_BENCH_RESULTS`` names another file; set empty, nothing is recorded.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import math
 import os
+import platform
 import statistics
 import sys
 import time
@@ -24,8 +33,11 @@ except ImportError:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-__all__ = ["ROOT", "median", "minimum", "Row", "print_table", "fmt", "load_average", "engine_args",
-           "timed_rounds", "engine_rows"]
+__all__ = ["ROOT", "RESULTS", "median", "minimum", "Row", "print_table", "record", "fmt", "load_average",
+           "engine_args", "timed_rounds", "engine_rows"]
+
+#: Where :func:`record` keeps every script's last figures (committed with the docs' figure).
+RESULTS = os.path.join(HERE, "results.json")
 
 
 def median(values: Iterable[float]) -> float:
@@ -45,11 +57,16 @@ def fmt(value: float, digits: int = 2) -> str:
 
 
 class Row:
-    """One figure of the results table: value (median), min, target and verdict."""
+    """One figure of the results table: value (median), min, target and verdict.
+
+    ``floor`` is what no implementation can go below, measured in the same run (e.g. a
+    plain pool reseeding the generators by hand): recorded for the docs' figure, which
+    draws it beside the target.
+    """
 
     def __init__(self, name: str, median: float, minimum: float, unit: str,
                  target: Optional[float] = None, higher_is_better: bool = False,
-                 target_text: Optional[str] = None) -> None:
+                 target_text: Optional[str] = None, floor: Optional[float] = None) -> None:
         self.name = name
         self.median = median
         self.minimum = minimum
@@ -57,6 +74,16 @@ class Row:
         self.target = target
         self.higher_is_better = higher_is_better
         self.target_text = target_text
+        self.floor = floor
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as :func:`record` writes it (NaN as None: JSON has no NaN)."""
+        def num(x: Optional[float]) -> Optional[float]:
+            return None if x is None or math.isnan(x) else float(x)
+
+        return {"name": self.name, "median": num(self.median), "min": num(self.minimum), "unit": self.unit,
+                "target": num(self.target), "higher_is_better": self.higher_is_better,
+                "target_text": self.target_text, "floor": num(self.floor), "met": self.met}
 
     @property
     def met(self) -> Optional[bool]:
@@ -85,6 +112,42 @@ def print_table(rows: Sequence[Row], title: str) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for b in body:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(b, widths)) + " |")
+    record(rows, title)
+
+
+_recorded_here: set[str] = set()
+
+
+def record(rows: Sequence[Row], title: str, script: Optional[str] = None) -> None:
+    """Add a table to the results file under its script's name (``bench_pool.py``...).
+
+    A script's first table in a process replaces that script's previous entry, later
+    ones are appended to it; other scripts' entries are kept. Each entry says when, on
+    what and with which arguments it was measured.
+    """
+    path = os.environ.get("SEEDPOOL_BENCH_RESULTS", RESULTS)
+    if not path:
+        return
+    script = script or os.path.basename(sys.argv[0])
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (FileNotFoundError, ValueError):
+        data = {}
+    table = {"title": title, "rows": [r.as_dict() for r in rows]}
+    if script in _recorded_here and script in data:
+        data[script]["tables"].append(table)
+    else:
+        data[script] = {
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "argv": sys.argv[1:], "python": platform.python_version(), "cpus": os.cpu_count(),
+            "loadavg": load_average(), "tables": [table]}
+    _recorded_here.add(script)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)  # a reader (the docs build) never sees half a file
 
 
 def load_average() -> str:

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 
 import seedpool._task.task
 import seedpool.torch as spt
+from _common import Row, load_average, record
 
 TARGET = 1.10  # issue 9 (per-sample SeededDataset vs the stock DataLoader; issue 5 asked 1.05)
 
@@ -115,10 +116,16 @@ def main() -> None:
     # at once instead), torch seeded eagerly; the num_workers=0 loader restores.
     print(f"task_scope(node) in this process, drawing nothing: {plain:.1f} us, "
           f"{restoring:.1f} us with restore (what num_workers=0 pays per item)")
+    rows = []
     for num_workers in (0, 2):
         t_stock, t_floor, t_seeded = measure(num_workers, args.items, args.repeats, args.work_us,
                                              args.batch_size)
         ratio = t_seeded / t_stock
+        # Ratios of medians: one value, recorded as both median and min.
+        rows += [Row(f"per-sample SeededDataset / stock DataLoader, num_workers={num_workers}", ratio, ratio, "x",
+                     target=TARGET, floor=t_floor / t_stock),
+                 Row(f"  reseeding floor: stock loader + three hand reseeds / stock, num_workers={num_workers}",
+                     t_floor / t_stock, t_floor / t_stock, "x")]
         per_item = (t_seeded - t_stock) / args.items * 1e6
         above_floor = (t_seeded - t_floor) / args.items * 1e6
         verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
@@ -136,6 +143,8 @@ def main() -> None:
         )
         # At this per-item overhead, items must cost this much for the ratio to meet TARGET.
         print(f"  -> target met for items of >= {max(per_item, 0) / (TARGET - 1):.0f} us at this overhead")
+    record(rows, f"torch per-sample loader, {args.items} items of {args.work_us:.0f} us, median of "
+                 f"{args.repeats} (loadavg {load_average()})")
 
 if __name__ == "__main__":
     main()

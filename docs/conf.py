@@ -42,7 +42,8 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(optional|callable|iterable|sequence|mapping|default|of|or|and)"),
 ]
 
-myst_enable_extensions = ["colon_fence", "deflist"]
+# attrs_block: a class on the next block ({.seedpool-cards} on the landing page's list).
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_block"]
 myst_heading_anchors = 3
 
 autodoc_default_options = {"member-order": "bysource"}
@@ -58,9 +59,34 @@ doctest_test_doctest_blocks = ""
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"seedpool {release}"
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["seedpool.css"]
+# Also spares every page a request for /favicon.ico that the server would answer 404.
+html_favicon = "_static/seedpool-icon.svg"
+# The theme reads the reader's light/dark choice from localStorage and falls back to
+# this; left empty it logs a console error on every first visit.
+html_context = {"default_mode": "auto"}
 html_theme_options = {
+    # One navbar line: the logo, one entry per caption of index.md's toctrees
+    # (navbar-sections.html, filled by docs/_ext/seedpool_docs.py), search, theme switch.
+    "navbar_start": ["navbar-logo"],
+    "logo": {"image_light": "_static/seedpool-icon.svg", "image_dark": "_static/seedpool-icon.svg",
+             "text": html_title, "alt_text": "seedpool - home"},
+    "navbar_center": ["navbar-sections"],
+    "navbar_end": ["theme-switcher"],
+    "navbar_persistent": ["search-button"],
+    "navbar_align": "left",
+    # The left sidebar shows a page's own sub-pages. With hidden toctrees excluded the
+    # theme resolves them per page and drops the sidebar where there are none -- every
+    # page today, so the text gets the width (see html_sidebars).
+    "sidebar_includehidden": False,
     "navigation_depth": 2,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # The landing page is its own table of contents; other pages list their sections.
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": []},
+    "show_prev_next": True,
 }
-html_static_path: list[str] = []
+# Per page: no "collapse sidebar" button anywhere (with nothing to collapse it is one
+# more empty box), and no sidebar at all on the landing page and the generated indices.
+html_sidebars = {"**": ["sidebar-nav-bs"], "index": [], "search": [], "genindex": []}

@@ -50,3 +50,25 @@ def _clean_seed_env(monkeypatch: pytest.MonkeyPatch):
     # Pools fork this process, and TensorFlow here would also seed every task through
     # Keras: TensorFlow runs in subprocesses only. Fails the test that imported it.
     assert "tensorflow" not in sys.modules, "this test imported TensorFlow into the pytest process"
+
+
+class SiteBuild:
+    """One Sphinx build of docs/ (``-W --keep-going -n``): ``html`` and ``doctrees`` paths, and
+    how the build ended (``returncode``, ``stderr``)."""
+
+    def __init__(self, html: Path, doctrees: Path, returncode: int, stderr: str) -> None:
+        self.html, self.doctrees, self.returncode, self.stderr = html, doctrees, returncode, stderr
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
+    """The documentation site, built once per run: tests/test_docs.py checks the build,
+    tests/test_browser.py opens its pages (half a minute each time it is built)."""
+    root = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q", "-d",
+         str(root / "doctrees"), str(REPO / "docs"), str(root / "html")],
+        capture_output=True, text=True, timeout=1200, cwd=str(REPO),
+        env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    return SiteBuild(root / "html", root / "doctrees", proc.returncode, proc.stderr)

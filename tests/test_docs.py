@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_python
+from conftest import REPO, SiteBuild, run_python
 
 DOCS = REPO / "docs"
 EXT = DOCS / "_ext"
@@ -187,15 +187,11 @@ def test_every_key_constant_has_a_row_in_the_layout():
 
 # -- the whole site -------------------------------------------------------------------------
 @pytest.mark.slow
-def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_pass(tmp_path: Path, api_check: dict):
-    out = tmp_path / "html"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q", "-d",
-         str(tmp_path / "doctrees"), str(DOCS), str(out)],
-        capture_output=True, text=True, timeout=1200, cwd=str(REPO),
-        env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert proc.returncode == 0, proc.stderr[-5000:]
+def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_pass(
+        tmp_path: Path, api_check: dict, built_site: SiteBuild):
+    # The build is shared with tests/test_browser.py, which opens its pages (conftest.py).
+    out = built_site.html
+    assert built_site.returncode == 0, built_site.stderr[-5000:]
     api = (out / "api.html").read_text()
     for module, names in api_check["listed"].items():
         for name in names:
@@ -207,11 +203,12 @@ def test_site_builds_without_warnings_shows_every_name_and_key_and_its_doctests_
     layout = unescape(re.sub(r"<[^>]+>", "", (out / "key-layout.html").read_text()))
     for key in _keys.LAYOUT:
         assert key.path in layout
-    assert (out / "_images" / "forked-draws.png").exists()  # the figure drawn at build time
+    for figure in ("forked-draws", "schedule-dependence", "bench-ratios"):  # drawn at build time
+        assert (out / "_images" / f"{figure}.png").exists(), figure
     # The pages' {doctest} blocks, as `make docs` runs them (the parsed pages are reused).
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "doctest", "-W", "--keep-going", "-n", "-q", "-d",
-         str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "doctest")],
+         str(built_site.doctrees), str(DOCS), str(tmp_path / "doctest")],
         capture_output=True, text=True, timeout=1200, cwd=str(REPO),
         env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"},
     )

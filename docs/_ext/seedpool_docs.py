@@ -14,23 +14,33 @@ Directives (usable from MyST as ```` ```{seedpool-key-layout} ```` etc.):
 
 On ``builder-inited`` the figure scripts in ``docs/figures/`` run and write their PNGs
 into ``docs/_generated/``.
+
+The navbar (``docs/_templates/navbar-sections.html``) is built from the root page's
+toctrees: one entry per caption ("User guide", "Reference"...), a dropdown of its pages,
+or a link labelled by the caption when it holds one page. A page added to a toctree in
+``index.md`` appears in the navbar under its caption, and the navbar stays one line
+however many pages there are.
 """
 
 from __future__ import annotations
 
+import html
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-__all__ = ["PUBLIC_MODULES", "available_modules", "public_names", "api_rst", "layout_rst", "setup"]
+__all__ = ["PUBLIC_MODULES", "available_modules", "public_names", "api_rst", "layout_rst", "nav_groups",
+           "setup"]
 
 #: Every public module, in the order the API page shows them. Modules not yet present
 #: (or whose framework is not installed) are skipped, so later engines slot in.
@@ -99,10 +109,14 @@ def api_rst(module: str) -> list[str]:
 
 
 def layout_rst() -> list[str]:
-    """reST list-table of :data:`seedpool._derive.keys.LAYOUT`."""
+    """reST list-table of :data:`seedpool._derive.keys.LAYOUT`.
+
+    Fixed column widths, and code that wraps inside its cell (``seedpool.css``), so the
+    table fits the text column at 1280 px instead of scrolling sideways.
+    """
     from seedpool._derive import keys as _keys
 
-    lines = [".. list-table::", "    :header-rows: 1", "    :widths: 35 45 20", "",
+    lines = [".. list-table::", "    :header-rows: 1", "    :widths: 25 50 25", "    :class: seedpool-key-layout", "",
              "    * - component", "      - key path", "      - derived in"]
     for key in _keys.LAYOUT:
         lines += [f"    * - {key.component}", f"      - ``{key.path}``", f"      - ``{key.module}``"]
@@ -194,11 +208,69 @@ def _make_figures(app: Sphinx) -> None:
         importlib.import_module(script.stem).main(GENERATED)
 
 
+def nav_groups(app: Sphinx) -> list[tuple[str, list[str]]]:
+    """The root page's toctrees as ``(caption, [docname, ...])``, in page order."""
+    # Read once per build, when pages are written (the environment is complete then);
+    # kept on the app, not the environment, which is pickled between builds.
+    cached = getattr(app, "_seedpool_nav_groups", None)
+    if cached is None:
+        env = app.env
+        doctree = env.get_doctree(env.config.root_doc)
+        cached = [(str(node.get("caption") or ""), [doc for _title, doc in node["entries"] if doc in env.titles])
+                  for node in doctree.findall(addnodes.toctree)]
+        app._seedpool_nav_groups = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _navbar_html(app: Sphinx, pagename: str, dropdowns: bool) -> str:
+    """The navbar's links, one per root toctree caption (see the module docstring).
+
+    ``dropdowns=False`` is the mobile sidebar's form (the theme renders the navbar there
+    too): each caption's pages as a plain list under the caption.
+    """
+    env = app.env
+
+    def link(doc: str, extra: str = "", label: str = "") -> str:
+        current = ' aria-current="page"' if doc == pagename else ""
+        href = html.escape(app.builder.get_relative_uri(pagename, doc))
+        title = html.escape(label or env.titles[doc].astext())
+        return f'<a class="nav-link nav-internal{extra}" href="{href}"{current}>{title}</a>'
+
+    out = []
+    for caption, docs in nav_groups(app):
+        if not docs:
+            continue
+        active = " current active" if pagename in docs else ""
+        if len(docs) == 1 or not caption:
+            # One page under a caption ("Development"): a link labelled by the caption.
+            label = caption if len(docs) == 1 else ""
+            out += [f'<li class="nav-item{" current active" if pagename == doc else ""}">{link(doc, label=label)}</li>'
+                    for doc in docs]
+        elif dropdowns:
+            menu_id = "seedpool-nav-" + re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")
+            items = "".join(f"<li>{link(doc, ' dropdown-item')}</li>" for doc in docs)
+            out.append(
+                f'<li class="nav-item dropdown{active}">'
+                f'<button class="btn dropdown-toggle nav-item" type="button" data-bs-toggle="dropdown" '
+                f'aria-expanded="false" aria-controls="{menu_id}">{html.escape(caption)}</button>'
+                f'<ul id="{menu_id}" class="dropdown-menu">{items}</ul></li>')
+        else:
+            out.append(f'<li class="nav-item seedpool-nav-caption">{html.escape(caption)}</li>')
+            out += [f'<li class="nav-item seedpool-nav-sub{" current active" if pagename == doc else ""}">'
+                    f"{link(doc)}</li>" for doc in docs]
+    return "\n".join(out)
+
+
+def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    context["seedpool_navbar"] = lambda dropdowns=True: _navbar_html(app, pagename, dropdowns)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("seedpool-key-layout", KeyLayout)
     app.add_directive("seedpool-key-constants", KeyConstants)
     app.add_directive("seedpool-api", Api)
     app.connect("builder-inited", _make_figures)
+    app.connect("html-page-context", _page_context)
     # Before numpydoc (priority 500) parses the docstring.
     app.connect("autodoc-process-docstring", _stdlib_docstring, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
