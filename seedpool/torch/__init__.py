@@ -49,18 +49,18 @@ import numpy as np
 import torch
 import torch.utils.data as _tud
 
-from . import _lazy
-from ._backends import BACKENDS
-from ._backends._torch_rng import get_state, seed_words, set_state
-from ._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
-from ._loader_common import GeneratorNames
-from ._loader_common import check_count as _check_count
-from ._loader_common import normalise_generators as _normalise_generators
-from ._loader_common import reseed_generators as _reseed_generators
-from ._seeding import default_tree
-from ._task import Task, task_scope
-from ._tree import SeedLike, SeedTree, index_child
-from ._words import words_for_indices
+from .. import _lazy
+from .._backends import BACKENDS
+from .._backends._torch_rng import get_state, seed_words, set_state
+from .._keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
+from .._loader_common import GeneratorNames
+from .._loader_common import check_count as _check_count
+from .._loader_common import normalise_generators as _normalise_generators
+from .._loader_common import reseed_generators as _reseed_generators
+from .._seeding import default_tree
+from .._task import Task, task_scope
+from .._tree import SeedLike, SeedTree, index_child
+from .._words import words_for_indices
 
 __all__ = [
     "WorkerSeeder",
