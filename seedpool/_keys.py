@@ -28,6 +28,9 @@ __all__ = [
     "LAYOUT",
     "LOADER_GENERATOR",
     "LOADER_WORKERS",
+    "MESH",
+    "MESH_STEP",
+    "MESH_STREAM",
     "NUMPY",
     "POOLS",
     "PYTHON",
@@ -78,6 +81,13 @@ TF_WORKER = "tf.worker"
 TF_INPUT = "tf.input"
 TF_MAP = "tf.map"
 
+# -- torch.distributed meshes (seedpool.torch.distributed.MeshSeeds) ----------------------
+# A rank's node is root.child(MESH, axis, coord, ...) over its *split* axes whose
+# coordinate is not 0, sorted by axis name: hashed str names, never added offsets.
+MESH = "mesh"
+MESH_STEP = "mesh.step"
+MESH_STREAM = "mesh.stream"
+
 # -- seedpool demo (its printed streams are part of its output) ---------------------------
 DEMO_WORKER = "worker"
 
@@ -114,6 +124,11 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("torch mesh rank: split axes with coordinate != 0, sorted by name",
+        'root.child("mesh", axis, coord, ...)', "seedpool.torch.distributed"),
+    Key("mesh rank's global generators at step s", 'rank.child("mesh.step", s)', "seedpool.torch.distributed"),
+    Key("mesh named stream; fork() entry k of step s", 'rank.child("mesh.stream", name, s, k)',
+        "seedpool.torch.distributed"),
     Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),
 )
 
