@@ -124,6 +124,8 @@ PINNED_KEYS = {
     "LOADER_GENERATOR": "dataloader-generator", "ATTR": "attr", "BATCHES": "batches", "DROPOUT": "dropout",
     "TF_REPLICA": "tf.replica", "TF_WORKER": "tf.worker", "TF_INPUT": "tf.input", "TF_MAP": "tf.map",
     "DEMO_WORKER": "worker",
+    # torch.distributed meshes; their streams are pinned in tests/test_distributed.py
+    "MESH": "mesh", "MESH_STEP": "mesh.step", "MESH_STREAM": "mesh.stream",
 }
 
 
