@@ -150,7 +150,7 @@ def test_set_step_rekeys_every_stream_and_the_global_generators():
     fresh.seed_everything()
     fresh.set_step(7)
     assert [random.random(), _fork_draws(fresh, "d", 2)] == step7
-    assert step7 != step0
+    assert step7[0] != step0[0] and step7[1] != step0[1]  # the global generators and fork() alike
     from seedpool._root import default_tree
 
     assert default_tree() == s.node  # the process root is the rank's node
@@ -287,14 +287,13 @@ def test_zero_collisions_over_every_rank_and_1000_seeds(sizes, policy):
     seeds = np.arange(1000, dtype=np.uint64)  # neighbouring seeds: where additive offsets meet
     ranks = _all_coords(sizes)
     split = sorted(a for a in sizes if policy[a] == "split")
-    # What each rank's global torch generator is seeded with at step 0, per seed.
+    # What each rank's global torch generator is seeded with at step 0, per seed: the
+    # rank's key path comes from MeshSeeds itself, the derivation is vectorised here.
     paths = []
     for c in ranks:
-        keys: list = []
-        for axis in split:
-            if c[axis]:
-                keys += [axis, c[axis]]
-        paths.append(tuple(keys) + ("mesh.step", 0))
+        path = _seeds(sizes, c, policy).node.path
+        assert path[0] == "mesh"
+        paths.append(path[1:] + ("mesh.step", 0))
     got = _torch_seeds_bulk(seeds, paths)
     # The vectorised derivation is MeshSeeds' own, on a sample of (seed, rank).
     rng = np.random.default_rng(0)
