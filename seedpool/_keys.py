@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "ARRAY",
     "ATTR",
     "BACKEND_KEYS",
     "BATCHES",
@@ -25,6 +26,7 @@ __all__ = [
     "DROPOUT",
     "GENERATOR",
     "HASH_SEED",
+    "LABELS",
     "LAYOUT",
     "LOADER_GENERATOR",
     "LOADER_WORKERS",
@@ -78,6 +80,10 @@ TF_WORKER = "tf.worker"
 TF_INPUT = "tf.input"
 TF_MAP = "tf.map"
 
+# -- keyed arrays (seedpool.array): a node per element, by tile or by label ---------------
+ARRAY = "array"
+LABELS = "labels"
+
 # -- seedpool demo (its printed streams are part of its output) ---------------------------
 DEMO_WORKER = "worker"
 
@@ -114,6 +120,11 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("seedpool.array: tile t of an ndim-d array (4,096 elements; family is uniform, normal, "
+        "exponential, integers or bits; dtype its numpy name)",
+        'node.child("array", family, dtype, ndim, *t)', "seedpool.array"),
+    Key("seedpool.array.uniform_at: one label (kind 0/1 int, 2 str; words its bits)",
+        'node.child("labels", "uniform", kind, *words)', "seedpool.array"),
     Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),
 )
 
