@@ -18,18 +18,23 @@ from typing import NamedTuple
 
 __all__ = [
     "ARRAY",
+    "ARRAY_FAMILIES",
     "ATTR",
     "BACKEND_KEYS",
     "BATCHES",
+    "BITS",
     "CHILD",
     "DEMO_WORKER",
     "DROPOUT",
+    "EXPONENTIAL",
     "GENERATOR",
     "HASH_SEED",
+    "INTEGERS",
     "LABELS",
     "LAYOUT",
     "LOADER_GENERATOR",
     "LOADER_WORKERS",
+    "NORMAL",
     "NUMPY",
     "POOLS",
     "PYTHON",
@@ -43,6 +48,7 @@ __all__ = [
     "TF_REPLICA",
     "TF_WORKER",
     "TORCH",
+    "UNIFORM",
     "WORKERS",
     "Key",
 ]
@@ -83,6 +89,15 @@ TF_MAP = "tf.map"
 # -- keyed arrays (seedpool.array): a node per element, by tile or by label ---------------
 ARRAY = "array"
 LABELS = "labels"
+# An array's family (the key after ARRAY): which numpy sampler draws its tiles.
+# random() and uniform() share UNIFORM; uniform_at's labels are keyed under
+# LABELS, UNIFORM.
+UNIFORM = "uniform"
+NORMAL = "normal"
+EXPONENTIAL = "exponential"
+INTEGERS = "integers"
+BITS = "bits"
+ARRAY_FAMILIES = (UNIFORM, NORMAL, EXPONENTIAL, INTEGERS, BITS)
 
 # -- seedpool demo (its printed streams are part of its output) ---------------------------
 DEMO_WORKER = "worker"
@@ -120,9 +135,9 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
-    Key("seedpool.array: tile t of an ndim-d array (4,096 elements; family is uniform, normal, "
-        "exponential, integers or bits; dtype its numpy name)",
-        'node.child("array", family, dtype, ndim, *t)', "seedpool.array"),
+    Key("seedpool.array: tile t (its tile coordinates) of an ndim-d array; dtype is its numpy name",
+        'node.child("array", family, dtype, ndim, *t), family in "uniform", "normal", "exponential", '
+        '"integers", "bits"', "seedpool.array"),
     Key("seedpool.array.uniform_at: one label (kind 0/1 int, 2 str; words its bits)",
         'node.child("labels", "uniform", kind, *words)', "seedpool.array"),
     Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._demo"),

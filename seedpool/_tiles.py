@@ -285,13 +285,13 @@ class _Segment:
         self.whole = whole  # reads 0..hi with step 1, in order
 
 
-def segments(r: range, edge: int) -> list[_Segment]:
-    """The tiles a range of indices on one axis crosses (``edge`` elements a tile)."""
+def segments(r: range, edge: int) -> Iterator[_Segment]:
+    """The tiles a range of indices on one axis crosses (``edge`` elements a tile), in
+    order, computed as they are asked for."""
     n = len(r)
     flip = r.step < 0
     asc = r[::-1] if flip else r
     start, step = asc.start, asc.step
-    out: list[_Segment] = []
     p = 0
     while p < n:
         first = asc[p]
@@ -300,11 +300,45 @@ def segments(r: range, edge: int) -> list[_Segment]:
         lo = first - k * edge
         hi = asc[p1 - 1] - k * edge
         if flip:
-            out.append(_Segment(k, slice(n - p1, n - p), slice(hi, lo - 1 if lo > 0 else None, -step), hi, False))
+            yield _Segment(k, slice(n - p1, n - p), slice(hi, lo - 1 if lo > 0 else None, -step), hi, False)
         else:
-            out.append(_Segment(k, slice(p, p1), slice(lo, hi + 1, step), hi, lo == 0 and step == 1))
+            yield _Segment(k, slice(p, p1), slice(lo, hi + 1, step), hi, lo == 0 and step == 1)
         p = p1
-    return out
+
+
+def count_segments(r: range, edge: int) -> int:
+    """``len(list(segments(r, edge)))``, by arithmetic: a step up to ``edge`` meets every
+    tile between the first and last index, a longer one a new tile at every index."""
+    if not r:
+        return 0
+    if abs(r.step) > edge:
+        return len(r)
+    lo, hi = min(r[0], r[-1]), max(r[0], r[-1])
+    return hi // edge - lo // edge + 1
+
+
+_KEEP_SEGMENTS = 64  # an inner axis's segments are kept (not recomputed) up to this many
+
+
+def _tile_walk(ranges: Sequence[range], edges: Sequence[int]) -> Iterator[tuple[_Segment, ...]]:
+    """Every tile a block meets, in C order, as one segment per axis. The first axis is
+    walked once; an inner axis is walked again for each outer segment, from a list if it
+    is short -- so the bookkeeping stays small however many tiles a long axis crosses."""
+    if not ranges:
+        yield ()
+        return
+    kept = [list(segments(r, e)) if count_segments(r, e) <= _KEEP_SEGMENTS else None
+            for r, e in zip(ranges, edges)]
+
+    def walk(axis: int, prefix: tuple[_Segment, ...]) -> Iterator[tuple[_Segment, ...]]:
+        segs = kept[axis]
+        for seg in segments(ranges[axis], edges[axis]) if segs is None else segs:
+            if axis == len(ranges) - 1:
+                yield prefix + (seg,)
+            else:
+                yield from walk(axis + 1, prefix + (seg,))
+
+    yield from walk(0, ())
 
 
 _GROUP_BITS = 6  # the key cache derives tiles in aligned groups of 2**6 (shaped like a tile)
@@ -423,11 +457,10 @@ def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int
     out = np.empty(tuple(len(r) for r in ranges), dtype=sampler.dtype)
     if out.size == 0:
         return out
-    per_axis = [segments(r, e) for r, e in zip(ranges, shape)]
-    tiles = itertools.product(*per_axis)
+    tiles = _tile_walk(ranges, shape)
     n_tiles = 1
-    for segs in per_axis:
-        n_tiles *= len(segs)
+    for r, e in zip(ranges, shape):
+        n_tiles *= count_segments(r, e)
     batches: Iterator[list[tuple[_Segment, ...]]] = iter(lambda: list(itertools.islice(tiles, BATCH)), [])
     threads = max(1, min(threads, -(-n_tiles // BATCH)))
     if threads == 1:

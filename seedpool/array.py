@@ -417,7 +417,7 @@ def random(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float64) -> RandomA
     >>> bool((a[2:] == spa.random(1, 1000)[2:10]).all())   # a longer array starts alike
     True
     """
-    return _floats("random", "uniform", seed, shape, dtype, {})
+    return _floats("random", _keys.UNIFORM, seed, shape, dtype, {})
 
 
 def uniform(seed: SeedLike, shape: ShapeLike, low: float = 0.0, high: float = 1.0,
@@ -455,7 +455,7 @@ def uniform(seed: SeedLike, shape: ShapeLike, low: float = 0.0, high: float = 1.
         raise ValueError(f"high - low must be finite (got low={low!r}, high={high!r})")
     dt = _float_dtype(dtype)
     post = None if (lo, hi) == (0.0, 1.0) else _Affine(dt, hi - lo, lo)
-    return _floats("uniform", "uniform", seed, shape, dt, {"low": low, "high": high}, post)
+    return _floats("uniform", _keys.UNIFORM, seed, shape, dt, {"low": low, "high": high}, post)
 
 
 def normal(seed: SeedLike, shape: ShapeLike, loc: float = 0.0, scale: float = 1.0,
@@ -491,7 +491,7 @@ def normal(seed: SeedLike, shape: ShapeLike, loc: float = 0.0, scale: float = 1.
         raise ValueError(f"scale must be non-negative (got {scale!r})")
     dt = _float_dtype(dtype)
     post = None if (mu, sigma) == (0.0, 1.0) else _Affine(dt, sigma, mu)
-    return _floats("normal", "normal", seed, shape, dt, {"loc": loc, "scale": scale}, post)
+    return _floats("normal", _keys.NORMAL, seed, shape, dt, {"loc": loc, "scale": scale}, post)
 
 
 def standard_exponential(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float64) -> RandomArray:
@@ -517,7 +517,7 @@ def standard_exponential(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float
     >>> 0.99 < float(a[:].mean()) < 1.01
     True
     """
-    return _floats("standard_exponential", "exponential", seed, shape, dtype, {})
+    return _floats("standard_exponential", _keys.EXPONENTIAL, seed, shape, dtype, {})
 
 
 def _floats(function: str, family: str, seed: Any, shape: Any, dtype: Any, params: dict[str, Any],
@@ -569,7 +569,7 @@ def integers(seed: SeedLike, shape: ShapeLike, low: int, high: Optional[int] = N
         raise ValueError(f"low and high must lie within {dt}: [{info.min}, {info.max} + 1] (got low={lo}, "
                          f"high={hi}); use a wider dtype")
     dims = _shape(shape)
-    return RandomArray(_root(seed), "integers", "integers", dims, dt, {"low": lo, "high": hi}, lo, hi)
+    return RandomArray(_root(seed), "integers", _keys.INTEGERS, dims, dt, {"low": lo, "high": hi}, lo, hi)
 
 
 def bits(seed: SeedLike, shape: ShapeLike, dtype: Any = np.uint64) -> RandomArray:
@@ -593,7 +593,7 @@ def bits(seed: SeedLike, shape: ShapeLike, dtype: Any = np.uint64) -> RandomArra
     dtype('uint8')
     """
     dt = _dtype(dtype, lambda d: d.kind == "u", "an unsigned integer dtype (numpy.uint8 ... numpy.uint64)")
-    return RandomArray(_root(seed), "bits", "bits", _shape(shape), dt, {})
+    return RandomArray(_root(seed), "bits", _keys.BITS, _shape(shape), dt, {})
 
 
 # -- keyed by label ---------------------------------------------------------------------
@@ -659,7 +659,7 @@ def uniform_at(seed: SeedLike, labels: Any) -> np.ndarray:
     >>> bool(u[2] == spa.uniform_at(7, [11, 10])[1])     # order and company do not matter
     True
     """
-    node = _root(seed).child(_keys.LABELS, "uniform")
+    node = _root(seed).child(_keys.LABELS, _keys.UNIFORM)
     if isinstance(labels, (str, bytes)) or np.ndim(labels) == 0:
         raise TypeError(f"labels must be a sequence or array of ints or strings (got {_describe(labels)}); "
                         "wrap a single label in a list")

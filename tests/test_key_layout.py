@@ -124,6 +124,8 @@ PINNED_KEYS = {
     "LOADER_GENERATOR": "dataloader-generator", "ATTR": "attr", "BATCHES": "batches", "DROPOUT": "dropout",
     "TF_REPLICA": "tf.replica", "TF_WORKER": "tf.worker", "TF_INPUT": "tf.input", "TF_MAP": "tf.map",
     "DEMO_WORKER": "worker",
+    "ARRAY": "array", "LABELS": "labels", "UNIFORM": "uniform", "NORMAL": "normal", "EXPONENTIAL": "exponential",
+    "INTEGERS": "integers", "BITS": "bits",
 }
 
 
