@@ -108,9 +108,11 @@ def _dtype(dtype: Any, allowed: Callable[[np.dtype], bool], what: str) -> np.dty
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a numpy dtype, {what} (got {_describe(dtype)})") from None
+    if dt.kind in "fiu":
+        dt = dt.newbyteorder("=")  # native byte order: what numpy's samplers draw
     if not allowed(dt):
         raise ValueError(f"dtype must be {what} (got {dt})")
-    return np.dtype(dt.name)  # native byte order: what numpy's samplers draw
+    return dt
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
