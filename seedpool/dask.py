@@ -259,3 +259,10 @@ def keyed(func: Callable[..., Any], seed: SeedLike, call: int = 0) -> Callable[.
     if not isinstance(call, int) or isinstance(call, bool) or call < 0:
         raise ValueError(f"call must be a non-negative int (got {call!r})")
     return _DaskCall(func, SeedTree(seed), call, "indexed")
+
+
+# Label-keyed row sampling (issue 24): the same rows for any partitioning.
+from ._dask_frames import random_split as random_split  # noqa: E402
+from ._dask_frames import sample as sample  # noqa: E402
+
+__all__ += ["sample", "random_split"]

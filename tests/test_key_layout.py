@@ -126,6 +126,8 @@ PINNED_KEYS = {
     "DEMO_WORKER": "worker",
     # torch.distributed meshes; their streams are pinned in tests/test_distributed.py
     "MESH": "mesh", "MESH_STEP": "mesh.step", "MESH_STREAM": "mesh.stream",
+    "ARRAY": "array", "LABELS": "labels", "UNIFORM": "uniform", "NORMAL": "normal", "EXPONENTIAL": "exponential",
+    "INTEGERS": "integers", "BITS": "bits",
 }
 
 

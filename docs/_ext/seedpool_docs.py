@@ -36,6 +36,7 @@ __all__ = ["PUBLIC_MODULES", "available_modules", "public_names", "api_rst", "la
 #: (or whose framework is not installed) are skipped, so later engines slot in.
 PUBLIC_MODULES = (
     "seedpool",
+    "seedpool.array",
     "seedpool.torch",
     "seedpool.keras",
     "seedpool.tensorflow",
