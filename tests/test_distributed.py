@@ -555,9 +555,126 @@ def test_checkpoint_at_world_size_4_resumes_on_another(resume_world, workers, tm
 
 
 # -- sharded initialisation -------------------------------------------------------------------
+INIT_FUNCTIONS = [
+    ("normal_", {"mean": 0.5, "std": 0.02}),
+    ("uniform_", {"a": -0.1, "b": 0.3}),
+    ("trunc_normal_", {"std": 1.5, "a": -2.0, "b": 2.5}),
+    ("kaiming_uniform_", {"a": 5 ** 0.5}),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("xavier_uniform_", {"gain": 2.0}),
+    ("xavier_normal_", {}),
+]
+
+
+def _chunks(size: int, parts: int) -> list[tuple[int, int]]:
+    """(offset, length) of each part, as torch.chunk / DTensor's Shard split a dimension."""
+    chunk = -(-size // parts)
+    return [(min(size, chunk * r), max(0, min(size, chunk * (r + 1)) - min(size, chunk * r))) for r in range(parts)]
+
+
+@pytest.mark.parametrize("fn,kwargs", INIT_FUNCTIONS, ids=[f for f, _ in INIT_FUNCTIONS])
+def test_sharded_init_is_the_unsharded_slice(fn, kwargs):
+    import torch
+
+    import seedpool.torch.init as sinit
+    from seedpool import SeedTree
+
+    key = SeedTree(SEED).child("init", "layers.0.weight")
+    shape = (150, 70)  # neither divides by 4: uneven shards, and shards across tile edges
+    init = getattr(sinit, fn)
+    for dtype in (torch.float32, torch.bfloat16, torch.float64):
+        whole = init(torch.empty(shape, dtype=dtype), key, **kwargs)
+        for degree in (1, 2, 4):
+            for dim in (0, 1):  # dim 1: tensor-parallel column shards; dim 0: FSDP-style row shards
+                for offset, length in _chunks(shape[dim], degree):
+                    local = list(shape)
+                    local[dim] = length
+                    start = [0, 0]
+                    start[dim] = offset
+                    shard = init(torch.empty(local, dtype=dtype), key, global_shape=shape, offset=start,
+                                 threads=1 + (offset % 2), **kwargs)
+                    expected = whole[offset:offset + length] if dim == 0 else whole[:, offset:offset + length]
+                    assert torch.equal(shard, expected), (dtype, degree, dim, offset)
+        # A block of a 2-D grid (tensor and data parallel at once), and the whole again.
+        block = init(torch.empty(40, 30, dtype=dtype), key, global_shape=shape, offset=(75, 35), **kwargs)
+        assert torch.equal(block, whole[75:115, 35:65])
+        assert torch.equal(init(torch.empty(shape, dtype=dtype), key, **kwargs), whole)
+    # The distribution is torch's: the same bounds and spread as torch.nn.init's own.
+    ours = init(torch.empty(400, 300), key, **kwargs)
+    theirs = getattr(torch.nn.init, fn)(torch.empty(400, 300), **kwargs)
+    assert abs(float(ours.std()) / float(theirs.std()) - 1) < 0.02
+    assert abs(float(ours.mean()) - float(theirs.mean())) < 0.01 * float(theirs.std()) + 1e-3
+    if "uniform" in fn or "trunc" in fn:
+        assert float(ours.min()) >= float(theirs.min()) - 0.002 * float(theirs.std())
+        assert float(ours.max()) <= float(theirs.max()) + 0.002 * float(theirs.std())
+    # The keyed array it is defined by.
+    if fn == "normal_":
+        import seedpool.array as spa
+
+        assert torch.equal(ours, torch.from_numpy(spa.normal(key, (400, 300), 0.5, 0.02, np.float32)[:]))
+
+
+def test_init_refuses_bad_shards_and_keys():
+    import torch
+
+    import seedpool.torch.init as sinit
+
+    t = torch.zeros(4, 3)
+    cases = [
+        (lambda: sinit.normal_(t, None), ValueError, "key must be given"),
+        (lambda: sinit.normal_(t, 1, global_shape=(4, 2)), ValueError, r"dimension 1 spans \[0, 3\) but global_shape"),
+        (lambda: sinit.normal_(t, 1, global_shape=(8, 3), offset=(5, 0)), ValueError, "does not fit"),
+        (lambda: sinit.normal_(t, 1, global_shape=(8, 3, 1)), ValueError, "one entry per dimension"),
+        (lambda: sinit.normal_(t, 1, offset=(-1, 0)), ValueError, "non-negative"),
+        (lambda: sinit.normal_(torch.empty(3, dtype=torch.int64), 1), TypeError, "floating-point"),
+        (lambda: sinit.normal_(t, 1, std="x"), TypeError, "std must be a real number"),
+        (lambda: sinit.kaiming_uniform_(torch.empty(5), 1), ValueError, "fewer than 2 dimensions"),
+        (lambda: sinit.kaiming_normal_(t, 1, mode="fan"), ValueError, "mode must be"),
+        (lambda: sinit.trunc_normal_(t, 1, a=1, b=0), ValueError, "a must be below b"),
+        (lambda: sinit.normal_([1.0], 1), TypeError, "torch.Tensor or a DTensor"),
+        (lambda: sinit.normal_(t, 1, threads=0), ValueError, "threads must be"),
+    ]
+    before = t.clone()
+    for call, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            call()
+    assert torch.equal(t, before)  # nothing written
+
+
+def test_trunc_normal_inverse_cdf_is_elementwise():
+    # trunc_normal_ relies on torch.erfinv giving each element the same bits wherever
+    # it sits in the buffer (no vectorised main loop with another rounding than the tail).
+    import torch
+
+    x = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, 20011))
+    full = torch.erfinv(x)
+    for start, stop, step in [(0, 7, 1), (3, 20011, 1), (1, 999, 3), (17, 5000, 7), (8, 24, 1)]:
+        assert torch.equal(torch.erfinv(x[start:stop:step].clone()), full[start:stop:step])
+
+
 def _init_specs(world, names, shape):
-    return []
+    """Weights each rank fills as a DTensor: (function, global shape, placement per mesh
+    dimension -- an int d is Shard(d), None Replicate --, kwargs)."""
+    mesh = dict(zip(names, shape))
+    place = {"pp": None, "dp": 0, "tp": 1}  # FSDP-style rows over dp, tensor-parallel columns over tp
+    rows_cols = [place[n] for n in names]
+    both_on_cols = [1 if n in ("dp", "tp") else None for n in names]  # TP x FSDP on one dimension
+    specs = [("normal_", [70, 50], rows_cols, {"std": 0.02}),
+             ("trunc_normal_", [33, 65], both_on_cols, {"std": 0.5, "a": -0.6, "b": 0.6}),
+             ("kaiming_uniform_", [64, 24, 3], rows_cols, {"a": 5 ** 0.5})]
+    if mesh.get("pp", 1) > 1:
+        specs.append(("xavier_normal_", [48, 40], [0 if n == "pp" else place[n] for n in names], {}))
+    return specs
 
 
 def _check_init(records, names, shape):
-    pass
+    import torch
+
+    import seedpool.torch.init as sinit
+
+    specs = _init_specs(len(records), names, shape)
+    for rec in records:
+        assert len(rec["init"]) == len(specs)
+        for (fn, global_shape, _, kwargs), gathered in zip(specs, rec["init"]):
+            whole = getattr(sinit, fn)(torch.empty(global_shape), SEED, **kwargs)
+            assert torch.equal(torch.from_numpy(gathered), whole), fn
