@@ -38,6 +38,8 @@ PUBLIC_MODULES = (
     "seedpool",
     "seedpool.array",
     "seedpool.torch",
+    "seedpool.torch.distributed",
+    "seedpool.torch.init",
     "seedpool.keras",
     "seedpool.tensorflow",
     "seedpool.joblib",

@@ -548,7 +548,7 @@ class SeededSampler(_tud.Sampler):
     @property
     def start(self) -> int:
         """This rank's indices skipped at the start of the epoch: the ``start`` of
-        :meth:`set_epoch` (the number of its positions before :attr:`position`)."""
+        :meth:`set_epoch` (the number of its positions before ``position``)."""
         return max(0, -(-(self.position - self.rank) // self.num_replicas))
 
     def indices(self, epoch: Optional[int] = None) -> np.ndarray:

@@ -238,7 +238,7 @@ class MeshSeeds:
     equal along "share" axes, hashed (never added), and resumable on another layout.
 
     The rank's node is ``root.child("mesh", axis, coord, ...)`` over its split axes
-    whose coordinate is not 0, sorted by axis name (:mod:`seedpool.torch.distributed`
+    whose coordinate is not 0, sorted by axis name (the module ``seedpool.torch.distributed``
     explains why). Under it: the global generators (:meth:`seed_everything`,
     :meth:`set_step`), named streams (:meth:`stream`, :meth:`generator`) and
     :meth:`fork`, which swaps torch's default RNG to a named stream for a block -- the
@@ -436,7 +436,7 @@ class MeshSeeds:
         the root of pools made with ``seed=None``) becomes this rank's :attr:`node`.
 
         Data pipelines that must not depend on the layout (:class:`seedpool.torch.SeededSampler`,
-        :class:`seedpool.torch.SeededDataset`) take :attr:`root`, the seed every rank
+        :class:`seedpool.torch.SeededDataset`) take ``root``, the seed every rank
         shares, not the process root.
 
         Parameters
