@@ -114,6 +114,16 @@ def test_whole_array_is_the_documented_layout(factory, ndim):
     assert same(np.asarray(a), reference(a))
 
 
+@pytest.mark.parametrize("factory", FACTORIES, ids=CASE_IDS)
+def test_large_blocks_use_the_same_layout(factory):
+    # Blocks of many tiles derive their keys in batches (and warm SFC64 up vectorised),
+    # small ones a group at a time through the array's key cache: both are the layout.
+    for shape in [(4096 * 130 + 77,), (64 * 14 + 5, 64 * 12 + 3), (16 * 6, 16 * 5 + 1, 16 * 6)]:
+        a = factory(SEED, shape)
+        assert same(a.to_numpy(), reference(a)), shape
+        assert same(a.to_numpy(threads=2), reference(a)), shape
+
+
 def test_zero_d_and_empty_arrays():
     a = spa.normal(SEED, ())
     assert a.shape == () and np.asarray(a).shape == ()
