@@ -394,12 +394,18 @@ class _TileWorker:
     def __init__(self, sampler: Sampler, shape: tuple[int, ...]) -> None:
         self.bg = np.random.SFC64(0)
         self.gen = np.random.Generator(self.bg)
-        self.words = np.zeros(4, dtype=np.uint64)
-        self.state: Any = {"bit_generator": "SFC64", "state": {"state": self.words}, "has_uint32": 0, "uinteger": 0}
+        self.inner: dict[str, Any] = {"state": None}
+        self.state: Any = {"bit_generator": "SFC64", "state": self.inner, "has_uint32": 0, "uinteger": 0}
         self.draw = sampler.draw
         self.dtype = sampler.dtype
         self.shape = shape
         self.scratch: Optional[np.ndarray] = None
+
+    def _scratch(self) -> np.ndarray:
+        scratch = self.scratch
+        if scratch is None:
+            scratch = self.scratch = np.empty(self.shape, dtype=self.dtype)
+        return scratch
 
     def run(self, out: np.ndarray, node: SeedTree, tiles: list[tuple[_Segment, ...]],
             post: Optional[Callable[[np.ndarray], None]], cache: Optional[KeyCache]) -> None:
@@ -415,34 +421,50 @@ class _TileWorker:
             columns = [np.fromiter((t[k].tile for t in tiles), dtype=np.int64, count=len(tiles))
                        for k in range(ndim)]
             seeds = child_words(node, columns, 3, len(tiles))
-        states = seeds if few else sfc64_states(seeds)
-        words, state, bg, draw = self.words, self.state, self.bg, self.draw
+        if few:
+            states = np.empty((len(tiles), 4), dtype=np.uint64)
+            states[:, :3] = seeds
+            states[:, 3] = 1  # SFC64's counter before numpy's 12 warm-up outputs
+        else:
+            states = sfc64_states(seeds)
+        inner, state, bg, gen, draw = self.inner, self.state, self.bg, self.gen, self.draw
+        full = [e - 1 for e in shape[1:]]
         for j, tile in enumerate(tiles):
+            inner["state"] = states[j]  # the setter copies it into the generator
+            bg.state = state
             if few:
-                words[:3] = states[j]
-                words[3] = 1
-                bg.state = state
                 bg.random_raw(_SFC64_WARMUP, output=False)
-            else:
-                words[:] = states[j]
-                bg.state = state
-            view = out[tuple(s.out for s in tile) + (Ellipsis,)]  # a view, even when 0-d
-            n = 1 + sum(s.hi * st for s, st in zip(tile, strides))
-            if (view.flags.c_contiguous and view.size == n and all(s.whole for s in tile)
-                    and all(s.hi == e - 1 for s, e in zip(tile[1:], shape[1:]))):
+            if ndim == 1:  # the common case, without the general bookkeeping
+                seg = tile[0]
+                if seg.whole:  # reads the tile's first hi + 1 elements: draw them in place
+                    dst = out[seg.out]
+                    draw(gen, dst)
+                    if post is not None:
+                        post(dst)
+                    continue
+                flat = self._scratch()[:seg.hi + 1]
+                draw(gen, flat)
+                if post is not None:
+                    post(flat)
+                out[seg.out] = flat[seg.local]
+                continue
+            view = out[tuple([s.out for s in tile]) + (Ellipsis,)]  # a view, even when 0-d
+            n = 1
+            for seg, stride in zip(tile, strides):
+                n += seg.hi * stride
+            if (view.size == n and view.flags.c_contiguous and all([s.whole for s in tile])
+                    and [s.hi for s in tile[1:]] == full):
                 flat = view.reshape(-1)  # the tile's first rows are exactly this view
-                draw(self.gen, flat)
+                draw(gen, flat)
                 if post is not None:
                     post(flat)
                 continue
-            scratch = self.scratch
-            if scratch is None:
-                scratch = self.scratch = np.empty(shape, dtype=self.dtype)
+            scratch = self._scratch()
             flat = scratch.reshape(-1)[:n]
-            draw(self.gen, flat)
+            draw(gen, flat)
             if post is not None:
                 post(flat)
-            view[...] = scratch[tuple(s.local for s in tile)]
+            view[...] = scratch[tuple([s.local for s in tile])]
 
 
 def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int = 1,
