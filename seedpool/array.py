@@ -25,7 +25,7 @@ Key layout (``seedpool._keys``): every element lies in a fixed tile of ``2**12``
 elements -- ``(4096,)``, ``(64, 64)``, ``(16, 16, 16)``... by ``ndim`` -- and tile ``t``
 (its tile coordinates) is drawn by numpy's own sampler from
 ``numpy.random.SFC64(SeedTree(seed).child("array", family, dtype, ndim, *t)
-.seed_sequence)``, in C order; ``family`` is ``"uniform"`` (``random`` and ``uniform``),
+.seed_sequence)``, filling the tile in Fortran order (first axis fastest); ``family`` is ``"uniform"`` (``random`` and ``uniform``),
 ``"normal"``, ``"exponential"``, ``"integers"`` or ``"bits"``, ``dtype`` its numpy name
 (``"float64"``). :func:`uniform_at` keys by label:
 ``SeedTree(seed).child("labels", "uniform", kind, *words)``.
@@ -169,6 +169,26 @@ class RandomArray:
     :func:`integers` and :func:`bits`; nothing is drawn until it is indexed or
     converted. Element ``(i, j, ...)`` is the same for every slice, chunking, thread
     count and array shape (the module's contract).
+
+    Parameters
+    ----------
+    root : SeedTree
+        The seed's node.
+    function : str
+        The name of the function that made it.
+    family : str
+        The sampler family, a key of the layout: ``"uniform"``, ``"normal"``,
+        ``"exponential"``, ``"integers"`` or ``"bits"``.
+    shape : tuple of int
+    dtype : numpy.dtype
+    params : dict
+        The function's parameters, as given (shown by ``repr``).
+    low, high : int
+        The bounds of ``"integers"``.
+    post : callable or None
+        Transforms drawn values in place (``loc``/``scale``, ``low``/``high``).
+
+    The functions check their arguments; call them rather than this constructor.
 
     Attributes
     ----------
@@ -382,12 +402,6 @@ def _rebuild(root: SeedTree, function: str, family: str, shape: tuple[int, ...],
 
 
 # -- the functions ------------------------------------------------------------------------
-_SEED_DOC = """seed : int, str, bytes, sequence of int, SeedSequence, SeedTree or None
-        The root: anything :class:`seedpool.SeedTree` accepts, or a node, so
-        ``root.child("init", "layer3")`` names an array. ``None`` draws fresh entropy
-        once (kept in ``RandomArray.root``)."""
-
-
 def random(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float64) -> RandomArray:
     """Uniform floats in ``[0, 1)``, each keyed by its index.
 
@@ -410,7 +424,7 @@ def random(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float64) -> RandomA
     Raises
     ------
     TypeError, ValueError
-        For a seed, shape or dtype numpy or :class:`SeedTree` would refuse.
+        For a seed, shape or dtype numpy or :class:`seedpool.SeedTree` would refuse.
 
     Examples
     --------
