@@ -7,8 +7,7 @@ a timeout: a hang fails the test and every process of the session is killed. Wha
 rank drew is compared, in this process, with what the same coordinates give here --
 determinism is compared across processes, not a value with itself.
 
-torch is imported inside the tests only (the rest of the suite must not find it loaded
-because this file was collected).
+CUDA paths have their own tests, skipped with the reason where no GPU is present.
 """
 
 from __future__ import annotations
@@ -235,6 +234,47 @@ def test_bad_input_names_the_argument_and_changes_nothing():
         with pytest.raises(exc, match=match):
             s.load_state_dict(state)
         assert s.state_dict() == before
+
+
+# -- CUDA (written for GPU machines; skipped with the reason on CPU-only CI) -------------------
+def _require_cuda():
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device: fork()'s CUDA generator swap and init on CUDA tensors run only on a GPU "
+                    "machine (the CPU paths above are the same code with the CUDA calls left out)")
+
+
+def test_fork_swaps_and_restores_the_cuda_generator():
+    _require_cuda()
+    import torch
+
+    from seedpool.torch.distributed import MeshSeeds
+
+    s = MeshSeeds(SEED, {"dp": 2}, {"dp": "split"}, coords={"dp": 1}, cuda=True)
+    torch.cuda.manual_seed(3)
+    outside = torch.rand(4, device="cuda")
+    torch.cuda.manual_seed(3)
+    with s.fork("dropout"):
+        inside = torch.rand(4, device="cuda")
+    assert torch.equal(torch.rand(4, device="cuda"), outside)  # the outer CUDA stream never moved
+    g = torch.Generator("cuda").manual_seed(s.stream("dropout").child(0, 0, "torch").uint64())
+    assert torch.equal(inside, torch.rand(4, device="cuda", generator=g))
+    s.seed_everything()
+    first = torch.rand(3, device="cuda")
+    s.set_step(0)
+    assert torch.equal(torch.rand(3, device="cuda"), first)  # the step reseeds CUDA too
+
+
+def test_init_on_a_cuda_tensor_equals_cpu():
+    _require_cuda()
+    import torch
+
+    import seedpool.torch.init as sinit
+
+    cpu = sinit.normal_(torch.empty(64, 32), SEED, std=0.02)
+    gpu = sinit.normal_(torch.empty(64, 16, device="cuda"), SEED, std=0.02, global_shape=(64, 32), offset=(0, 16))
+    assert torch.equal(gpu.cpu(), cpu[:, 16:])
 
 
 # -- collisions ----------------------------------------------------------------------------
