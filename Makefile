@@ -46,7 +46,7 @@ demo: $(VENV)/.base
 	$(VENV)/bin/seedpool demo
 
 # ruff (rules and why: pyproject.toml [tool.ruff]) and mypy (default mode, whole package;
-# it checks seedpool/torch.py against torch's own annotations, so it needs the .test venv).
+# it checks seedpool/torch/ against torch's own annotations, so it needs the .test venv).
 lint: $(VENV)/.test
 	$(PY) -m ruff check .
 	$(PY) -m mypy

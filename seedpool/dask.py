@@ -269,3 +269,10 @@ def keyed(func: Callable[..., Any], seed: SeedLike, call: int = 0) -> Callable[.
         raise TypeError(f"func must be callable (got {func!r} of type {type(func).__name__})")
     call = check_position(call, "call")  # any integer in [0, 2**31), checked here, not on a worker
     return _DaskCall(func, SeedTree(seed), call)
+
+
+# Label-keyed row sampling (issue 24): the same rows for any partitioning.
+from ._dask_frames import random_split as random_split  # noqa: E402
+from ._dask_frames import sample as sample  # noqa: E402
+
+__all__ += ["sample", "random_split"]

@@ -1,7 +1,7 @@
 """The key layout, pinned per consumer: the first values each component derives.
 
 A stream is a pure function of its root and key path, so these numbers are the
-product's promise (see ``seedpool/_keys.py``). They were observed on the code before
+product's promise (see ``seedpool/_derive/keys.py``). They were observed on the code before
 the keys moved into ``_keys`` and must never change: a failure here means a release
 would give every user other numbers. Each test derives through the *public* entry
 point (a real pool, a real fork, ``seedpool run``...), and each draw is an integer
@@ -127,6 +127,10 @@ PINNED_KEYS = {
     "LOADER_GENERATOR": "dataloader-generator", "ATTR": "attr", "BATCHES": "batches", "DROPOUT": "dropout",
     "TF_REPLICA": "tf.replica", "TF_WORKER": "tf.worker", "TF_INPUT": "tf.input", "TF_MAP": "tf.map",
     "DEMO_WORKER": "worker",
+    # torch.distributed meshes; their streams are pinned in tests/test_distributed.py
+    "MESH": "mesh", "MESH_STEP": "mesh.step", "MESH_STREAM": "mesh.stream",
+    "ARRAY": "array", "LABELS": "labels", "UNIFORM": "uniform", "NORMAL": "normal", "EXPONENTIAL": "exponential",
+    "INTEGERS": "integers", "BITS": "bits",
 }
 
 

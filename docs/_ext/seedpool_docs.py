@@ -46,7 +46,10 @@ __all__ = ["PUBLIC_MODULES", "available_modules", "public_names", "api_rst", "la
 #: (or whose framework is not installed) are skipped, so later engines slot in.
 PUBLIC_MODULES = (
     "seedpool",
+    "seedpool.array",
     "seedpool.torch",
+    "seedpool.torch.distributed",
+    "seedpool.torch.init",
     "seedpool.keras",
     "seedpool.tensorflow",
     "seedpool.joblib",

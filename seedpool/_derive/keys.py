@@ -17,17 +17,27 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "ARRAY",
+    "ARRAY_FAMILIES",
     "ATTR",
     "BACKEND_KEYS",
     "BATCHES",
+    "BITS",
     "CHILD",
     "DEMO_WORKER",
     "DROPOUT",
+    "EXPONENTIAL",
     "GENERATOR",
     "HASH_SEED",
+    "INTEGERS",
+    "LABELS",
     "LAYOUT",
     "LOADER_GENERATOR",
     "LOADER_WORKERS",
+    "MESH",
+    "MESH_STEP",
+    "MESH_STREAM",
+    "NORMAL",
     "NUMPY",
     "POOLS",
     "PYTHON",
@@ -41,6 +51,7 @@ __all__ = [
     "TF_REPLICA",
     "TF_WORKER",
     "TORCH",
+    "UNIFORM",
     "WORKERS",
     "Key",
 ]
@@ -78,6 +89,26 @@ TF_WORKER = "tf.worker"
 TF_INPUT = "tf.input"
 TF_MAP = "tf.map"
 
+# -- torch.distributed meshes (seedpool.torch.distributed.MeshSeeds) ----------------------
+# A rank's node is root.child(MESH, axis, coord, ...) over its *split* axes whose
+# coordinate is not 0, sorted by axis name: hashed str names, never added offsets.
+MESH = "mesh"
+MESH_STEP = "mesh.step"
+MESH_STREAM = "mesh.stream"
+
+# -- keyed arrays (seedpool.array): a node per element, by tile or by label ---------------
+ARRAY = "array"
+LABELS = "labels"
+# An array's family (the key after ARRAY): which numpy sampler draws its tiles.
+# random() and uniform() share UNIFORM; uniform_at's labels are keyed under
+# LABELS, UNIFORM.
+UNIFORM = "uniform"
+NORMAL = "normal"
+EXPONENTIAL = "exponential"
+INTEGERS = "integers"
+BITS = "bits"
+ARRAY_FAMILIES = (UNIFORM, NORMAL, EXPONENTIAL, INTEGERS, BITS)
+
 # -- seedpool demo (its printed streams are part of its output) ---------------------------
 DEMO_WORKER = "worker"
 
@@ -114,6 +145,16 @@ LAYOUT: tuple[Key, ...] = (
     Key("TF worker", 'root.child("tf.worker", task_id)', "seedpool.tensorflow"),
     Key("TF input pipeline", 'root.child("tf.input", pipeline)', "seedpool.tensorflow"),
     Key("TF seeded_map", 'root.child("tf.map")', "seedpool.tensorflow"),
+    Key("torch mesh rank: split axes with coordinate != 0, sorted by name",
+        'root.child("mesh", axis, coord, ...)', "seedpool.torch.distributed"),
+    Key("mesh rank's global generators at step s", 'rank.child("mesh.step", s)', "seedpool.torch.distributed"),
+    Key("mesh named stream; fork() entry k of step s", 'rank.child("mesh.stream", name, s, k)',
+        "seedpool.torch.distributed"),
+    Key("seedpool.array: tile t (its tile coordinates) of an ndim-d array; dtype is its numpy name",
+        'node.child("array", family, dtype, ndim, *t), family in "uniform", "normal", "exponential", '
+        '"integers", "bits"', "seedpool.array"),
+    Key("seedpool.array.uniform_at: one label (kind 0/1 int, 2 str; words its bits)",
+        'node.child("labels", "uniform", kind, *words)', "seedpool.array"),
     Key("seedpool demo's spawned workers", 'SeedTree(seed).child("worker", w)', "seedpool._cli.demo"),
 )
 

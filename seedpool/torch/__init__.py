@@ -49,18 +49,22 @@ import numpy as np
 import torch
 import torch.utils.data as _tud
 
-from ._derive.bulk import words_for_indices
-from ._derive.keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
-from ._derive.tree import SeedLike, SeedTree, index_child
-from ._state import hooks
-from ._state.backends import seed_loaded
-from ._state.backends._torch_rng import get_state, seed_words, set_state
-from ._state.generators import GeneratorNames
-from ._state.generators import check_count as _check_count
-from ._state.generators import normalise_generators as _normalise_generators
-from ._state.generators import reseed_generators as _reseed_generators
-from ._task.seed_arg import resolve_root
-from ._task.task import Task, task_scope
+from .._derive.bulk import words_for_indices
+from .._derive.keys import LOADER_GENERATOR, LOADER_WORKERS, SAMPLER, SAMPLES
+from .._derive.tree import SeedLike, SeedTree, index_child
+from .._state import hooks
+from .._state.backends import seed_loaded
+from .._state.backends._torch_rng import get_state, seed_words, set_state
+from .._state.generators import GeneratorNames
+from .._state.generators import check_count as _check_count
+from .._state.generators import normalise_generators as _normalise_generators
+from .._state.generators import reseed_generators as _reseed_generators
+from .._state.root import tree_from_env, tree_to_env
+from .._task.seed_arg import resolve_root
+from .._task.task import Task, task_scope
+
+_SAMPLER_FORMAT = "seedpool.SeededSampler/1"
+_DATASET_FORMAT = "seedpool.SeededDataset/1"
 
 __all__ = [
     "WorkerSeeder",
@@ -346,6 +350,25 @@ class SeededDataset(_tud.Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
+    def state_dict(self) -> dict:
+        """``{"format": "seedpool.SeededDataset/1", "root": str, "epoch": int}``.
+
+        Items are keyed by ``(root, epoch, index)`` only, so this is all a resume needs,
+        on any world size and ``num_workers``.
+        """
+        return {"format": _DATASET_FORMAT, "root": tree_to_env(self.root), "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore the epoch of a :meth:`state_dict` (saved under the same root).
+
+        Raises
+        ------
+        TypeError, ValueError
+            Not such a dict, or saved under another root. Nothing changes then.
+        """
+        (epoch,) = _check_loader_state(state, _DATASET_FORMAT, "SeededDataset", self.root, {}, ("epoch",))
+        self.set_epoch(epoch)
+
     def node(self, index: int, epoch: Optional[int] = None) -> SeedTree:
         """The node item ``index`` of ``epoch`` (default: the current one) is produced under."""
         e = int(self._epoch) if epoch is None else _check_count(epoch, "epoch")
@@ -416,6 +439,18 @@ class SeededSampler(_tud.Sampler):
     wrapping around to a multiple of ``num_replicas`` (or truncated, with
     ``drop_last``), and rank ``r`` takes positions ``r, r + num_replicas, ...``.
 
+    A position is global: after every rank took ``k`` indices, positions
+    ``0 .. k * num_replicas - 1`` of the epoch's order are consumed. :meth:`state_dict`
+    saves the epoch and that position (not the world size), and :meth:`load_state_dict`
+    resumes there on any ``num_replicas`` -- also one the position does not divide:
+    the ranks then share out the remaining positions ``p, p + 1, ..., n - 1`` as
+    above, starting at ``p`` (rank ``r`` takes ``p + r, p + r + num_replicas, ...``),
+    padded by wrapping around (or truncated) to a multiple of the new
+    ``num_replicas``. So the remaining samples are the same, each once, in the same
+    global order; only the padding depends on the world size, as in
+    ``DistributedSampler``. With :class:`SeededDataset` keyed by the same root, each
+    sample's randomness is the same too, for any ``num_workers``.
+
     Parameters
     ----------
     data_source : sized or int
@@ -437,6 +472,9 @@ class SeededSampler(_tud.Sampler):
     >>> s = SeededSampler(10, seed=0, num_replicas=2, rank=1)           # doctest: +SKIP
     >>> s.set_epoch(3)                                                  # doctest: +SKIP
     >>> s.set_epoch(3, start=2)   # resume after this rank's first 2 items  # doctest: +SKIP
+    >>> state = s.state_dict(consumed=1)  # position 2 + 1 * 2 of epoch 3       # doctest: +SKIP
+    >>> t = SeededSampler(10, seed=0, num_replicas=3, rank=0)           # doctest: +SKIP
+    >>> t.load_state_dict(state)  # the rest of epoch 3 over 3 ranks    # doctest: +SKIP
     """
 
     def __init__(
@@ -482,41 +520,160 @@ class SeededSampler(_tud.Sampler):
             self.num_samples = math.ceil(n / self.num_replicas) if n else 0
         self.total_size = self.num_samples * self.num_replicas
         self.epoch = 0
-        self.start = 0
+        # The global position this rank's iteration starts from (set_epoch's start
+        # times num_replicas, or a loaded state's position), and how many indices the
+        # current iterator has handed out.
+        self.position = 0
+        self._yielded = 0
 
     def set_epoch(self, epoch: int, *, start: int = 0) -> None:
         """Use epoch ``epoch``'s order, skipping this rank's first ``start`` indices.
 
         ``start`` resumes mid-epoch: after a checkpoint taken when ``k`` of this
-        rank's items were consumed, ``set_epoch(e, start=k)`` yields the rest. It
-        applies until the next ``set_epoch``.
+        rank's items were consumed, ``set_epoch(e, start=k)`` yields the rest (global
+        position ``k * num_replicas``; :meth:`load_state_dict` resumes on another world
+        size). It applies until the next ``set_epoch``.
         """
-        self.epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
+        epoch = _check_count(epoch, "epoch", fix="; pass the epoch number, starting at 0")
         start = _check_count(start, "start")
         if start > self.num_samples:
             raise ValueError(
                 f"start must be at most this rank's {self.num_samples} samples per epoch (got {start})"
             )
-        self.start = start
+        self.epoch = epoch
+        self.position = start * self.num_replicas
+        self._yielded = 0
+
+    @property
+    def start(self) -> int:
+        """This rank's indices skipped at the start of the epoch: the ``start`` of
+        :meth:`set_epoch` (the number of its positions before ``position``)."""
+        return max(0, -(-(self.position - self.rank) // self.num_replicas))
 
     def indices(self, epoch: Optional[int] = None) -> np.ndarray:
         """This rank's full index order for ``epoch`` (default: the current one)."""
         e = self.epoch if epoch is None else _check_count(epoch, "epoch")
+        return self._indices(e, 0)
+
+    def _positions(self, position: int) -> range:
+        """This rank's global positions from ``position`` to the end of the epoch.
+
+        The positions left are made a multiple of the world size -- padded by wrapping
+        around (like DistributedSampler) or truncated with ``drop_last`` -- and dealt
+        out in turn from ``position``. From position 0 this is the whole epoch,
+        ``total_size`` positions.
+        """
+        n, replicas = self.n, self.num_replicas
+        left = n - position
+        if left <= 0:
+            return range(0)
+        end = position + replicas * (left // replicas if self.drop_last else -(-left // replicas))
+        return range(position + self.rank, end, replicas)
+
+    def _indices(self, epoch: int, position: int) -> np.ndarray:
+        """This rank's indices of ``epoch`` from global ``position`` on."""
         if self.shuffle:
-            order = self.root.child(SAMPLER, e).generator().permutation(self.n)
+            order = self.root.child(SAMPLER, epoch).generator().permutation(self.n)
         else:
             order = np.arange(self.n)
-        if self.total_size > self.n:
-            order = np.resize(order, self.total_size)  # wrap around, like DistributedSampler
-        else:
-            order = order[: self.total_size]
-        return order[self.rank : self.total_size : self.num_replicas]
+        positions = self._positions(position)
+        # Padding positions (n and above) wrap around to the start of the order.
+        return order[np.arange(positions.start, positions.stop, positions.step) % self.n] if positions else order[:0]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.indices()[self.start :].tolist())
+        self._yielded = 0
+        for index in self._indices(self.epoch, self.position).tolist():
+            # Counted as handed out: state_dict() takes it as consumed, which it is
+            # when the loader draws indices on demand (num_workers=0).
+            self._yielded += 1
+            yield index
 
     def __len__(self) -> int:
-        return self.num_samples - self.start
+        return len(self._positions(self.position))
+
+    # -- resuming on any world size ------------------------------------------------------
+    def state_dict(self, consumed: Optional[int] = None) -> dict:
+        """The epoch and the global position reached: resumable on any world size.
+
+        Parameters
+        ----------
+        consumed : int, optional
+            How many of this rank's indices the training loop has consumed since
+            iteration began (since :meth:`set_epoch` or :meth:`load_state_dict`), the
+            same on every rank (they step together). ``None``: the number the current
+            iterator has handed out, which is what was consumed when the DataLoader
+            draws indices on demand (``num_workers=0``). Worker processes prefetch
+            (``prefetch_factor * num_workers`` batches ahead): pass
+            ``batches_done * batch_size`` then.
+
+        Returns
+        -------
+        dict
+            ``{"format": "seedpool.SeededSampler/1", "root": str, "n": int,
+            "shuffle": bool, "epoch": int, "position": int}`` -- plain str, int and
+            bool (``torch.load(weights_only=True)`` reads it). The position is global:
+            ``position + consumed * num_replicas``; the world size is not saved.
+        """
+        yielded = self._yielded if consumed is None else _check_count(consumed, "consumed")
+        available = len(self)
+        if yielded > available:
+            raise ValueError(
+                f"consumed must be at most this rank's {available} indices of this epoch (got {yielded}); "
+                "count the samples this rank consumed since set_epoch or load_state_dict"
+            )
+        return {"format": _SAMPLER_FORMAT, "root": tree_to_env(self.root), "n": self.n, "shuffle": self.shuffle,
+                "epoch": self.epoch, "position": self.position + yielded * self.num_replicas}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume at a :meth:`state_dict`'s epoch and global position, on this world size.
+
+        Iteration then yields this rank's share of the positions left (see the class
+        notes); ``len()`` is that share. The next :meth:`set_epoch` starts a new epoch
+        as usual.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`state_dict` (on any number of replicas).
+
+        Raises
+        ------
+        TypeError, ValueError
+            Not such a dict; another root, dataset length or ``shuffle`` than this
+            sampler's (the order would not be the saved run's). Nothing changes then.
+        """
+        epoch, position = _check_loader_state(state, _SAMPLER_FORMAT, "SeededSampler", self.root, {
+            "n": self.n, "shuffle": self.shuffle}, ("epoch", "position"))
+        self.epoch = epoch
+        self.position = position
+        self._yielded = 0
+
+
+def _check_loader_state(state: Any, fmt: str, owner: str, root: SeedTree, same: dict,
+                        counters: tuple[str, ...]) -> list[int]:
+    """Validate a loader state dict against its owner; return its counters, in order."""
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise TypeError(
+            f"state must be a dict returned by {owner}.state_dict() (format {fmt!r}); got {type(state).__name__}"
+            + (f" with format {state.get('format')!r}" if isinstance(state, dict) else "")
+        )
+    try:
+        saved_root = tree_from_env(state["root"])
+        values = [_check_count(state[name], f"state[{name!r}]") for name in counters]
+        for name, mine in same.items():
+            if state[name] != mine:
+                raise ValueError(
+                    f"state[{name!r}] is {state[name]!r} but this {owner} has {mine!r}; the saved run's order "
+                    f"cannot continue here: build the {owner} as the checkpointed run did"
+                )
+    except KeyError as exc:
+        raise ValueError(f"state lacks {exc}; pass a dict returned by {owner}.state_dict()") from None
+    if saved_root != root:
+        raise ValueError(
+            f"state was saved under root {saved_root!r}, but this {owner} has root {root!r}; pass the "
+            "checkpointed run's seed"
+        )
+    return values
 
 
 def set_epoch(loader: Any, epoch: int, *, start: int = 0) -> list:
