@@ -75,6 +75,20 @@ def _resolve(importer: str, is_package: bool, level: int, name: str | None) -> s
     return ".".join(base + ([name] if name else []))
 
 
+def _lazy_names(module: str) -> dict[str, str]:
+    """``module``'s PEP 562 lazy names (its ``_LAZY`` table): name -> submodule."""
+    tree = ast.parse(MODULES[module].read_text())
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        if isinstance(target, ast.Name) and target.id == "_LAZY" and isinstance(node.value, ast.Dict):
+            return {k.value: _resolve(module, MODULES[module].name == "__init__.py", v.value.count(".", 0, 2),
+                                      v.value.lstrip("."))
+                    for k, v in zip(node.value.keys, node.value.values)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)}
+    return {}
+
+
 def imports(module: str) -> list[tuple[str, bool, str]]:
     """``(imported seedpool module or third-party top name, at module level?, kind)`` for
     each import in ``module``; kind is "seedpool" or "third"."""
@@ -96,11 +110,13 @@ def imports(module: str) -> list[tuple[str, bool, str]]:
                 if target.split(".")[0] != "seedpool":
                     _add(target, inner)
                     continue
-                subs = [f"{target}.{a.name}" for a in child.names if f"{target}.{a.name}" in MODULES]
+                lazy = _lazy_names(target) if target in MODULES else {}
+                subs = [f"{target}.{a.name}" if f"{target}.{a.name}" in MODULES else lazy[a.name]
+                        for a in child.names if f"{target}.{a.name}" in MODULES or a.name in lazy]
                 if len(subs) < len(child.names):
                     _add(target, inner)
                 for sub in subs:
-                    _add(sub, inner)
+                    _add(sub, inner)  # a submodule, or the module a lazy name loads
             visit(child, inner)
 
     def _add(name: str, top: bool) -> None:

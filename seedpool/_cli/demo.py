@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from seedpool.tensorflow import ReplicaDropout, seeded_map
 
 from .._derive.keys import DEMO_WORKER
 from .._derive.tree import SeedTree
@@ -198,6 +197,8 @@ def _section_tf_dropout() -> list[str]:
     import keras
     import tensorflow as tf
 
+    from ..tensorflow import ReplicaDropout  # deferred: a lazy name that imports TensorFlow
+
 
     devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
     strategy = tf.distribute.MirroredStrategy(devices=devices)
@@ -238,6 +239,7 @@ def _section_tf_dropout() -> list[str]:
 def _section_tf_data() -> list[str]:
     import tensorflow as tf
 
+    from ..tensorflow import seeded_map  # deferred: a lazy name that imports TensorFlow
 
     def digest(ds: Any) -> str:
         return _digest([round(float(x), 6) for x in ds.as_numpy_iterator()])
