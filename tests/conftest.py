@@ -42,6 +42,9 @@ def run_python(code: str, *, env: dict | None = None, timeout: float = 120) -> s
 def _clean_seed_env(monkeypatch: pytest.MonkeyPatch):
     """Tests must not leak SEEDPOOL_SEED or the process default root into each other."""
     monkeypatch.delenv("SEEDPOOL_SEED", raising=False)
+    # seed_everything(record=...) writes SEEDPOOL_RECORD for the children it seeds: restored
+    # after each test, or every later test's workers would append to that record.
+    monkeypatch.delenv("SEEDPOOL_RECORD", raising=False)
     from seedpool._state import seeding as _seeding
 
     _seeding._reset_for_tests()

@@ -10,6 +10,7 @@ import os
 import pickle
 import random
 import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 import strict_tasks
 
 import seedpool
-from conftest import run_python
+from conftest import REPO, run_python
 from seedpool._state import strict as _strict
 from seedpool._task.task import task_scope
 
@@ -268,3 +269,82 @@ def test_copies_and_unpickled_generators_are_not_unseeded():
         "        print(same, 'caught')\n"
     )
     assert run_python(code).split() == ["True", "caught"]
+
+
+# -- issue 22: no false alarms, and the oldest form of the bug reported -------------------------
+_STRICT_SCRIPT = r"""
+import json, os, sys
+import numpy as np
+import seedpool
+
+rng = np.random.default_rng(5)  # @held: module level, every worker has a copy
+
+def jumped(i):
+    return [int(bg(5).jumped().random_raw()) for bg in
+            (np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.PCG64DXSM)]
+
+def imports_scipy_stats(i):
+    import scipy.stats  # its docstring examples build default_rng() at import
+    return 1
+
+def draws_module_rng(i):
+    return float(rng.random())
+
+def unseeded(i):
+    return float(np.random.default_rng().random())
+
+if __name__ == "__main__":
+    os.environ["SEEDPOOL_STRICT_LOG"] = sys.argv[2]
+    func = globals()[sys.argv[1]]
+    with seedpool.strict("warn"):
+        if sys.argv[3] == "joblib":
+            from joblib import delayed
+            import seedpool.joblib
+            seedpool.joblib.Parallel(n_jobs=2, seed=1)(delayed(func)(i) for i in range(2))
+        else:
+            with seedpool.Pool(1, seed=1) as pool:
+                pool.map(func, range(2))
+"""
+
+
+def _strict_reports(tmp_path, func: str, engine: str = "pool") -> list:
+    script = tmp_path / "strict_script.py"
+    script.write_text(_STRICT_SCRIPT)
+    log = tmp_path / "strict.log"
+    proc = subprocess.run([sys.executable, str(script), func, str(log), engine], capture_output=True,
+                          text=True, timeout=240, env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              [str(REPO), os.environ.get("PYTHONPATH", "")])))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_jumped_bit_generators_are_copies_not_unseeded(tmp_path):
+    # numpy's jumped() builds type(self)() and copies the state in: not fresh entropy.
+    assert _strict_reports(tmp_path, "jumped") == []
+    # The control: a really unseeded generator in the same script is reported.
+    reports = _strict_reports(tmp_path, "unseeded")
+    assert len(reports) == 2 and all(r["what"].startswith("unseeded") for r in reports)
+
+
+def test_a_library_imported_inside_a_task_is_not_the_tasks_randomness(tmp_path):
+    pytest.importorskip("scipy")
+    assert _strict_reports(tmp_path, "imports_scipy_stats") == []
+
+
+def test_reports_of_functions_pickled_by_value_name_the_real_file_and_function(tmp_path):
+    pytest.importorskip("joblib")
+    reports = _strict_reports(tmp_path, "unseeded", "joblib")
+    assert reports, "the unseeded generator was not reported"
+    for report in reports:
+        assert "<dynamic-code>" not in report["file"]
+        assert report["file"] == f"{tmp_path / 'strict_script.py'} (__main__.unseeded)"
+
+
+def test_a_module_level_generator_drawn_in_a_task_is_reported(tmp_path):
+    reports = _strict_reports(tmp_path, "draws_module_rng")
+    assert len(reports) == 2
+    for report in reports:
+        assert report["what"] == "module-level generator: __main__.rng"
+        assert report["file"] == str(tmp_path / "strict_script.py")
+        assert report["line"] == _STRICT_SCRIPT.splitlines().index(
+            "rng = np.random.default_rng(5)  # @held: module level, every worker has a copy") + 1

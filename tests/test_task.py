@@ -134,8 +134,8 @@ def test_module_level_numpy_seed_does_not_hand_out_the_global_generator():
     # every task of a pool worker seeded numpy at its start (a reseed per no-op task).
     code = (
         "import numpy as np, seedpool\n"
-        "from seedpool._state import scopes as _lazy\n"
-        "_lazy.install()\n"
+        "from seedpool._state import hooks, scopes as _lazy\n"
+        "hooks.install()\n"
         "np.random.seed(7); a = np.random.random()\n"
         "print(_lazy._P.bitgen_out, a == np.random.RandomState(7).random())\n"
         "np.random.get_bit_generator()\n"

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-
 from .._derive.keys import DEMO_WORKER
 from .._derive.tree import SeedTree
 from .._engines.process_pool import Pool

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 from .._deprecated import renamed_attribute
 from .._derive.tree import SeedLike, SeedTree
+from .._state.record import ENV_RECORD, check_target
 from .._state.root import ENV_WORKERS, workers_from_env
 from .._task.seed_arg import resolve_root
 from .process_worker import WorkerConfig
@@ -112,6 +113,11 @@ class KeyedTasks:
     def _set_root(self, seed: SeedLike, scope: str = "task") -> SeedTree:
         """Set ``root`` (:func:`seedpool._task.seed_arg.resolve_root`), ``scope`` and the
         call counter, once every other argument has been checked."""
+        record = os.environ.get(ENV_RECORD)
+        if record:
+            # Workers append to it: an unwritable one would kill every worker at start,
+            # with an error that names neither the variable nor the path.
+            check_target(record, ENV_RECORD)
         self.scope = scope
         self.root = resolve_root(seed)
         self._calls = itertools.count()

@@ -71,9 +71,10 @@ class _ThreadConfig:
     (``keep_runs``: only where the pool's queues close it, see ``_ClosingQueue``)."""
 
     def __init__(self, root: SeedTree, num_workers: int, initializer: Optional[Callable[..., Any]],
-                 initargs: tuple[Any, ...], keep_runs: bool = False) -> None:
+                 initargs: tuple[Any, ...], keep_runs: bool = False, contain_exits: bool = False) -> None:
         self.root = root
         self.keep_runs = keep_runs
+        self.contain_exits = contain_exits
         self.num_workers = num_workers
         self.initializer = initializer
         self.initargs = initargs
@@ -106,7 +107,8 @@ def _initialize_thread(config: _ThreadConfig) -> None:
     seeded with."""
     slot, incarnation = config.claim()
     worker = WorkerLifecycle(config.root, slot=slot, incarnation=incarnation, num_workers=config.num_workers,
-                             private=True, keep_runs=config.keep_runs, record=config.record)
+                             private=True, keep_runs=config.keep_runs, record=config.record,
+                             contain_exits=config.contain_exits)
     worker.start(config.initializer, config.initargs)
 
 
@@ -185,7 +187,10 @@ class ThreadPool(Pool, _StdThreadPool):
         self._set_root(seed)
         self._seedpool_dill = True  # nothing is pickled: callables are passed as they are
         self._seedpool_watch = _NoWatch()  # type: ignore[assignment]
-        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs), keep_runs=True)
+        # Its threads keep a task across a chunk (its queues close it), and a task's
+        # SystemExit / KeyboardInterrupt fails its call instead of ending the thread.
+        config = _ThreadConfig(self.root, processes, initializer, tuple(initargs), keep_runs=True,
+                               contain_exits=True)
         hooks.install()  # before any thread runs, so installing races with nothing
         # What ThreadPool.__init__ does, but with the class bound at import: its own
         # call finds the module's Pool, which --pools replaces by seedpool.Pool.

@@ -8,6 +8,7 @@ thread pool runs several tasks at once); outside tasks the process-wide Generato
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable, Optional, Protocol
 
@@ -182,3 +183,12 @@ def set_thread_worker(worker: Any) -> None:
 def thread_worker() -> Any:
     """This thread's thread-pool worker, or None."""
     return local.state.worker
+
+
+def _after_fork_in_child() -> None:
+    # A parent thread may have held the lock at fork time (making the process Generator).
+    _Local.global_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

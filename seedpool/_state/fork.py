@@ -28,8 +28,6 @@ import numpy as np
 from .._compat import numpy_random
 from .._derive.keys import CHILD, GENERATOR
 from .._derive.tree import SeedLike, SeedTree
-from . import record
-from . import root as _root
 from .backends import fork_backend_names, resolve_backends
 from .root import default_tree
 from .seeding import seed_process_root
@@ -235,16 +233,16 @@ def _after_fork_in_child() -> None:
     # stdlib's own after-fork reseed of `random` never blocks, nor may this): the
     # process root's, the record's, and numpy's global RandomState's (any thread
     # drawing from np.random holds it). Replace them, never wait on them.
-    _fresh_locks_in_child()
+    _fresh_numpy_lock_in_child()
     child = _node.child(CHILD, key)
     _node = child
     _counter = itertools.count()
     seed_process(child)
 
 
-def _fresh_locks_in_child() -> None:
-    _root._after_fork_in_child()
-    record._after_fork_in_child()
+def _fresh_numpy_lock_in_child() -> None:
+    # (The process root's and the records' locks are fresh already: those modules
+    # register their own after-fork handlers, before this one.)
     # RandomState's lock is its bit generator's and is read-only; re-running __init__
     # with a new MT19937 swaps both in place, so np.random.* (bound methods of this very
     # object) keep working. The state is thrown away: seed_process reseeds it next.

@@ -106,15 +106,23 @@ def _install_python() -> None:
             if scope is None:
                 return method(inst, *args, **kwargs)
             # The task chose its own state: don't overwrite it on the next draw.
+            stale = scope.python_stale
             observer = _P.observer
-            if observer is not None and scope.python_stale:
+            if observer is not None and stale:
                 observer(PYTHON)
-            scope.python_stale = False
             target = _route_python(scope)
+            try:
+                # Looked up per call (seeding is rare): strict mode wraps Random.seed.
+                result = getattr(cls, name)(target, *args, **kwargs)
+            except BaseException:
+                # Refused (strict mode's error, a bad argument): the stream is as it was --
+                # still the task's to seed on its next draw if it was.
+                scope.python_stale = stale
+                raise
+            scope.python_stale = False
             if not scope.private:
                 inst.gauss_next = None
-            # Looked up per call (seeding is rare): strict mode wraps Random.seed.
-            return getattr(cls, name)(target, *args, **kwargs)
+            return result
 
         hook.__name__ = hook.__qualname__ = name
         hook.__doc__ = method.__doc__
@@ -171,11 +179,17 @@ def _make_lazy_randomstate_class() -> type:
             scope = tls.state.scope if active else None
             if scope is None:
                 return method(own, *args, **kwargs)
+            stale = scope.numpy_stale
             observer = _P.observer
-            if observer is not None and scope.numpy_stale:
+            if observer is not None and stale:
                 observer(NUMPY)
+            try:
+                result = method(_route_numpy(scope), *args, **kwargs)
+            except BaseException:
+                scope.numpy_stale = stale  # refused: the stream is as it was (see random's)
+                raise
             scope.numpy_stale = False
-            return method(_route_numpy(scope), *args, **kwargs)
+            return result
 
         return hook
 
@@ -253,6 +267,10 @@ def _hand_out_bit_generator() -> Any:
         target = scope.np
     if target is _P.np_own:
         _P.bitgen_out = True
+    elif scope is not None and scope.spare:
+        # A spare's MT19937 given to the task is the task's to keep: the spare is not
+        # reused by a later task (whose draws would move the object this one holds).
+        scope.np_borrowed = True
     return _np_compat.bit_generator_of(target)
 
 
@@ -284,12 +302,25 @@ def _install_seed_function(mtrand: Any) -> None:
     if original is None:
         return
 
+    tls = local
+
     def seed(seed: Any = None) -> None:
-        facade = _P.facade
-        if isinstance(_np_compat.bit_generator_of(facade), np.random.MT19937):
-            facade.seed(seed)  # the setting hook: routed like every draw
-        else:  # set_bit_generator installed another kind: numpy's own path
-            original(seed)
+        scope = tls.state.scope if _P.active else None
+        target = _P.np_own if scope is None else _route_numpy(scope)
+        if isinstance(_np_compat.bit_generator_of(target), np.random.MT19937):
+            _P.facade.seed(seed)  # the setting hook: routed like every draw
+            return
+        # set_bit_generator put another kind there: what numpy's seed() does for one
+        # (mtrand.seed: a new bit generator of that type seeded with ``seed``, its state
+        # copied in), on the generator the calling thread's draws go to.
+        bitgen = _np_compat.bit_generator_of(target)
+        stale = scope is not None and scope.numpy_stale
+        observer = _P.observer
+        if observer is not None and stale:
+            observer(NUMPY)
+        bitgen.state = type(bitgen)(seed).state
+        if scope is not None:
+            scope.numpy_stale = False
 
     seed.__doc__ = original.__doc__
     for module in (mtrand, np.random):
@@ -309,6 +340,8 @@ def _install_bit_generator_access(mtrand: Any) -> None:
         return _hand_out_bit_generator()
 
     def set_bit_generator(bitgen: Any) -> None:
+        if not isinstance(bitgen, np.random.BitGenerator):
+            original_set(bitgen)  # numpy's own TypeError, before anything changes
         scope = tls.state.scope if _P.active else None
         if scope is not None:
             observer = _P.observer

@@ -655,11 +655,16 @@ _recorders_lock = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
-    """In a forked child: fresh locks (a parent thread may have held one at fork time)."""
+    """In a forked child: fresh locks (a parent thread may have held one at fork time --
+    a pool started from one thread while another records -- and would hold it forever)."""
     global _recorders_lock
     _recorders_lock = threading.Lock()
     for rec in _recorders.values():
         rec._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _recorder(path: str) -> Recorder:

@@ -211,3 +211,7 @@ def _after_fork_in_child() -> None:
     at fork time, and it would stay locked forever here)."""
     global _lock
     _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -134,6 +134,7 @@ def _after_fork_in_child() -> None:
     state.worker = None
     # Scopes of threads that did not survive the fork: only the forking thread's remain.
     _P.active.clear()
+    _P.lock = threading.Lock()  # another thread may have been installing at fork time
     scope = state.scope
     while scope is not None:
         _P.active.add(scope)
@@ -354,9 +355,25 @@ def _seed_numpy(scope: _Scope) -> Any:
         observer(NUMPY)
     scope.numpy_stale = False
     target = _route_numpy(scope)
-    # Also clears the target's cached second normal (has_gauss).
-    np.random.RandomState.seed(target, scope.words(NUMPY)[:4])  # type: ignore[misc]
+    words = scope.words(NUMPY)[:4]  # type: ignore[misc]  # (set for every scope that seeds)
+    try:
+        # Also clears the target's cached second normal (has_gauss).
+        np.random.RandomState.seed(target, words)  # type: ignore[misc]
+    except TypeError:
+        # An earlier task gave this generator another bit generator
+        # (np.random.set_bit_generator): each task starts on numpy's MT19937 again.
+        _restore_mt19937(target)
+        np.random.RandomState.seed(target, words)  # type: ignore[misc]
     return target
+
+
+def _restore_mt19937(target: Any) -> None:
+    """Put a fresh MT19937 back in ``target`` (and in the facade, if ``target`` is the
+    process's own generator, whose bit generator the facade shares)."""
+    bitgen = np.random.MT19937(0)  # reseeded by the caller at once
+    np.random.RandomState.__init__(target, bitgen)
+    if target is _P.np_own and _P.facade is not None:
+        np.random.RandomState.__init__(_P.facade, bitgen)
 
 
 def set_reseed_observer(observer: Optional[Callable[[str], None]]) -> None:

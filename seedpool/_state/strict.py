@@ -37,7 +37,9 @@ collects them from every process that way).
 
 from __future__ import annotations
 
+import dis
 import json
+import linecache
 import os
 import random
 import sys
@@ -78,6 +80,15 @@ _ignore: tuple[str, ...] = ()
 _current: tuple[Optional[str], tuple[str, ...]] = (None, ())
 _local = threading.local()  # .tasks: stack of running tasks' tokens; .quiet: depth
 _install_lock = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    global _install_lock
+    _install_lock = threading.Lock()  # a parent thread may have held it at fork time
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
 _originals: dict[str, Any] = {}
 
 
@@ -263,8 +274,23 @@ def _blame(depth: int = 2) -> Optional[tuple[str, int, str, str]]:
         user = user.f_back
     if user is None or user.f_globals.get("__name__", "").partition(".")[0] == "seedpool":
         user = maker  # no user code above (a library called from the engine itself)
-    via = "" if user is maker else f" (made in {module}, {maker.f_code.co_filename}:{maker.f_lineno})"
-    return user.f_code.co_filename, user.f_lineno, user.f_globals.get("__name__", ""), via
+    via = "" if user is maker else f" (made in {module}, {_where_code(maker.f_code, maker.f_globals)}:{maker.f_lineno})"
+    return _where_code(user.f_code, user.f_globals), user.f_lineno, user.f_globals.get("__name__", ""), via
+
+
+def _where_code(code: Any, globals_: Any) -> str:
+    """``code``'s file; for code without one (a function pickled by value -- loky, Dask
+    and Ray send them so -- gets a ``<...>`` name), its module and function, and the
+    module's file where this process can find it."""
+    filename: str = code.co_filename
+    if not filename.startswith("<"):
+        return filename
+    globals_ = globals_ or {}
+    module = globals_.get("__name__", "")
+    qualname = getattr(code, "co_qualname", code.co_name)
+    # cloudpickle keeps the defining module's __file__ in the function's globals.
+    found = globals_.get("__file__") or getattr(sys.modules.get(module), "__file__", None)
+    return f"{found or filename} ({module}.{qualname})" if module else f"{filename} ({qualname})"
 
 
 def _current_task() -> Any:
@@ -308,11 +334,47 @@ def _copying(depth: int) -> bool:
     return False
 
 
+# Methods of numpy's bit generators that build an unseeded one of their own type and then
+# copy a state into it (numpy/random/_pcg64.pyx and the others: ``self.__class__()``):
+# they make a copy, not a stream from fresh entropy.
+_NUMPY_COPIES = frozenset({"jumped"})
+
+
+def _importing(depth: int) -> bool:
+    """Whether a module is being imported (a frame of importlib's bootstrap is above):
+    what a library builds at import (scipy's docstring examples make ``default_rng()``)
+    is not the task's randomness, whichever task imported it first."""
+    frame: Any = sys._getframe(depth)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _calling_numpy_copy(depth: int) -> bool:
+    """Whether the first frame outside the generators' own code is calling one of
+    :data:`_NUMPY_COPIES` right now (numpy's Cython methods leave no frame of their
+    own: the name is read from the caller's current instruction)."""
+    frame: Any = sys._getframe(depth)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _INTERNAL:
+        frame = frame.f_back
+    if frame is None:
+        return False
+    name = None
+    for instruction in dis.get_instructions(frame.f_code):
+        if instruction.offset > frame.f_lasti:
+            break
+        if instruction.opname in ("LOAD_METHOD", "LOAD_ATTR"):
+            name = instruction.argval
+    return name in _NUMPY_COPIES
+
+
 def _report_unseeded(what: str, depth: int = 3) -> None:
     if getattr(_local, "quiet", 0):
         return
     task = _current_task()
-    if task is None or _copying(depth):
+    if task is None or _copying(depth) or _importing(depth) or _calling_numpy_copy(depth):
         return
     where = _blame(depth)
     if where is None:
@@ -426,7 +488,7 @@ def _uninstall() -> None:
 # -- escaped draws --------------------------------------------------------------------------
 # A running task is a list, for speed (one is made per task while strict mode is on):
 # [key, func, python word at start or None once checked, numpy word ... or None].
-_KEY, _FUNC, _PYTHON, _NUMPY = range(4)
+_KEY, _FUNC, _PYTHON, _NUMPY, _HELD = range(5)
 _SLOT = {"python": _PYTHON, "numpy": _NUMPY}
 _py_word: Any = None  # ctypes words over the process generators' positions (see _probes)
 _np_word: Any = None
@@ -442,6 +504,80 @@ def _probe() -> None:
     _py_word = generator_probes.python_probe(python)
     _np_word = generator_probes.numpy_probe(_np_compat.bit_generator_of(numpy))
     _probed = True
+
+
+# -- generators a task did not create -------------------------------------------------------
+_held: Optional[list] = None  # [(where, generator, fingerprint function)], found once per process
+_held_pid = -1
+
+
+def _fingerprint(value: Any) -> Any:
+    """A cheap reading of a generator's position (None: not a generator we can read)."""
+    if isinstance(value, random.Random):
+        probe = generator_probes.python_probe(value)
+        return probe.value if probe is not None else value.getstate()
+    if isinstance(value, np.random.Generator):
+        return _state_key(value.bit_generator.state)
+    if isinstance(value, np.random.RandomState):
+        return _state_key(_np_compat.bit_generator_of(value).state)
+    if isinstance(value, np.random.BitGenerator):
+        return _state_key(value.state)
+    return None
+
+
+def _state_key(state: Any) -> str:
+    return repr(state)  # nested dicts of ints and arrays: compared, never parsed
+
+
+def _user_held_generators() -> list:
+    """Generators held at module level by the program's own modules (not libraries'):
+    a worker inherits them from the parent (fork) or rebuilds them at import, so every
+    worker draws the same numbers from them, in an order the schedule decides."""
+    global _held, _held_pid
+    if _held is not None and _held_pid == os.getpid():
+        return _held
+    seen = {id(own) for own in scopes.process_generators()}
+    found = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name.partition(".")[0] in _INTERNAL:
+            continue
+        path = getattr(module, "__file__", None)
+        if not path or _is_library(path):
+            continue
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            continue
+        for attr, value in items:
+            if id(value) in seen:  # the process's own, or met already (__main__ is also __mp_main__)
+                continue
+            if _fingerprint(value) is not None:
+                seen.add(id(value))
+                found.append((f"{name}.{attr} ({path})", value))
+    _held, _held_pid = found, os.getpid()
+    return found
+
+
+def _check_held(task: list) -> None:
+    for (where, value), start in zip(_user_held_generators(), task[_HELD]):
+        if _fingerprint(value) != start:
+            key = _task_key(task)
+            message = (f"seedpool task {key} drew from {where}, a generator held at module level, not one "
+                       f"the task made: every worker has its own copy of it (inherited at fork, or "
+                       f"rebuilt at import with the same seed), so what a task draws depends on which "
+                       f"worker runs it and what ran there before; {_USE_INSTEAD}")
+            name = where.partition(" ")[0]
+            path = where.rpartition(" (")[2].rstrip(")")
+            _emit(message, (path, _assigned_at(path, name.rpartition(".")[2]), name.rpartition(".")[0], ""), key,
+                  f"module-level generator: {name}")
+
+
+def _assigned_at(path: str, attr: str) -> int:
+    """The line of ``path`` where ``attr`` is first assigned at module level (0 if none is found)."""
+    for number, line in enumerate(linecache.getlines(path), 1):
+        if line.startswith(attr) and line[len(attr):].lstrip()[:1] in ("=", ":"):
+            return number
+    return 0
 
 
 def task_begin(key: Any, func: Any = None, shared_streams: bool = True,
@@ -460,10 +596,14 @@ def task_begin(key: Any, func: Any = None, shared_streams: bool = True,
     if shared_streams:
         if not _probed:
             _probe()
+        # The user's module-level generators too: in a process-pool task nothing else
+        # runs in the process meanwhile, so a move is this task's draw (a thread task's
+        # main thread may draw from its own generators at the same time: not checked).
+        held = [_fingerprint(value) for _, value in _user_held_generators()]
         task = [key, func, _py_word.value if python_stale and _py_word is not None else None,
-                _np_word.value if numpy_stale and _np_word is not None else None]
+                _np_word.value if numpy_stale and _np_word is not None else None, held]
     else:
-        task = [key, func, None, None]
+        task = [key, func, None, None, ()]
     try:
         _local.tasks.append(task)
     except AttributeError:
@@ -499,6 +639,8 @@ def task_end(task: list, check: bool = True) -> None:
     if start is not None and _np_word.value != start:
         task[_NUMPY] = None
         _check_moved(task, "numpy", start)
+    if task[_HELD]:
+        _check_held(task)
 
 
 def drop(task: list) -> None:
@@ -533,7 +675,8 @@ def _check_moved(task: list, backend: str, start: int) -> None:
     func = task[_FUNC]
     code = getattr(func, "__code__", None)
     if code is not None:
-        where = (code.co_filename, code.co_firstlineno, getattr(func, "__module__", "") or "", "")
+        module = getattr(func, "__module__", "") or ""
+        where = (_where_code(code, {"__name__": module}), code.co_firstlineno, module, "")
     else:
         where = ("<task " + ",".join(map(str, key)) + ">", 0, "", "")
     _emit(message, where, key, f"escaped draw: {what} drawn around the hooks ({via})")

@@ -320,6 +320,9 @@ def task_scope(node: SeedTree, *, restore: bool = False, words: WordsFn | None =
         one from ``seedpool._derive.bulk.BlockWords`` or ``words_for_indices`` to derive
         many tasks' words at once. Default: derived from ``node`` on first use.
     """
+    if not isinstance(node, SeedTree):
+        raise TypeError(f"node must be a seedpool.SeedTree (got {node!r:.60} of type {type(node).__name__}); "
+                        f"pass seedpool.SeedTree(seed) or a node of one, e.g. root.child('item', i)")
     hooks.install()
     with Task(node_words(node) if words is None else words, node, restore):
         yield node

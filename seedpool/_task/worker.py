@@ -42,6 +42,7 @@ from typing import Any, Callable, Optional
 from .._derive.bulk import BlockWords, node_words
 from .._derive.keys import TASKS, WORKERS
 from .._derive.tree import SeedTree, index_child
+from .._errors import WorkerLostError
 from .._state import hooks, scopes
 from .._state import strict as _strict
 from .._state.backends import seed_loaded
@@ -117,15 +118,20 @@ class WorkerLifecycle:
         holds to shared memory, so the parent can name it if the worker dies.
     record : str, optional
         A seed-record path each task's node is appended to.
+    contain_exits : bool
+        A task that raises ``SystemExit`` or ``KeyboardInterrupt`` fails with
+        :class:`seedpool.WorkerLostError` instead (``multiprocessing.pool.ThreadPool``
+        lets them end the thread, and the call then waits forever for its result).
     """
 
     __slots__ = ("root", "slot", "incarnation", "num_workers", "scope", "private", "keep_runs", "hold",
-                 "record", "restore", "task_cls", "st", "kept", "running", "call", "index", "block",
+                 "record", "contain_exits", "restore", "task_cls", "st", "kept", "running", "call", "index", "block",
                  "block_root", "block_call", "blocks", "words_fn", "node_fn")
 
     def __init__(self, root: Optional[SeedTree] = None, *, slot: Optional[int] = None, incarnation: int = 0,
                  num_workers: int = 0, scope: str = "task", private: bool = False, keep_runs: bool = False,
-                 hold: Optional[Callable[[int, int], None]] = None, record: Optional[str] = None) -> None:
+                 hold: Optional[Callable[[int, int], None]] = None, record: Optional[str] = None,
+                 contain_exits: bool = False) -> None:
         self.root = root
         self.slot = slot
         self.incarnation = incarnation
@@ -135,6 +141,7 @@ class WorkerLifecycle:
         self.keep_runs = keep_runs
         self.hold = hold
         self.record = record
+        self.contain_exits = contain_exits
         # An adopted worker (no slot) does not own its process's generators: every task
         # draws from spares, and the process's own streams are left as they were.
         self.restore = slot is None
@@ -236,8 +243,13 @@ class WorkerLifecycle:
         try:
             result, task = run_next(task, self.task_cls, self.words_fn, self.node_fn, st, func, args, kwargs,
                                     self.restore)
-        except BaseException:
+        except BaseException as exc:
             self.call = self.index = None
+            if self.contain_exits and not isinstance(exc, Exception):
+                raise WorkerLostError(
+                    f"task {index} of call {call} raised {exc!r}, which would end its thread and leave "
+                    "the call waiting forever: the call fails with this error instead (raise an "
+                    "Exception to fail a task)", worker=self.slot, call=call, task_index=index) from exc
             raise
         finally:
             self.running = False
