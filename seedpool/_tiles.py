@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +75,7 @@ __all__ = [
 TILE_BITS = 12  # 4,096 elements a tile, whatever the ndim: part of the frozen layout
 BATCH = 128  # tiles whose keys are derived together (~28 us fixed + ~0.1 us a tile)
 _SFC64_WARMUP = 12  # numpy's sfc64_set_seed discards this many outputs
-_FEW_TILES = 40  # below this, warm each tile's SFC64 up by itself (see _TileWorker.run)
+_FEW_TILES = 40  # a block of fewer tiles takes their states from the array's KeyCache
 
 
 def tile_shape(ndim: int) -> tuple[int, ...]:
@@ -331,6 +332,10 @@ def _tile_walk(ranges: Sequence[range], edges: Sequence[int]) -> Iterator[tuple[
     if not ranges:
         yield ()
         return
+    if len(ranges) == 1:
+        for seg in segments(ranges[0], edges[0]):
+            yield (seg,)
+        return
     kept = [list(segments(r, e)) if count_segments(r, e) <= _KEEP_SEGMENTS else None
             for r, e in zip(ranges, edges)]
 
@@ -350,12 +355,13 @@ _MAX_GROUPS = 32  # groups a cache keeps (~1.5 KB each)
 
 
 class KeyCache:
-    """Seed words of recently used tiles of one array, derived a group at a time.
+    """The SFC64 states of recently used tiles of one array, derived a group at a time.
 
-    Deriving keys costs ~20 us whether for 1 tile or 64 (numpy's per-call overhead), so
-    a small block -- a 4,096-element slice, a small Dask chunk -- derives the aligned
-    group of 64 tiles around each tile it needs, and the next block nearby finds its
-    keys here. Only the cost depends on it: the words are those of ``child_words``.
+    Deriving keys and warming SFC64 up costs ~100 us whether for 1 tile or 64 (numpy's
+    per-call overhead), so a small block -- a 4,096-element slice, a small Dask chunk --
+    derives the aligned group of 64 tiles around each tile it needs, and the next block
+    nearby finds its states here. Only the cost depends on it: the states are those of
+    ``sfc64_states(child_words(...))``.
     """
 
     def __init__(self, ndim: int) -> None:
@@ -364,7 +370,7 @@ class KeyCache:
         self.bits = tuple(base + (1 if axis >= ndim - extra else 0) for axis in range(ndim))
         self.groups: dict[tuple[int, ...], np.ndarray] = {}
 
-    def seeds(self, node: SeedTree, coords: list[tuple[int, ...]]) -> np.ndarray:
+    def states(self, node: SeedTree, coords: list[tuple[int, ...]]) -> np.ndarray:
         bits = self.bits
         groups = self.groups
         keys = [tuple(c >> b for c, b in zip(coord, bits)) for coord in coords]
@@ -374,30 +380,38 @@ class KeyCache:
             size = len(local)
             columns = [np.array([(g[k] << bits[k]) + loc[k] for g in missing for loc in local], dtype=np.int64)
                        for k in range(len(bits))]
-            words = child_words(node, columns, 3, size * len(missing))
+            states = sfc64_states(child_words(node, columns, 3, size * len(missing)))
             for i, g in enumerate(missing):
-                groups[g] = words[i * size:(i + 1) * size]
+                groups[g] = states[i * size:(i + 1) * size]
             while len(groups) > _MAX_GROUPS:
                 groups.pop(next(iter(groups)), None)
-        out = np.empty((len(coords), 3), dtype=np.uint64)
+        out = np.empty((len(coords), 4), dtype=np.uint64)
         for j, (coord, key) in enumerate(zip(coords, keys)):
             row = 0
             for c, b in zip(coord, bits):
                 row = (row << b) | (c & ((1 << b) - 1))
             table = groups.get(key)
             if table is None:  # evicted by another thread meanwhile: derive it alone
-                table = self.seeds(node, [coord])
+                table = self.states(node, [coord])
                 row = 0
             out[j] = table[row]
         return out
+
+
+_thread_generators = threading.local()
 
 
 class _TileWorker:
     """One thread's generator, state buffer and scratch tile."""
 
     def __init__(self, sampler: Sampler, shape: tuple[int, ...]) -> None:
-        self.bg = np.random.SFC64(0)
-        self.gen = np.random.Generator(self.bg)
+        # Each thread keeps its generator: building one (from a SeedSequence) costs more
+        # than drawing a small block. Every tile sets the whole state before drawing.
+        pair = getattr(_thread_generators, "pair", None)
+        if pair is None:
+            bg = np.random.SFC64(0)
+            pair = _thread_generators.pair = (bg, np.random.Generator(bg))
+        self.bg, self.gen = pair
         self.inner: dict[str, Any] = {"state": None}
         self.state: Any = {"bit_generator": "SFC64", "state": self.inner, "has_uint32": 0, "uinteger": 0}
         self.draw = sampler.draw
@@ -408,7 +422,7 @@ class _TileWorker:
     def _scratch(self) -> np.ndarray:
         scratch = self.scratch
         if scratch is None:
-            scratch = self.scratch = np.empty(int(np.prod(self.shape, dtype=np.int64)), dtype=self.dtype)
+            scratch = self.scratch = np.empty(math.prod(self.shape), dtype=self.dtype)
         return scratch
 
     def run(self, out: np.ndarray, node: SeedTree, tiles: list[tuple[_Segment, ...]],
@@ -417,30 +431,19 @@ class _TileWorker:
         ndim = len(shape)
         # A tile's draws fill it in Fortran order (the first axis fastest): element
         # (i, j, ...) is draw i + e0 * (j + e1 * ...).
-        strides = [int(np.prod(shape[:k], dtype=np.int64)) for k in range(ndim)]
-        # The warm-up for a batch at once costs ~100 us whatever its size; for a few
-        # tiles, SFC64's own (~2 us a tile) is cheaper. The states are the same.
-        few = len(tiles) < _FEW_TILES
-        if few and cache is not None:
-            seeds = cache.seeds(node, [tuple(s.tile for s in t) for t in tiles])
+        strides = [math.prod(shape[:k]) for k in range(ndim)]
+        if len(tiles) < _FEW_TILES and cache is not None:
+            states = cache.states(node, [tuple(s.tile for s in t) for t in tiles])
         else:
             columns = [np.fromiter((t[k].tile for t in tiles), dtype=np.int64, count=len(tiles))
                        for k in range(ndim)]
-            seeds = child_words(node, columns, 3, len(tiles))
-        if few:
-            states = np.empty((len(tiles), 4), dtype=np.uint64)
-            states[:, :3] = seeds
-            states[:, 3] = 1  # SFC64's counter before numpy's 12 warm-up outputs
-        else:
-            states = sfc64_states(seeds)
+            states = sfc64_states(child_words(node, columns, 3, len(tiles)))
         inner, state, bg, gen, draw = self.inner, self.state, self.bg, self.gen, self.draw
         flat_tile = self._scratch()
         tile_view = flat_tile.reshape(shape[::-1]).T  # the tile, indexed (i, j, ...)
         for j, tile in enumerate(tiles):
             inner["state"] = states[j]  # the setter copies it into the generator
             bg.state = state
-            if few:
-                bg.random_raw(_SFC64_WARMUP, output=False)
             if ndim == 1:  # the common case, without the general bookkeeping
                 seg = tile[0]
                 if seg.whole:  # reads the tile's first hi + 1 elements: draw them in place
@@ -483,6 +486,9 @@ def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int
     n_tiles = 1
     for r, e in zip(ranges, shape):
         n_tiles *= count_segments(r, e)
+    if n_tiles <= BATCH:  # one batch, this thread
+        _TileWorker(sampler, shape).run(out, node, list(tiles), post, cache)
+        return out
     batches: Iterator[list[tuple[_Segment, ...]]] = iter(lambda: list(itertools.islice(tiles, BATCH)), [])
     threads = max(1, min(threads, -(-n_tiles // BATCH)))
     if threads == 1:
