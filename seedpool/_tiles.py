@@ -407,11 +407,12 @@ class _TileWorker:
     def __init__(self, sampler: Sampler, shape: tuple[int, ...]) -> None:
         # Each thread keeps its generator: building one (from a SeedSequence) costs more
         # than drawing a small block. Every tile sets the whole state before drawing.
-        pair = getattr(_thread_generators, "pair", None)
+        pair: Any = getattr(_thread_generators, "pair", None)
         if pair is None:
             bg = np.random.SFC64(0)
             pair = _thread_generators.pair = (bg, np.random.Generator(bg))
-        self.bg, self.gen = pair
+        self.bg: np.random.SFC64 = pair[0]
+        self.gen: np.random.Generator = pair[1]
         self.inner: dict[str, Any] = {"state": None}
         self.state: Any = {"bit_generator": "SFC64", "state": self.inner, "has_uint32": 0, "uinteger": 0}
         self.draw = sampler.draw
