@@ -6,9 +6,11 @@ Data flow (one block, e.g. ``a[3:5000, ::2]`` or a Dask chunk)::
               tile the part of the output it fills and the part of the tile it reads
     tiles, a batch at a time                   -> their keys: node.child(*tile_coord),
                                                   derived for the whole batch at once
+                                                  (a small block: from the array's
+                                                  KeyCache, a group of tiles at a time)
     each tile                                  -> an SFC64 set to its key, numpy's own
                                                   sampler drawn up to the last element
-                                                  read, copied into the output (or
+                                                  read, copied into the output (1-d:
                                                   drawn straight into it)
 
 The layout (a frozen stream: changing any of it changes every array):
@@ -40,8 +42,10 @@ not needed. A tile's SFC64 is seeded exactly as numpy seeds one from a
 here for a batch of tiles at once.
 
 Memory: beyond the output, a block allocates one tile of scratch per thread (plus, for
-integers and bits, the tile-sized array numpy's sampler returns) and the keys of one
-batch of :data:`BATCH` tiles.
+integers and bits, the tile-sized array numpy's sampler returns) and the bookkeeping of
+one batch of :data:`BATCH` tiles (their keys and slices, ~100 KiB), whatever its size:
+an axis's tiles are walked, not listed. An array's KeyCache keeps at most 32 groups of
+64 warmed-up states (~64 KiB).
 
 Imports numpy and the seed tree only.
 """
