@@ -15,14 +15,15 @@ Data flow (one block, e.g. ``a[3:5000, ::2]`` or a Dask chunk)::
 
 The layout (a frozen stream: changing any of it changes every array):
 
-* An ``ndim``-d array is cut into tiles of :func:`tile_shape` ``(ndim)`` elements,
-  ``2**TILE_BITS`` per tile, the same for every array shape. Tile ``t`` (a tuple of
+* An ``ndim``-d array is cut into tiles of :func:`tile_shape` ``(ndim, bits)``
+  elements, ``2**bits`` per tile -- 4,096, or 16,384 for the uniform and bits families
+  (:func:`tile_bits`) -- the same for every array shape. Tile ``t`` (a tuple of
   ``ndim`` ints) holds the elements ``t[k] * edge[k] <= index[k] < (t[k] + 1) * edge[k]``.
 * Tile ``t`` draws from ``numpy.random.Generator(numpy.random.SFC64(node.child(*t)
   .seed_sequence))``, where ``node`` is the array's node (``seedpool.array`` chooses
   it), and its elements are those draws in Fortran order (the first axis fastest):
-  numpy's sampler filling ``prod(tile_shape(ndim))`` values in one call, read as a
-  ``tile_shape(ndim)`` array with ``order="F"``.
+  numpy's sampler filling ``2**bits`` values in one call, read as a
+  ``tile_shape(ndim, bits)`` array with ``order="F"``.
 
 Because a tile's stream depends only on its coordinate, every element depends only on
 the node and its own index, never on the slice, the chunking, the thread or the shape
@@ -36,8 +37,8 @@ measured); arrays short along their *first* axes, ``(3, n)``, pay that instead.
 Why SFC64 and not a counter-based Philox: on the machines this was measured on, numpy's
 Philox fills ``random`` ~1.9x slower than PCG64 (``standard_normal`` ~1.25x), so no
 Philox design meets 1.15x of numpy's default generator on whole arrays; SFC64 fills at
-0.75-0.86x of PCG64, and a tile is short enough (4,096 draws) that seeking inside it is
-not needed. A tile's SFC64 is seeded exactly as numpy seeds one from a
+0.75-1.0x of PCG64, and a tile is short enough (4,096 or 16,384 draws) that seeking
+inside it is not needed. A tile's SFC64 is seeded exactly as numpy seeds one from a
 ``SeedSequence`` (``generate_state(3, uint64)``, counter 1, 12 outputs discarded), done
 here for a batch of tiles at once.
 
@@ -67,28 +68,41 @@ from ._tree import SeedTree, _IndexedPools, _mix_column
 __all__ = [
     "BATCH",
     "KeyCache",
+    "CHEAP_TILE_BITS",
     "TILE_BITS",
     "Sampler",
     "check_sampler",
     "child_words",
     "fill",
     "sfc64_states",
+    "tile_bits",
     "tile_shape",
 ]
 
 TILE_BITS = 12  # 4,096 elements a tile, whatever the ndim: part of the frozen layout
+# random/uniform and bits draw a value in a quarter of the time a normal takes (one
+# output of SFC64 each): their tiles are four times larger, so that a tile's fixed cost
+# (setting the generator, one sampler call: ~2.5 us) stays as small a share of it.
+CHEAP_TILE_BITS = 14
+_CHEAP_FAMILIES = ("uniform", "bits")
 BATCH = 128  # tiles whose keys are derived together (~28 us fixed + ~0.1 us a tile)
 _SFC64_WARMUP = 12  # numpy's sfc64_set_seed discards this many outputs
 _FEW_TILES = 40  # a block of fewer tiles takes their states from the array's KeyCache
 
 
-def tile_shape(ndim: int) -> tuple[int, ...]:
-    """The tile of an ``ndim``-d array: ``TILE_BITS`` bits of extent shared out over the
-    axes, the remainder to the last ones -- (4096,), (64, 64), (16, 16, 16), (8, 8, 8, 8),
-    (4, 4, 4, 8, 8)... (axes past the 12th last get extent 1 in front)."""
+def tile_bits(family: str) -> int:
+    """log2 of the elements in a tile of ``family``: 14 for uniform and bits, else 12."""
+    return CHEAP_TILE_BITS if family in _CHEAP_FAMILIES else TILE_BITS
+
+
+def tile_shape(ndim: int, bits: int = TILE_BITS) -> tuple[int, ...]:
+    """The tile of an ``ndim``-d array: ``bits`` bits of extent shared out over the
+    axes, the remainder to the last ones -- for 12 bits (4096,), (64, 64), (16, 16, 16),
+    (8, 8, 8, 8), (4, 4, 4, 8, 8)...; for 14 bits (16384,), (128, 128), (16, 32, 32)...
+    (axes past the ``bits``-th last get extent 1 in front)."""
     if ndim == 0:
         return ()
-    base, extra = divmod(TILE_BITS, ndim)
+    base, extra = divmod(bits, ndim)
     return tuple(1 << (base + (1 if axis >= ndim - extra else 0)) for axis in range(ndim))
 
 
@@ -159,12 +173,13 @@ class Sampler:
     bounded sampler depends on ``high - low``).
     """
 
-    __slots__ = ("family", "dtype", "low", "high", "draw")
+    __slots__ = ("family", "dtype", "low", "high", "draw", "bits")
 
     def __init__(self, family: str, dtype: np.dtype, low: int = 0, high: int = 0, *, check: bool = True) -> None:
         if check:
             check_sampler(family, dtype)  # here, so an unpickled copy checks its own numpy
         self.family = family
+        self.bits = tile_bits(family)
         self.dtype = dtype
         self.low = low
         self.high = high
@@ -369,7 +384,6 @@ class KeyCache:
     """
 
     def __init__(self, ndim: int) -> None:
-        self.shape = tile_shape(ndim) if ndim else ()
         base, extra = divmod(_GROUP_BITS, ndim) if ndim else (0, 0)
         self.bits = tuple(base + (1 if axis >= ndim - extra else 0) for axis in range(ndim))
         self.groups: dict[tuple[int, ...], np.ndarray] = {}
@@ -483,7 +497,7 @@ def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int
     ``post`` transforms drawn values in place (loc/scale); it is applied to whole drawn
     tile prefixes, elementwise, so where a value is drawn does not change it.
     """
-    shape = tile_shape(len(ranges))
+    shape = tile_shape(len(ranges), sampler.bits)
     out = np.empty(tuple(len(r) for r in ranges), dtype=sampler.dtype)
     if out.size == 0:
         return out
