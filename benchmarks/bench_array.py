@@ -67,6 +67,7 @@ def main() -> int:
 
     import seedpool
     import seedpool.array as spa
+    from seedpool import _tiles
 
     print(f"bench_array: seedpool from {seedpool.__file__}; numpy {np.__version__}; "
           f"load average before: {load_average()}")
@@ -169,7 +170,7 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        tile = 4096 * a.dtype.itemsize
+        tile = a.dtype.itemsize * 2 ** _tiles.tile_bits(a.node.path[-3])
         print(f"  {label}: block {out.nbytes / 2**20:.1f} MiB, beyond it {(peak - out.nbytes) / 1024:.0f} KiB "
               f"(one tile: {tile / 1024:.0f} KiB) [{elapsed * 1e3:.0f} ms under tracemalloc]")
     print(f"\nthreads and the cluster give the same bits: {ok}; load average after: {load_average()}")
