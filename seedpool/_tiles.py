@@ -388,6 +388,10 @@ class KeyCache:
         base, extra = divmod(_GROUP_BITS, ndim) if ndim else (0, 0)
         self.bits = tuple(base + (1 if axis >= ndim - extra else 0) for axis in range(ndim))
         self.groups: dict[tuple[int, ...], np.ndarray] = {}
+        self.lock = threading.Lock()  # Dask's threads share an array: one writer at a time
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (KeyCache, (len(self.bits),))  # a copy starts empty (a lock does not pickle)
 
     def states(self, node: SeedTree, coords: list[tuple[int, ...]]) -> np.ndarray:
         bits = self.bits
@@ -400,10 +404,11 @@ class KeyCache:
             columns = [np.array([(g[k] << bits[k]) + loc[k] for g in missing for loc in local], dtype=np.int64)
                        for k in range(len(bits))]
             states = sfc64_states(child_words(node, columns, 3, size * len(missing)))
-            for i, g in enumerate(missing):
-                groups[g] = states[i * size:(i + 1) * size]
-            while len(groups) > _MAX_GROUPS:
-                groups.pop(next(iter(groups)), None)
+            with self.lock:
+                for i, g in enumerate(missing):
+                    groups[g] = states[i * size:(i + 1) * size]
+                while len(groups) > _MAX_GROUPS:
+                    groups.pop(next(iter(groups)))
         out = np.empty((len(coords), 4), dtype=np.uint64)
         for j, (coord, key) in enumerate(zip(coords, keys)):
             row = 0

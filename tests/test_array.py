@@ -414,6 +414,22 @@ def test_threads_give_the_same_bits(factory, monkeypatch):
     assert same(b.to_numpy(threads=3), reference(b))
 
 
+def test_one_array_shared_by_many_threads(monkeypatch):
+    # Dask's threaded scheduler draws chunks of one array at once: small blocks share the
+    # array's key cache, here kept to two groups so that threads evict each other's.
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(_tiles, "_MAX_GROUPS", 2)
+    a = spa.normal(SEED, (4096 * 600,), dtype=np.float32)
+    whole = a.to_numpy(threads=2)
+    rng = np.random.default_rng(1)
+    starts = rng.integers(0, len(whole) - 5000, 400)
+    with ThreadPoolExecutor(8) as pool:
+        parts = list(pool.map(lambda s: a[s:s + 5000], starts))
+    assert all(same(p, whole[s:s + 5000]) for p, s in zip(parts, starts))
+    assert len(a._cache.groups) <= 2
+
+
 def test_another_process_and_a_pickled_copy_agree():
     a = spa.uniform(SeedTree("experiment").child("init", "layer3"), (300, 500), -1.0, 1.0, dtype=np.float32)
     blob = base64.b64encode(pickle.dumps(a)).decode()
