@@ -3,7 +3,9 @@
     python benchmarks/bench_array.py [--rounds 7] [--log2n 22] [--no-dask]
 
 Baselines, timed in the same rounds in an order rotated by round (each ratio is taken
-within a round, then the median and min over rounds are reported):
+within a round, then the median and min over rounds are reported). Figures 1-3 are
+single-threaded and timed in this thread's CPU time (the machine is shared: time spent
+waiting for a core is not the code's); 4-5 are wall time.
 
 1. whole arrays: ``seedpool.array.normal(s, n).to_numpy()`` against
    ``Generator(PCG64).standard_normal(n)`` (and ``random`` against ``.random``), 1-d
@@ -36,6 +38,21 @@ import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 from _common import Row, load_average, median, minimum, print_table, timed_rounds
 
 
+def cpu_rounds(variants, rounds: int) -> dict[str, list[float]]:
+    """``timed_rounds`` on this thread's CPU time: single-threaded figures that the
+    other processes of a shared machine do not inflate (waiting for a core is not
+    counted; their cache traffic still is)."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            t0 = time.thread_time()
+            variants[name]()
+            times[name].append(time.thread_time() - t0)
+    return times
+
+
 def ratio_rows(name: str, times: dict[str, list[float]], ours: str, base: str, target: float) -> Row:
     ratios = [o / b for o, b in zip(times[ours], times[base])]
     return Row(name, median(ratios), minimum(ratios), "x", target=target)
@@ -50,6 +67,7 @@ def main() -> int:
 
     import seedpool
     import seedpool.array as spa
+    from seedpool._derive import tiles as _tiles
 
     print(f"bench_array: seedpool from {seedpool.__file__}; numpy {np.__version__}; "
           f"load average before: {load_average()}")
@@ -76,7 +94,7 @@ def main() -> int:
         }
         for run in variants.values():
             run()  # warm: the sampler check, numpy's caches
-        times = timed_rounds(variants, args.rounds)
+        times = cpu_rounds(variants, args.rounds)
         rows += [
             ratio_rows(f"{label}: whole 1-d array ({n:,}) / numpy", times, "seedpool 1-d", "numpy n", 1.15),
             ratio_rows(f"{label}: whole 2-d array ({side}x{side}) / numpy", times, "seedpool 2-d", "numpy n", 1.15),
@@ -102,7 +120,7 @@ def main() -> int:
                 base(4096)
 
         ours(), theirs()
-        times = timed_rounds({"seedpool": ours, "numpy": theirs}, args.rounds)
+        times = cpu_rounds({"seedpool": ours, "numpy": theirs}, args.rounds)
         rows.append(ratio_rows(f"{label}: unaligned 4,096-element chunks / numpy", times, "seedpool", "numpy", 1.5))
         per = [t / chunks * 1e6 for t in times["seedpool"]]
         rows.append(Row(f"{label}: one unaligned 4,096-element chunk", median(per), minimum(per), "us"))
@@ -152,7 +170,7 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        tile = 4096 * a.dtype.itemsize
+        tile = a.dtype.itemsize * 2 ** _tiles.tile_bits(a.node.path[-3])
         print(f"  {label}: block {out.nbytes / 2**20:.1f} MiB, beyond it {(peak - out.nbytes) / 1024:.0f} KiB "
               f"(one tile: {tile / 1024:.0f} KiB) [{elapsed * 1e3:.0f} ms under tracemalloc]")
     print(f"\nthreads and the cluster give the same bits: {ok}; load average after: {load_average()}")

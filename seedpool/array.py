@@ -19,10 +19,13 @@ different ``ndim`` are unrelated: a ``(n,)`` array is not the first row of a ``(
 one. Parameters transform one standard array, as numpy's do with one seed:
 ``uniform(s, shape, low, high) == low + (high - low) * random(s, shape)`` and
 ``normal(s, shape, loc, scale) == loc + scale * normal(s, shape)`` (computed in the
-array's dtype), so use another seed or key path for an independent array.
+array's dtype; the default parameters leave the drawn values untouched), so use another
+seed or key path for an independent array.
 
 Key layout (``seedpool._keys``): every element lies in a fixed tile of ``2**12``
-elements -- ``(4096,)``, ``(64, 64)``, ``(16, 16, 16)``... by ``ndim`` -- and tile ``t``
+elements -- ``(4096,)``, ``(64, 64)``, ``(16, 16, 16)``... by ``ndim``; ``2**14`` for
+``random``/``uniform`` and ``bits``: ``(16384,)``, ``(128, 128)``, ``(16, 32, 32)``... --
+and tile ``t``
 (its tile coordinates) is drawn by numpy's own sampler from
 ``numpy.random.SFC64(SeedTree(seed).child("array", family, dtype, ndim, *t)
 .seed_sequence)``, filling the tile in Fortran order (first axis fastest); ``family`` is ``"uniform"`` (``random`` and ``uniform``),
@@ -51,7 +54,7 @@ import numpy as np
 
 from ._derive import keys as _keys
 from ._derive.tree import SeedLike, SeedTree
-from ._tiles import KeyCache, Sampler, child_words, fill, tile_shape
+from ._derive.tiles import KeyCache, Sampler, child_words, fill, tile_bits, tile_shape
 
 __all__ = [
     "RandomArray",
@@ -81,7 +84,7 @@ def _root(seed: Any) -> SeedTree:
     return seed if isinstance(seed, SeedTree) else SeedTree(seed)
 
 
-def _shape(shape: Any) -> tuple[int, ...]:
+def _shape(shape: Any, family: str) -> tuple[int, ...]:
     sequence = isinstance(shape, (Sequence, np.ndarray)) and not isinstance(shape, (str, bytes)) and np.ndim(shape) > 0
     items = shape if sequence else (shape,)
     out = []
@@ -95,7 +98,7 @@ def _shape(shape: Any) -> tuple[int, ...]:
         if n < 0:
             raise ValueError(f"shape must not have negative dimensions (got {shape!r})")
         out.append(n)
-    edges = tile_shape(len(out))
+    edges = tile_shape(len(out), tile_bits(family))
     for n, edge in zip(out, edges):
         if n > edge * _MAX_TILE:
             raise ValueError(f"shape {tuple(out)} is too large: a {len(out)}-d array may extend at most "
@@ -538,7 +541,7 @@ def standard_exponential(seed: SeedLike, shape: ShapeLike, dtype: Any = np.float
 
 def _floats(function: str, family: str, seed: Any, shape: Any, dtype: Any, params: dict[str, Any],
             post: Optional[_Affine] = None) -> RandomArray:
-    dims = _shape(shape)
+    dims = _shape(shape, family)
     dt = _float_dtype(dtype)
     return RandomArray(_root(seed), function, family, dims, dt, params, post=post)
 
@@ -584,7 +587,7 @@ def integers(seed: SeedLike, shape: ShapeLike, low: int, high: Optional[int] = N
     if lo < info.min or hi - 1 > info.max:
         raise ValueError(f"low and high must lie within {dt}: [{info.min}, {info.max} + 1] (got low={lo}, "
                          f"high={hi}); use a wider dtype")
-    dims = _shape(shape)
+    dims = _shape(shape, _keys.INTEGERS)
     return RandomArray(_root(seed), "integers", _keys.INTEGERS, dims, dt, {"low": lo, "high": hi}, lo, hi)
 
 
@@ -609,7 +612,7 @@ def bits(seed: SeedLike, shape: ShapeLike, dtype: Any = np.uint64) -> RandomArra
     dtype('uint8')
     """
     dt = _dtype(dtype, lambda d: d.kind == "u", "an unsigned integer dtype (numpy.uint8 ... numpy.uint64)")
-    return RandomArray(_root(seed), "bits", _keys.BITS, _shape(shape), dt, {})
+    return RandomArray(_root(seed), "bits", _keys.BITS, _shape(shape, _keys.BITS), dt, {})
 
 
 # -- keyed by label ---------------------------------------------------------------------

@@ -26,11 +26,14 @@ from hypothesis import strategies as st
 
 import seedpool.array as spa
 from conftest import REPO, run_python
-from seedpool import SeedTree, _tiles
+from seedpool import SeedTree
+from seedpool._derive import tiles as _tiles
 
 SEED = 2024
+# Tiles by number of dimensions: 4,096 elements, 16,384 for the uniform and bits families.
 TILES = {0: (), 1: (4096,), 2: (64, 64), 3: (16, 16, 16)}
-SHAPES = {1: (9000,), 2: (130, 70), 3: (20, 17, 33)}  # 3, 6 and 12 tiles, ragged edges
+CHEAP_TILES = {0: (), 1: (16384,), 2: (128, 128), 3: (16, 32, 32)}
+SHAPES = {1: (40000,), 2: (300, 150), 3: (20, 40, 70)}  # several tiles of either size, ragged edges
 
 # (name, factory(seed, shape) -> RandomArray) for every function and dtype.
 CASES = [
@@ -54,8 +57,8 @@ FACTORIES = [factory for _, factory in CASES]
 def reference(a: spa.RandomArray) -> np.ndarray:
     """The array from the layout's definition alone: one numpy Generator per tile, its
     draws laid out in Fortran order."""
-    tile = TILES[a.ndim]
     family = a.node.path[-3]
+    tile = (CHEAP_TILES if family in ("uniform", "bits") else TILES)[a.ndim]
     out = np.empty(a.shape, dtype=a.dtype)
     counts = [-(-n // e) for n, e in zip(a.shape, tile)]
     for t in itertools.product(*(range(c) for c in counts)):
@@ -72,10 +75,12 @@ def reference(a: spa.RandomArray) -> np.ndarray:
         else:
             values = g.integers(0, 2 ** (8 * a.dtype.itemsize), size, dtype=a.dtype)
         values = values.reshape(tile, order="F")  # a tile's draws, first axis fastest
-        if a.function == "uniform":
+        # The parameters transform the values, except the defaults, which leave them
+        # untouched (0.0 + 1.0 * -0.0 would turn a drawn -0.0 into +0.0).
+        if a.function == "uniform" and (a.params["low"], a.params["high"]) != (0.0, 1.0):
             lo, hi = a.params["low"], a.params["high"]
             values = values * a.dtype.type(hi - lo) + a.dtype.type(lo)
-        elif a.function == "normal":
+        elif a.function == "normal" and (a.params["loc"], a.params["scale"]) != (0.0, 1.0):
             values = values * a.dtype.type(a.params["scale"]) + a.dtype.type(a.params["loc"])
         where = tuple(slice(k * e, min((k + 1) * e, n)) for k, e, n in zip(t, tile, a.shape))
         out[where] = values[tuple(slice(0, w.stop - w.start) for w in where)]
@@ -91,8 +96,12 @@ def same(x: np.ndarray, y: np.ndarray) -> bool:
 def test_tile_shapes_are_the_documented_ones():
     assert [_tiles.tile_shape(d) for d in range(6)] == [
         (), (4096,), (64, 64), (16, 16, 16), (8, 8, 8, 8), (4, 4, 4, 8, 8)]
+    assert [_tiles.tile_shape(d, 14) for d in range(4)] == [(), (16384,), (128, 128), (16, 32, 32)]
+    assert [_tiles.tile_bits(f) for f in ("uniform", "bits", "normal", "exponential", "integers")] == [
+        14, 14, 12, 12, 12]
     for d in range(1, 16):
         assert int(np.prod(_tiles.tile_shape(d))) == 4096
+        assert int(np.prod(_tiles.tile_shape(d, 14))) == 16384
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3, 4])
@@ -121,7 +130,7 @@ def test_whole_array_is_the_documented_layout(factory, ndim):
 def test_large_blocks_use_the_same_layout(factory):
     # Blocks of many tiles derive their keys in batches (and warm SFC64 up vectorised),
     # small ones a group at a time through the array's key cache: both are the layout.
-    for shape in [(4096 * 130 + 77,), (64 * 14 + 5, 64 * 12 + 3), (16 * 6, 16 * 5 + 1, 16 * 6)]:
+    for shape in [(16384 * 45 + 77,), (128 * 14 + 5, 128 * 12 + 3), (16 * 12, 32 * 5 + 1, 32 * 6)]:
         a = factory(SEED, shape)
         assert same(a.to_numpy(), reference(a)), shape
         assert same(a.to_numpy(threads=2), reference(a)), shape
@@ -138,9 +147,9 @@ def test_zero_d_and_empty_arrays():
 
 
 # -- golden vectors: the frozen streams --------------------------------------------------------
-# Recorded on numpy 2.4.6; numpy 1.22.4, 2.0.2 and 2.3.5 gave the same. Each entry: a[4094:4099] of a
-# (10000,) array (tiles 0 -> 1), a[63:65, 63:65] of (100, 100) (four tiles), a[15:17, 3, 15:17]
-# of (20, 20, 20) (four tiles), seed 2024.
+# Recorded on numpy 2.4.6; numpy 1.22.4, 2.0.2 and 2.3.5 gave the same. Each entry: a[16382:16387]
+# of a (20000,) array, a[127:129, 127:129] of (200, 200), a[15:17, 3, 31:33] of (20, 20, 40), seed
+# 2024: each crosses tile boundaries of either tile size.
 GOLDEN_CASES = {
     "random-float64": (spa.random, {}), "random-float32": (spa.random, {"dtype": np.float32}),
     "uniform-float64": (spa.uniform, {"low": -2.0, "high": 3.0}),
@@ -156,64 +165,64 @@ GOLDEN_CASES = {
     "bits-uint64": (spa.bits, {}), "bits-uint32": (spa.bits, {"dtype": np.uint32}),
     "bits-uint8": (spa.bits, {"dtype": np.uint8}),
 }
-GOLDEN = {'bits-uint32': [[263148598, 3206203312, 2839828733, 521174099, 1957911584],
-                 [2681717630, 3190182235, 822839258, 4188387876],
-                 [606172636, 1845863930, 3238209150, 3853128525]],
- 'bits-uint64': [[5100743556960472064, 9487010084459388347, 5625926630790011916, 14656086272218299261,
+GOLDEN = {'bits-uint32': [[2851651515, 691673209, 2839828733, 521174099, 1957911584],
+                 [3378046833, 1938887472, 2968541608, 4188387876],
+                 [224663848, 1845863930, 426037477, 3853128525]],
+ 'bits-uint64': [[11163163486721090969, 6845638234320760008, 5625926630790011916, 14656086272218299261,
                   9672656323798890731],
-                 [6628596884357149795, 10098611481672507358, 5171102216310671686, 10947705774692293015],
-                 [3881994926625976068, 13513610490710806665, 8279215820621044474, 5576726435475704658]],
- 'bits-uint8': [[122, 30, 145, 218, 185], [247, 249, 22, 208], [16, 239, 19, 71]],
- 'exponential-float32': [[1.4008444547653198, 0.13159584999084473, 0.7550464868545532, 0.20556731522083282,
-                          0.5364561080932617],
-                         [1.8726191520690918, 0.9108515977859497, 2.9915616512298584, 1.1393063068389893],
-                         [0.29213929176330566, 2.6461267471313477, 0.2901154160499573, 0.06285172700881958]],
- 'exponential-float64': [[0.30291429648059776, 1.7742603500767442, 1.4687120953487405, 0.05519165464644651,
-                          0.3618051422971336],
-                         [3.0020901335767376, 0.7026119077522577, 0.29693969292258177, 0.6764870502840138],
-                         [0.5005787288753509, 0.13668234043203223, 1.4331275243665709, 0.7344750758034335]],
- 'integers-int16': [[47, 3, -58, 60, 46], [-34, -11, -62, -48], [1, -29, 59, -39]],
- 'integers-int64': [[6, 8, 8, 8, 5], [4, 0, 2, 7], [9, 0, 5, 4]],
- 'integers-int64-wide': [[565502067799, 137886874522, 886288962782, 32657289859, 88713445552],
-                         [508459761282, 398451427184, 600092330879, 456120839870],
-                         [642227305921, 449614846632, 37233082414, 893574430285]],
- 'integers-uint8': [[54, 78, 83, 79, 104], [39, 28, 43, 17], [171, 69, 243, 249]],
- 'normal-float32': [[-1.2870728969573975, 0.5237041115760803, -1.4940407276153564, -0.5271545648574829,
-                     -0.7829811573028564],
-                    [-0.12952260673046112, 0.6464571952819824, -0.03515342250466347, -0.8287314176559448],
-                    [-0.20624037086963654, -0.7688204646110535, -0.23252177238464355, -0.19634045660495758]],
- 'normal-float64': [[-1.3409923871396041, -1.832965375449966, 1.7396766392973604, 0.12186679665917748,
-                     -0.14590373239707555],
-                    [0.08849615664299983, -0.24576940144971354, -0.5149543128063814, -2.11875185234966],
-                    [-0.40417233179081324, 1.202044230758378, 1.3283469036290858, -0.9498343324452461]],
- 'normal-loc-scale': [[-1.1819847742792082, -2.165930750899932, 4.97935327859472, 1.7437335933183549,
-                       1.208192535205849],
-                      [1.6769923132859996, 1.0084611971005728, 0.47009137438723725, -2.7375037046993196],
-                      [0.6916553364183735, 3.904088461516756, 4.156693807258172, -0.39966866489049213]],
- 'random-float32': [[0.8099325299263, 0.5249670147895813, 0.2270788550376892, 0.5375697612762451,
+                 [10359725653101132582, 10694252021859214171, 1481134217685843627, 10947705774692293015],
+                 [2470626191136122496, 13513610490710806665, 7521542881936224526, 5576726435475704658]],
+ 'bits-uint8': [[26, 102, 145, 218, 185], [216, 92, 107, 208], [103, 239, 33, 71]],
+ 'exponential-float32': [[0.6835004091262817, 0.5934417843818665, 1.2465201616287231, 0.21247920393943787,
+                          0.8554596304893494],
+                         [0.6993746161460876, 3.012315034866333, 2.635784149169922, 1.3731476068496704],
+                         [0.23532630503177643, 0.05778052657842636, 0.2535068690776825, 0.8148766160011292]],
+ 'exponential-float64': [[0.09628092445580808, 0.8853648500449575, 0.20057176508062927, 0.8489364654132362,
+                          0.08425986389508824],
+                         [5.051450038226411, 0.02007944825860599, 1.8053698934289086, 1.26565435017688],
+                         [0.4356969256629134, 1.387044234105942, 1.1554922315916492, 0.0842494011523923]],
+ 'integers-int16': [[83, -26, 58, 37, 46], [56, -58, 50, 68], [-54, -53, -39, 1]],
+ 'integers-int64': [[2, 6, 2, 5, 7], [6, 9, 8, 1], [6, 9, 8, 8]],
+ 'integers-int64-wide': [[28612155610, 861887737782, 597495781446, 1035933896137, 70335889448],
+                         [437501627966, 11890779494, 625503154587, 1074310079002],
+                         [224914847191, 804920095343, 272591923772, 648120997729]],
+ 'integers-uint8': [[62, 195, 200, 240, 192], [129, 9, 110, 132], [190, 157, 133, 36]],
+ 'normal-float32': [[0.5287463665008545, -0.3002125918865204, -0.41648951172828674, 0.7863861918449402,
+                     0.1742677092552185],
+                    [-0.16795781254768372, 0.9804738163948059, -0.4323732256889343, 0.26969900727272034],
+                    [1.715813159942627, -0.45147278904914856, -0.6948108673095703, 0.3988327085971832]],
+ 'normal-float64': [[-1.495467560487491, -0.21168073936650816, 0.9192040646359174, 0.17118857436736026,
+                     0.21114206135581054],
+                    [2.588831255555993, -0.09545683257786128, -0.7657018197778142, -0.245717723917801],
+                    [-0.09429826421667038, -2.0021965414866165, 0.7283721865639693, -1.364246469154443]],
+ 'normal-loc-scale': [[-1.490935120974982, 1.0766385212669838, 3.338408129271835, 1.8423771487347205,
+                       1.9222841227116212],
+                      [6.677662511111986, 1.3090863348442774, -0.031403639555628304, 1.008564552164398],
+                      [1.3114034715666592, -2.504393082973233, 2.956744373127939, -1.2284929383088858]],
+ 'random-float32': [[0.38364338874816895, 0.24464130401611328, 0.2270788550376892, 0.5375697612762451,
                      0.2400481104850769],
-                    [0.6861769556999207, 0.05826675891876221, 0.1607932448387146, 0.0823633074760437],
-                    [0.5627124905586243, 0.23543614149093628, 0.8188288807868958, 0.8351287841796875]],
- 'random-float64': [[0.46105954192704646, 0.875206151357882, 0.2474169711664136, 0.8404442644492794,
+                    [0.33869683742523193, 0.8210391998291016, 0.9542810916900635, 0.0823633074760437],
+                    [0.17282670736312866, 0.23543614149093628, 0.6752709746360779, 0.8351287841796875]],
+ 'random-float64': [[0.47502337064743017, 0.8045148917806606, 0.2474169711664136, 0.8404442644492794,
                      0.14998877199865546],
-                    [0.1897936982853703, 0.5715143142560289, 0.24625600168183348, 0.3560627431417307],
-                    [0.946928311160451, 0.8003989534788382, 0.7682067270639127, 0.31794316957508884]],
- 'uniform-float32': [[2.0496625900268555, 0.6248350143432617, -0.8646056652069092, 0.6878488063812256,
+                    [0.21967947085545436, 0.9879560002115423, 0.5647873928415517, 0.3560627431417307],
+                    [0.07431347526979759, 0.8003989534788382, 0.4967674725518997, 0.31794316957508884]],
+ 'uniform-float32': [[-0.08178305625915527, -0.7767934799194336, -0.8646056652069092, 0.6878488063812256,
                       -0.7997593879699707],
-                     [1.430884838104248, -1.708666205406189, -1.1960337162017822, -1.5881834030151367],
-                     [0.8135623931884766, -0.8228192329406738, 2.094144344329834, 2.1756439208984375]],
- 'uniform-float64': [[0.3052977096352323, 2.37603075678941, -0.762915144167932, 2.2022213222463973,
+                     [-0.30651581287384033, 2.105195999145508, 2.7714052200317383, -1.5881834030151367],
+                     [-1.135866403579712, -0.8228192329406738, 1.3763549327850342, 2.1756439208984375]],
+ 'uniform-float64': [[0.37511685323715094, 2.0225744589033035, -0.762915144167932, 2.2022213222463973,
                       -1.2500561400067227],
-                     [-1.0510315085731485, 0.8575715712801446, -0.7687199915908325, -0.2196862842913465],
-                     [2.7346415558022548, 2.0019947673941907, 1.8410336353195635, -0.41028415212455593]]}
+                     [-0.9016026457227282, 2.939780001057711, 0.8239369642077583, -0.2196862842913465],
+                     [-1.628432623651012, 2.0019947673941907, 0.4838373627594983, -0.41028415212455593]]}
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
 def test_golden_vectors(name):
     fn, kw = GOLDEN_CASES[name]
-    got = [fn(SEED, (10000,), **kw)[4094:4099].tolist(),
-           fn(SEED, (100, 100), **kw)[63:65, 63:65].ravel().tolist(),
-           fn(SEED, (20, 20, 20), **kw)[15:17, 3, 15:17].ravel().tolist()]
+    got = [fn(SEED, (20000,), **kw)[16382:16387].tolist(),
+           fn(SEED, (200, 200), **kw)[127:129, 127:129].ravel().tolist(),
+           fn(SEED, (20, 20, 40), **kw)[15:17, 3, 31:33].ravel().tolist()]
     assert got == GOLDEN[name], f"{name}: the stream changed -- a breaking change of seedpool.array's layout"
 
 
@@ -406,6 +415,22 @@ def test_threads_give_the_same_bits(factory, monkeypatch):
     assert same(b.to_numpy(threads=3), reference(b))
 
 
+def test_one_array_shared_by_many_threads(monkeypatch):
+    # Dask's threaded scheduler draws chunks of one array at once: small blocks share the
+    # array's key cache, here kept to two groups so that threads evict each other's.
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(_tiles, "_MAX_GROUPS", 2)
+    a = spa.normal(SEED, (4096 * 600,), dtype=np.float32)
+    whole = a.to_numpy(threads=2)
+    rng = np.random.default_rng(1)
+    starts = rng.integers(0, len(whole) - 5000, 400)
+    with ThreadPoolExecutor(8) as pool:
+        parts = list(pool.map(lambda s: a[s:s + 5000], starts))
+    assert all(same(p, whole[s:s + 5000]) for p, s in zip(parts, starts))
+    assert len(a._cache.groups) <= 2
+
+
 def test_another_process_and_a_pickled_copy_agree():
     a = spa.uniform(SeedTree("experiment").child("init", "layer3"), (300, 500), -1.0, 1.0, dtype=np.float32)
     blob = base64.b64encode(pickle.dumps(a)).decode()
@@ -440,7 +465,7 @@ def test_a_block_allocates_a_tile_and_fixed_bookkeeping_beyond_itself(factory, s
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    tile_bytes = 4096 * a.dtype.itemsize
+    tile_bytes = int(np.prod(_tiles.tile_shape(a.ndim, a._sampler.bits))) * a.dtype.itemsize
     # One tile of scratch (+ one for integers and bits: numpy's sampler returns a new
     # array), plus bookkeeping for one batch of 128 tiles, whatever the block's size.
     assert peak - out.nbytes <= 2 * tile_bytes + 160_000, (peak - out.nbytes, out.nbytes)

@@ -6,21 +6,24 @@ Data flow (one block, e.g. ``a[3:5000, ::2]`` or a Dask chunk)::
               tile the part of the output it fills and the part of the tile it reads
     tiles, a batch at a time                   -> their keys: node.child(*tile_coord),
                                                   derived for the whole batch at once
+                                                  (a small block: from the array's
+                                                  KeyCache, a group of tiles at a time)
     each tile                                  -> an SFC64 set to its key, numpy's own
                                                   sampler drawn up to the last element
-                                                  read, copied into the output (or
+                                                  read, copied into the output (1-d:
                                                   drawn straight into it)
 
 The layout (a frozen stream: changing any of it changes every array):
 
-* An ``ndim``-d array is cut into tiles of :func:`tile_shape` ``(ndim)`` elements,
-  ``2**TILE_BITS`` per tile, the same for every array shape. Tile ``t`` (a tuple of
+* An ``ndim``-d array is cut into tiles of :func:`tile_shape` ``(ndim, bits)``
+  elements, ``2**bits`` per tile -- 4,096, or 16,384 for the uniform and bits families
+  (:func:`tile_bits`) -- the same for every array shape. Tile ``t`` (a tuple of
   ``ndim`` ints) holds the elements ``t[k] * edge[k] <= index[k] < (t[k] + 1) * edge[k]``.
 * Tile ``t`` draws from ``numpy.random.Generator(numpy.random.SFC64(node.child(*t)
   .seed_sequence))``, where ``node`` is the array's node (``seedpool.array`` chooses
   it), and its elements are those draws in Fortran order (the first axis fastest):
-  numpy's sampler filling ``prod(tile_shape(ndim))`` values in one call, read as a
-  ``tile_shape(ndim)`` array with ``order="F"``.
+  numpy's sampler filling ``2**bits`` values in one call, read as a
+  ``tile_shape(ndim, bits)`` array with ``order="F"``.
 
 Because a tile's stream depends only on its coordinate, every element depends only on
 the node and its own index, never on the slice, the chunking, the thread or the shape
@@ -34,14 +37,16 @@ measured); arrays short along their *first* axes, ``(3, n)``, pay that instead.
 Why SFC64 and not a counter-based Philox: on the machines this was measured on, numpy's
 Philox fills ``random`` ~1.9x slower than PCG64 (``standard_normal`` ~1.25x), so no
 Philox design meets 1.15x of numpy's default generator on whole arrays; SFC64 fills at
-0.75-0.86x of PCG64, and a tile is short enough (4,096 draws) that seeking inside it is
-not needed. A tile's SFC64 is seeded exactly as numpy seeds one from a
+0.75-1.0x of PCG64, and a tile is short enough (4,096 or 16,384 draws) that seeking
+inside it is not needed. A tile's SFC64 is seeded exactly as numpy seeds one from a
 ``SeedSequence`` (``generate_state(3, uint64)``, counter 1, 12 outputs discarded), done
 here for a batch of tiles at once.
 
 Memory: beyond the output, a block allocates one tile of scratch per thread (plus, for
-integers and bits, the tile-sized array numpy's sampler returns) and the keys of one
-batch of :data:`BATCH` tiles.
+integers and bits, the tile-sized array numpy's sampler returns) and the bookkeeping of
+one batch of :data:`BATCH` tiles (their keys and slices, ~100 KiB), whatever its size:
+an axis's tiles are walked, not listed. An array's KeyCache keeps at most 32 groups of
+64 warmed-up states (~64 KiB).
 
 Imports numpy and the seed tree only.
 """
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -57,33 +63,47 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ._derive.tree import SeedTree, _IndexedPools, _mix_column
+from .tree import SeedTree, _IndexedPools, _mix_column
 
 __all__ = [
     "BATCH",
     "KeyCache",
+    "CHEAP_TILE_BITS",
     "TILE_BITS",
     "Sampler",
     "check_sampler",
     "child_words",
     "fill",
     "sfc64_states",
+    "tile_bits",
     "tile_shape",
 ]
 
 TILE_BITS = 12  # 4,096 elements a tile, whatever the ndim: part of the frozen layout
+# random/uniform and bits draw a value in a quarter of the time a normal takes (one
+# output of SFC64 each): their tiles are four times larger, so that a tile's fixed cost
+# (setting the generator, one sampler call: ~2.5 us) stays as small a share of it.
+CHEAP_TILE_BITS = 14
+_CHEAP_FAMILIES = ("uniform", "bits")
 BATCH = 128  # tiles whose keys are derived together (~28 us fixed + ~0.1 us a tile)
 _SFC64_WARMUP = 12  # numpy's sfc64_set_seed discards this many outputs
-_FEW_TILES = 40  # below this, warm each tile's SFC64 up by itself (see _TileWorker.run)
+_STRIP, _STRIP_BYTES = 32, 48 * 1024  # copies of larger tiles go in strips (see _TileWorker.run)
+_FEW_TILES = 40  # a block of fewer tiles takes their states from the array's KeyCache
 
 
-def tile_shape(ndim: int) -> tuple[int, ...]:
-    """The tile of an ``ndim``-d array: ``TILE_BITS`` bits of extent shared out over the
-    axes, the remainder to the last ones -- (4096,), (64, 64), (16, 16, 16), (8, 8, 8, 8),
-    (4, 4, 4, 8, 8)... (axes past the 12th last get extent 1 in front)."""
+def tile_bits(family: str) -> int:
+    """log2 of the elements in a tile of ``family``: 14 for uniform and bits, else 12."""
+    return CHEAP_TILE_BITS if family in _CHEAP_FAMILIES else TILE_BITS
+
+
+def tile_shape(ndim: int, bits: int = TILE_BITS) -> tuple[int, ...]:
+    """The tile of an ``ndim``-d array: ``bits`` bits of extent shared out over the
+    axes, the remainder to the last ones -- for 12 bits (4096,), (64, 64), (16, 16, 16),
+    (8, 8, 8, 8), (4, 4, 4, 8, 8)...; for 14 bits (16384,), (128, 128), (16, 32, 32)...
+    (axes past the ``bits``-th last get extent 1 in front)."""
     if ndim == 0:
         return ()
-    base, extra = divmod(TILE_BITS, ndim)
+    base, extra = divmod(bits, ndim)
     return tuple(1 << (base + (1 if axis >= ndim - extra else 0)) for axis in range(ndim))
 
 
@@ -154,12 +174,13 @@ class Sampler:
     bounded sampler depends on ``high - low``).
     """
 
-    __slots__ = ("family", "dtype", "low", "high", "draw")
+    __slots__ = ("family", "dtype", "low", "high", "draw", "bits")
 
     def __init__(self, family: str, dtype: np.dtype, low: int = 0, high: int = 0, *, check: bool = True) -> None:
         if check:
             check_sampler(family, dtype)  # here, so an unpickled copy checks its own numpy
         self.family = family
+        self.bits = tile_bits(family)
         self.dtype = dtype
         self.low = low
         self.high = high
@@ -331,6 +352,10 @@ def _tile_walk(ranges: Sequence[range], edges: Sequence[int]) -> Iterator[tuple[
     if not ranges:
         yield ()
         return
+    if len(ranges) == 1:
+        for seg in segments(ranges[0], edges[0]):
+            yield (seg,)
+        return
     kept = [list(segments(r, e)) if count_segments(r, e) <= _KEEP_SEGMENTS else None
             for r, e in zip(ranges, edges)]
 
@@ -350,21 +375,25 @@ _MAX_GROUPS = 32  # groups a cache keeps (~1.5 KB each)
 
 
 class KeyCache:
-    """Seed words of recently used tiles of one array, derived a group at a time.
+    """The SFC64 states of recently used tiles of one array, derived a group at a time.
 
-    Deriving keys costs ~20 us whether for 1 tile or 64 (numpy's per-call overhead), so
-    a small block -- a 4,096-element slice, a small Dask chunk -- derives the aligned
-    group of 64 tiles around each tile it needs, and the next block nearby finds its
-    keys here. Only the cost depends on it: the words are those of ``child_words``.
+    Deriving keys and warming SFC64 up costs ~100 us whether for 1 tile or 64 (numpy's
+    per-call overhead), so a small block -- a 4,096-element slice, a small Dask chunk --
+    derives the aligned group of 64 tiles around each tile it needs, and the next block
+    nearby finds its states here. Only the cost depends on it: the states are those of
+    ``sfc64_states(child_words(...))``.
     """
 
     def __init__(self, ndim: int) -> None:
-        self.shape = tile_shape(ndim) if ndim else ()
         base, extra = divmod(_GROUP_BITS, ndim) if ndim else (0, 0)
         self.bits = tuple(base + (1 if axis >= ndim - extra else 0) for axis in range(ndim))
         self.groups: dict[tuple[int, ...], np.ndarray] = {}
+        self.lock = threading.Lock()  # Dask's threads share an array: one writer at a time
 
-    def seeds(self, node: SeedTree, coords: list[tuple[int, ...]]) -> np.ndarray:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (KeyCache, (len(self.bits),))  # a copy starts empty (a lock does not pickle)
+
+    def states(self, node: SeedTree, coords: list[tuple[int, ...]]) -> np.ndarray:
         bits = self.bits
         groups = self.groups
         keys = [tuple(c >> b for c, b in zip(coord, bits)) for coord in coords]
@@ -374,30 +403,40 @@ class KeyCache:
             size = len(local)
             columns = [np.array([(g[k] << bits[k]) + loc[k] for g in missing for loc in local], dtype=np.int64)
                        for k in range(len(bits))]
-            words = child_words(node, columns, 3, size * len(missing))
-            for i, g in enumerate(missing):
-                groups[g] = words[i * size:(i + 1) * size]
-            while len(groups) > _MAX_GROUPS:
-                groups.pop(next(iter(groups)), None)
-        out = np.empty((len(coords), 3), dtype=np.uint64)
+            states = sfc64_states(child_words(node, columns, 3, size * len(missing)))
+            with self.lock:
+                for i, g in enumerate(missing):
+                    groups[g] = states[i * size:(i + 1) * size]
+                while len(groups) > _MAX_GROUPS:
+                    groups.pop(next(iter(groups)))
+        out = np.empty((len(coords), 4), dtype=np.uint64)
         for j, (coord, key) in enumerate(zip(coords, keys)):
             row = 0
             for c, b in zip(coord, bits):
                 row = (row << b) | (c & ((1 << b) - 1))
             table = groups.get(key)
             if table is None:  # evicted by another thread meanwhile: derive it alone
-                table = self.seeds(node, [coord])
+                table = self.states(node, [coord])
                 row = 0
             out[j] = table[row]
         return out
+
+
+_thread_generators = threading.local()
 
 
 class _TileWorker:
     """One thread's generator, state buffer and scratch tile."""
 
     def __init__(self, sampler: Sampler, shape: tuple[int, ...]) -> None:
-        self.bg = np.random.SFC64(0)
-        self.gen = np.random.Generator(self.bg)
+        # Each thread keeps its generator: building one (from a SeedSequence) costs more
+        # than drawing a small block. Every tile sets the whole state before drawing.
+        pair: Any = getattr(_thread_generators, "pair", None)
+        if pair is None:
+            bg = np.random.SFC64(0)
+            pair = _thread_generators.pair = (bg, np.random.Generator(bg))
+        self.bg: np.random.SFC64 = pair[0]
+        self.gen: np.random.Generator = pair[1]
         self.inner: dict[str, Any] = {"state": None}
         self.state: Any = {"bit_generator": "SFC64", "state": self.inner, "has_uint32": 0, "uinteger": 0}
         self.draw = sampler.draw
@@ -408,7 +447,7 @@ class _TileWorker:
     def _scratch(self) -> np.ndarray:
         scratch = self.scratch
         if scratch is None:
-            scratch = self.scratch = np.empty(int(np.prod(self.shape, dtype=np.int64)), dtype=self.dtype)
+            scratch = self.scratch = np.empty(math.prod(self.shape), dtype=self.dtype)
         return scratch
 
     def run(self, out: np.ndarray, node: SeedTree, tiles: list[tuple[_Segment, ...]],
@@ -417,30 +456,19 @@ class _TileWorker:
         ndim = len(shape)
         # A tile's draws fill it in Fortran order (the first axis fastest): element
         # (i, j, ...) is draw i + e0 * (j + e1 * ...).
-        strides = [int(np.prod(shape[:k], dtype=np.int64)) for k in range(ndim)]
-        # The warm-up for a batch at once costs ~100 us whatever its size; for a few
-        # tiles, SFC64's own (~2 us a tile) is cheaper. The states are the same.
-        few = len(tiles) < _FEW_TILES
-        if few and cache is not None:
-            seeds = cache.seeds(node, [tuple(s.tile for s in t) for t in tiles])
+        strides = [math.prod(shape[:k]) for k in range(ndim)]
+        if len(tiles) < _FEW_TILES and cache is not None:
+            states = cache.states(node, [tuple(s.tile for s in t) for t in tiles])
         else:
             columns = [np.fromiter((t[k].tile for t in tiles), dtype=np.int64, count=len(tiles))
                        for k in range(ndim)]
-            seeds = child_words(node, columns, 3, len(tiles))
-        if few:
-            states = np.empty((len(tiles), 4), dtype=np.uint64)
-            states[:, :3] = seeds
-            states[:, 3] = 1  # SFC64's counter before numpy's 12 warm-up outputs
-        else:
-            states = sfc64_states(seeds)
+            states = sfc64_states(child_words(node, columns, 3, len(tiles)))
         inner, state, bg, gen, draw = self.inner, self.state, self.bg, self.gen, self.draw
         flat_tile = self._scratch()
         tile_view = flat_tile.reshape(shape[::-1]).T  # the tile, indexed (i, j, ...)
         for j, tile in enumerate(tiles):
             inner["state"] = states[j]  # the setter copies it into the generator
             bg.state = state
-            if few:
-                bg.random_raw(_SFC64_WARMUP, output=False)
             if ndim == 1:  # the common case, without the general bookkeeping
                 seg = tile[0]
                 if seg.whole:  # reads the tile's first hi + 1 elements: draw them in place
@@ -464,7 +492,17 @@ class _TileWorker:
             draw(gen, flat)
             if post is not None:
                 post(flat)
-            out[tuple([s.out for s in tile]) + (Ellipsis,)] = tile_view[tuple([s.local for s in tile])]
+            dst = out[tuple([s.out for s in tile]) + (Ellipsis,)]
+            src = tile_view[tuple([s.local for s in tile])]
+            if dst.nbytes <= _STRIP_BYTES:
+                dst[...] = src
+            else:
+                # A large tile's copy transposes its layout (Fortran order into a C-order
+                # block); done whole it thrashes the cache (a 128x128 float64 tile: 16 us),
+                # in strips of 32 along the last axis 10 us.
+                width = dst.shape[-1]
+                for k in range(0, width, _STRIP):
+                    dst[..., k:k + _STRIP] = src[..., k:k + _STRIP]
 
 
 def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int = 1,
@@ -475,7 +513,7 @@ def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int
     ``post`` transforms drawn values in place (loc/scale); it is applied to whole drawn
     tile prefixes, elementwise, so where a value is drawn does not change it.
     """
-    shape = tile_shape(len(ranges))
+    shape = tile_shape(len(ranges), sampler.bits)
     out = np.empty(tuple(len(r) for r in ranges), dtype=sampler.dtype)
     if out.size == 0:
         return out
@@ -483,6 +521,9 @@ def fill(node: SeedTree, sampler: Sampler, ranges: Sequence[range], threads: int
     n_tiles = 1
     for r, e in zip(ranges, shape):
         n_tiles *= count_segments(r, e)
+    if n_tiles <= BATCH:  # one batch, this thread
+        _TileWorker(sampler, shape).run(out, node, list(tiles), post, cache)
+        return out
     batches: Iterator[list[tuple[_Segment, ...]]] = iter(lambda: list(itertools.islice(tiles, BATCH)), [])
     threads = max(1, min(threads, -(-n_tiles // BATCH)))
     if threads == 1:
