@@ -53,8 +53,8 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from ._derive import keys as _keys
-from ._derive.tree import SeedLike, SeedTree
 from ._derive.tiles import KeyCache, Sampler, child_words, fill, tile_bits, tile_shape
+from ._derive.tree import SeedLike, SeedTree
 
 __all__ = [
     "RandomArray",
