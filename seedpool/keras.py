@@ -82,6 +82,25 @@ _DOC = """SeededPyDataset(dataset, seed=None, *, epoch=0, generators="auto", wor
     """
 
 
+def _check_dataset(keras: Any, dataset: Any, workers: Optional[int],
+                   use_multiprocessing: Optional[bool]) -> tuple[int, bool]:
+    """Validate what ``SeededPyDataset`` wraps; returns its ``(workers, use_multiprocessing)``."""
+    if not isinstance(dataset, keras.utils.PyDataset):
+        raise TypeError(
+            f"dataset must be a keras.utils.PyDataset (got {type(dataset).__name__}); "
+            "wrap arrays in a PyDataset subclass first"
+        )
+    workers = dataset.workers if workers is None else workers
+    use_mp = dataset.use_multiprocessing if use_multiprocessing is None else use_multiprocessing
+    if workers > 1 and not use_mp:  # type: ignore[operator]
+        raise ValueError(
+            f"workers={workers} with use_multiprocessing=False runs batches in threads that "
+            "share one global RNG state, which cannot be made reproducible; pass "
+            "use_multiprocessing=True (or workers=1)"
+        )
+    return workers, use_mp  # type: ignore[return-value]
+
+
 def _build() -> type:
     import keras
 
@@ -99,19 +118,7 @@ def _build() -> type:
             use_multiprocessing: Optional[bool] = None,
             max_queue_size: Optional[int] = None,
         ) -> None:
-            if not isinstance(dataset, keras.utils.PyDataset):
-                raise TypeError(
-                    f"dataset must be a keras.utils.PyDataset (got {type(dataset).__name__}); "
-                    "wrap arrays in a PyDataset subclass first"
-                )
-            workers = dataset.workers if workers is None else workers
-            use_mp = dataset.use_multiprocessing if use_multiprocessing is None else use_multiprocessing
-            if workers > 1 and not use_mp:
-                raise ValueError(
-                    f"workers={workers} with use_multiprocessing=False runs batches in threads that "
-                    "share one global RNG state, which cannot be made reproducible; pass "
-                    "use_multiprocessing=True (or workers=1)"
-                )
+            workers, use_mp = _check_dataset(keras, dataset, workers, use_multiprocessing)
             super().__init__(
                 workers=workers,
                 use_multiprocessing=use_mp,

@@ -46,99 +46,108 @@ def _install_python() -> None:
     inst: Any = global_random()
     _P.inst = inst
     cls = type(inst)
+    # gauss keeps a cached second normal on the instance it runs on: route the call, so
+    # the cache is the target's (a thread task's own), not random._inst's.
+    for name in list(c_level_methods()) + ["getstate", "gauss"]:
+        _replace(inst, name, _python_drawing_hook(cls, inst, name))
+    for name in ("seed", "setstate"):
+        _replace(inst, name, _python_setting_hook(cls, inst, name))
+
+
+def _replace(inst: Any, name: str, hook: Callable[..., Any]) -> None:
+    """``hook`` as ``random.<name>`` and as an instance attribute of ``random._inst``."""
+    setattr(inst, name, hook)
+    setattr(_random_module, name, hook)
+
+
+def _python_drawing_hook(cls: type, inst: Any, name: str) -> Callable[..., Any]:
+    """The hook of ``random``'s drawing entry point ``name``: draw from the calling
+    thread's scope (seeding it first if its task has not drawn yet), else from ``inst``."""
+    method = getattr(cls, name)
+    tls = local  # closure cells: a draw outside any task must stay cheap
+    active = _P.active
+    # The common entry points get their exact signatures: packing *args / **kwargs
+    # would double the cost of a draw outside any task.
+    if name == "random":
+        def hook() -> Any:
+            if not active:
+                return method(inst)
+            scope = tls.state.scope
+            if scope is None:
+                return method(inst)
+            if scope.python_stale:
+                return method(_seed_python(scope))
+            return method(scope.py)
+    elif name in ("getrandbits", "randbytes"):
+        def hook(n: Any) -> Any:  # type: ignore[misc]
+            if not active:
+                return method(inst, n)
+            scope = tls.state.scope
+            if scope is None:
+                return method(inst, n)
+            if scope.python_stale:
+                return method(_seed_python(scope), n)
+            return method(scope.py, n)
+    elif name == "gauss":
+        def hook(mu: Any = 0.0, sigma: Any = 1.0) -> Any:  # type: ignore[misc]
+            if not active:
+                return method(inst, mu, sigma)
+            scope = tls.state.scope
+            if scope is None:
+                return method(inst, mu, sigma)
+            if scope.python_stale:
+                return method(_seed_python(scope), mu, sigma)
+            return method(scope.py, mu, sigma)
+    else:
+        def hook(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            if not active:
+                return method(inst, *args, **kwargs)
+            scope = tls.state.scope
+            if scope is None:
+                return method(inst, *args, **kwargs)
+            if scope.python_stale:
+                return method(_seed_python(scope), *args, **kwargs)
+            return method(scope.py, *args, **kwargs)
+
+    hook.__name__ = hook.__qualname__ = name
+    hook.__doc__ = method.__doc__
+    return hook
+
+
+
+def _python_setting_hook(cls: type, inst: Any, name: str) -> Callable[..., Any]:
+    """The hook of ``random.seed`` / ``setstate``: inside a task, the task's own choice of
+    state for its scope's generator (not overwritten on its next draw)."""
+    method = getattr(cls, name)
     tls = local
     active = _P.active
 
-    def drawing(name: str) -> Callable[..., Any]:
-        method = getattr(cls, name)
-        # The common entry points get their exact signatures: packing *args / **kwargs
-        # would double the cost of a draw outside any task.
-        if name == "random":
-            def hook() -> Any:
-                if not active:
-                    return method(inst)
-                scope = tls.state.scope
-                if scope is None:
-                    return method(inst)
-                if scope.python_stale:
-                    return method(_seed_python(scope))
-                return method(scope.py)
-        elif name in ("getrandbits", "randbytes"):
-            def hook(n: Any) -> Any:  # type: ignore[misc]
-                if not active:
-                    return method(inst, n)
-                scope = tls.state.scope
-                if scope is None:
-                    return method(inst, n)
-                if scope.python_stale:
-                    return method(_seed_python(scope), n)
-                return method(scope.py, n)
-        elif name == "gauss":
-            def hook(mu: Any = 0.0, sigma: Any = 1.0) -> Any:  # type: ignore[misc]
-                if not active:
-                    return method(inst, mu, sigma)
-                scope = tls.state.scope
-                if scope is None:
-                    return method(inst, mu, sigma)
-                if scope.python_stale:
-                    return method(_seed_python(scope), mu, sigma)
-                return method(scope.py, mu, sigma)
-        else:
-            def hook(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-                if not active:
-                    return method(inst, *args, **kwargs)
-                scope = tls.state.scope
-                if scope is None:
-                    return method(inst, *args, **kwargs)
-                if scope.python_stale:
-                    return method(_seed_python(scope), *args, **kwargs)
-                return method(scope.py, *args, **kwargs)
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        scope = tls.state.scope if active else None
+        if scope is None:
+            return method(inst, *args, **kwargs)
+        # The task chose its own state: don't overwrite it on the next draw.
+        stale = scope.python_stale
+        observer = _P.observer
+        if observer is not None and stale:
+            observer(PYTHON)
+        target = _route_python(scope)
+        try:
+            # Looked up per call (seeding is rare): strict mode wraps Random.seed.
+            result = getattr(cls, name)(target, *args, **kwargs)
+        except BaseException:
+            # Refused (strict mode's error, a bad argument): the stream is as it was --
+            # still the task's to seed on its next draw if it was.
+            scope.python_stale = stale
+            raise
+        scope.python_stale = False
+        if not scope.private:
+            inst.gauss_next = None
+        return result
 
-        hook.__name__ = hook.__qualname__ = name
-        hook.__doc__ = method.__doc__
-        return hook
-
-    def setting(name: str) -> Callable[..., Any]:
-        method = getattr(cls, name)
-
-        def hook(*args: Any, **kwargs: Any) -> Any:
-            scope = tls.state.scope if active else None
-            if scope is None:
-                return method(inst, *args, **kwargs)
-            # The task chose its own state: don't overwrite it on the next draw.
-            stale = scope.python_stale
-            observer = _P.observer
-            if observer is not None and stale:
-                observer(PYTHON)
-            target = _route_python(scope)
-            try:
-                # Looked up per call (seeding is rare): strict mode wraps Random.seed.
-                result = getattr(cls, name)(target, *args, **kwargs)
-            except BaseException:
-                # Refused (strict mode's error, a bad argument): the stream is as it was --
-                # still the task's to seed on its next draw if it was.
-                scope.python_stale = stale
-                raise
-            scope.python_stale = False
-            if not scope.private:
-                inst.gauss_next = None
-            return result
-
-        hook.__name__ = hook.__qualname__ = name
-        hook.__doc__ = method.__doc__
-        return hook
-
-    c_level = list(c_level_methods())
-    # gauss keeps a cached second normal on the instance it runs on: route the call, so
-    # the cache is the target's (a thread task's own), not random._inst's.
-    for name in c_level + ["getstate", "gauss"]:
-        hook = drawing(name)
-        setattr(inst, name, hook)
-        setattr(_random_module, name, hook)
-    for name in ("seed", "setstate"):
-        hook = setting(name)
-        setattr(inst, name, hook)
-        setattr(_random_module, name, hook)
+    hook.__name__ = hook.__qualname__ = name
+    hook.__doc__ = method.__doc__
+    return hook
 
 
 def _make_lazy_randomstate_class() -> type:

@@ -216,6 +216,36 @@ def launch_local_workers(
         Bad arguments.
     """
     spec = target_spec(target)
+    args_json, backends = _check_launch_args(num_workers, timeout, backends, args)
+    root = SeedTree(seed)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(num_workers)]}
+    base_env = _worker_base_env(env)
+    with tempfile.TemporaryDirectory(prefix="seedpool-tf-") as tmp:
+        errs = [os.path.join(tmp, f"worker{i}.err") for i in range(num_workers)]
+        results = [os.path.join(tmp, f"worker{i}.json") for i in range(num_workers)]
+        procs: list[subprocess.Popen] = []
+        try:
+            for i in range(num_workers):
+                spec_env = {"target": spec, "args": args_json, "root": tree_to_env(root), "task_index": i,
+                            "num_workers": num_workers, "cluster": cluster, "backends": list(backends),
+                            "result_path": results[i]}
+                procs.append(_start_worker(python, base_env, cluster, i, spec_env, errs[i], tmp))
+            _wait_for_workers(procs, errs, spec, timeout)
+        finally:
+            for p in procs:
+                _kill_group(p)
+            for p in procs:
+                p.wait()
+        values: list[Any] = []
+        for path in results:
+            with open(path) as f:
+                values.append(json.load(f))
+        return values
+
+
+def _check_launch_args(num_workers: Any, timeout: Any, backends: Any, args: Any) -> tuple[str, Sequence[str]]:
+    """Validate the launch's arguments (before any port is taken or process started);
+    returns ``args`` as JSON and ``backends`` as a sequence."""
     if isinstance(num_workers, bool) or not isinstance(num_workers, int):
         raise TypeError(f"num_workers must be an int >= 1 (got {num_workers!r}); pass e.g. num_workers=2")
     if num_workers < 1:
@@ -227,13 +257,16 @@ def launch_local_workers(
     try:
         args_json = json.dumps(list(args))
     except TypeError as exc:
-        raise TypeError(f"args must be JSON-serialisable (got {args!r}): {exc}; pass plain ints, floats, str, lists or dicts") from None
-    root = SeedTree(seed)
-    ports = _free_ports(num_workers)
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
-    # Workers must import this seedpool even when it is not installed.
-    # (The folder holding seedpool/, not seedpool/ itself: there, seedpool/tensorflow/
-    # would shadow the real TensorFlow package.)
+        raise TypeError(f"args must be JSON-serialisable (got {args!r}): {exc}; pass plain ints, floats, str, "
+                        "lists or dicts") from None
+    return args_json, backends
+
+
+def _worker_base_env(env: Optional[dict]) -> dict:
+    """The environment every worker starts from: this one, ``env``, and this seedpool on
+    ``PYTHONPATH`` (workers must import it even where it is not installed)."""
+    # The folder holding seedpool/, not seedpool/ itself: there, seedpool/tensorflow/
+    # would shadow the real TensorFlow package.
     pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     base_env = dict(os.environ)
     base_env.update(env or {})
@@ -241,56 +274,47 @@ def launch_local_workers(
         p for p in (pkg_parent, os.getcwd(), base_env.get("PYTHONPATH", "")) if p
     )
     base_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return base_env
 
-    with tempfile.TemporaryDirectory(prefix="seedpool-tf-") as tmp:
-        procs: list[subprocess.Popen] = []
-        errs = [os.path.join(tmp, f"worker{i}.err") for i in range(num_workers)]
-        results = [os.path.join(tmp, f"worker{i}.json") for i in range(num_workers)]
-        try:
-            for i in range(num_workers):
-                wenv = dict(base_env)
-                wenv["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
-                wenv[_SPEC_ENV] = json.dumps({
-                    "target": spec, "args": args_json, "root": tree_to_env(root),
-                    "task_index": i, "num_workers": num_workers, "cluster": cluster,
-                    "backends": list(backends), "result_path": results[i],
-                })
-                with open(errs[i], "wb") as err_file, open(os.path.join(tmp, f"worker{i}.out"), "wb") as out_file:
-                    procs.append(subprocess.Popen(
-                        [python, "-m", "seedpool.tensorflow._worker"], env=wenv, stdout=out_file, stderr=err_file,
-                        stdin=subprocess.DEVNULL, start_new_session=True,
-                    ))
-            deadline = time.monotonic() + timeout
-            while True:
-                rcs = [p.poll() for p in procs]
-                failed = [i for i, rc in enumerate(rcs) if rc not in (None, 0)]
-                if failed:
-                    first = failed[0]
-                    details = "\n".join(
-                        f"--- worker {i} {_describe_rc(rcs[i])}; end of its stderr:\n{_tail(errs[i])}" for i in failed
-                    )
-                    raise WorkerFailedError(
-                        f"worker {first} of {num_workers} {_describe_rc(rcs[first])} (target {spec}); "
-                        f"the other workers were killed.\n{details}",
-                        first, rcs,
-                    )
-                if all(rc == 0 for rc in rcs):
-                    break
-                if time.monotonic() > deadline:
-                    running = [i for i, rc in enumerate(rcs) if rc is None]
-                    raise WorkerTimeoutError(
-                        f"workers {running} of {num_workers} were still running after timeout={timeout} s "
-                        f"(target {spec}); all workers were killed. Pass a larger timeout if the job "
-                        f"needs it. End of worker {running[0]}'s stderr:\n{_tail(errs[running[0]])}"
-                    )
-                time.sleep(0.05)
-        finally:
-            for p in procs:
-                _kill_group(p)
-            for p in procs:
-                p.wait()
-        values: list[Any] = []
-        for path in results:
-            with open(path) as f:
-                values.append(json.load(f))
-        return values
+
+def _start_worker(python: str, base_env: dict, cluster: dict, index: int, spec_env: dict, err_path: str,
+                  tmp: str) -> subprocess.Popen:
+    """Start worker ``index`` (its own ``TF_CONFIG`` and spec), in its own session."""
+    wenv = dict(base_env)
+    wenv["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+    wenv[_SPEC_ENV] = json.dumps(spec_env)
+    with open(err_path, "wb") as err_file, open(os.path.join(tmp, f"worker{index}.out"), "wb") as out_file:
+        return subprocess.Popen(
+            [python, "-m", "seedpool.tensorflow._worker"], env=wenv, stdout=out_file, stderr=err_file,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+
+
+def _wait_for_workers(procs: list, errs: list[str], spec: str, timeout: float) -> None:
+    """Wait until every worker exited 0; raise WorkerFailedError at the first failure and
+    WorkerTimeoutError at the deadline (the caller kills what is left)."""
+    num_workers = len(procs)
+    deadline = time.monotonic() + timeout
+    while True:
+        rcs = [p.poll() for p in procs]
+        failed = [i for i, rc in enumerate(rcs) if rc not in (None, 0)]
+        if failed:
+            first = failed[0]
+            details = "\n".join(
+                f"--- worker {i} {_describe_rc(rcs[i])}; end of its stderr:\n{_tail(errs[i])}" for i in failed
+            )
+            raise WorkerFailedError(
+                f"worker {first} of {num_workers} {_describe_rc(rcs[first])} (target {spec}); "
+                f"the other workers were killed.\n{details}",
+                first, rcs,
+            )
+        if all(rc == 0 for rc in rcs):
+            return
+        if time.monotonic() > deadline:
+            running = [i for i, rc in enumerate(rcs) if rc is None]
+            raise WorkerTimeoutError(
+                f"workers {running} of {num_workers} were still running after timeout={timeout} s "
+                f"(target {spec}); all workers were killed. Pass a larger timeout if the job "
+                f"needs it. End of worker {running[0]}'s stderr:\n{_tail(errs[running[0]])}"
+            )
+        time.sleep(0.05)
