@@ -151,9 +151,12 @@ class KeyedItem(KeyedCall):
     __slots__ = ()
 
     def __call__(self, pair: Any) -> Any:  # type: ignore[override]
-        index, x = pair
+        index, x = pair  # (index: from the pool's own enumerate)
         worker = local.state.worker
-        return run_keyed(self, index, (x,), {}, worker is not None and worker.keep_runs)
+        if worker is None or self.strict is not _strict.current() and self.strict != _strict.current():
+            return run_keyed(self, index, (x,), {}, worker is not None and worker.keep_runs)
+        # The pool's hot path: straight to the worker that owns this thread.
+        return worker.run(self.root, self.call, index, self.func, (x,), {}, worker.keep_runs, self.record)
 
 
 class KeyedStar(KeyedCall):
@@ -164,7 +167,9 @@ class KeyedStar(KeyedCall):
     def __call__(self, pair: Any) -> Any:  # type: ignore[override]
         index, args = pair
         worker = local.state.worker
-        return run_keyed(self, index, args, {}, worker is not None and worker.keep_runs)
+        if worker is None or self.strict is not _strict.current() and self.strict != _strict.current():
+            return run_keyed(self, index, args, {}, worker is not None and worker.keep_runs)
+        return worker.run(self.root, self.call, index, self.func, args, {}, worker.keep_runs, self.record)
 
 
 class KeyedChunk(KeyedCall):

@@ -45,7 +45,7 @@ from .._state import scopes as _lazy
 from .._state import strict as _strict
 from .._state.backends._rng import generator_from_words
 
-__all__ = ["Task", "ThreadTask", "current_task", "run_next", "task_scope"]
+__all__ = ["Task", "ThreadTask", "current_task", "task_scope"]
 
 
 _modules_seen = -1
@@ -249,37 +249,6 @@ class Task:
                 del self._saved
                 for backend, state in saved:
                     backend.set_state(state)
-
-
-def run_next(kept: Task | None, cls: type[Task], words: WordsFn, node: Any, st: Any, func: Any,
-             args: Any, kwargs: Any, restore: bool = False) -> tuple[Any, Task]:
-    """Run ``func(*args, **kwargs)`` as the next task of a run of tasks on this thread
-    (the items of a chunk): re-arm the task the previous item left entered (``kept``)
-    for ``node``, or -- if none was kept or it cannot be re-armed -- exit it and enter
-    ``cls(words, node, restore, st, func)``. If ``func`` raises, the task is exited and the
-    error propagates; otherwise returns the result and the still-entered task, for the
-    engine to keep for its next item (and exit when the run ends) or exit now.
-    """
-    task = kept
-    if task is not None:
-        try:
-            rearmed = task.rearm(node, func)
-        except BaseException:  # seeding an eager backend failed: leave, as __enter__ does
-            task.__exit__(BaseException, None, None)
-            raise
-        if not rearmed:
-            task.__exit__(None, None, None)
-            task = None
-    if task is None:
-        # func: strict mode reports an escaped draw at its definition.
-        task = cls(words, node, restore, st, func)
-        task.__enter__()
-    try:
-        result = func(*args, **kwargs)
-    except BaseException as error:
-        task.__exit__(type(error), error, error.__traceback__)
-        raise
-    return result, task
 
 
 class ThreadTask(Task):

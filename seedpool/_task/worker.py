@@ -48,7 +48,7 @@ from .._state import strict as _strict
 from .._state.backends import seed_loaded
 from .._state.context import ThreadState, local, thread_state
 from .._state.record import record_node
-from .task import Task, ThreadTask, run_next
+from .task import Task, ThreadTask
 
 __all__ = [
     "WorkerInfo",
@@ -234,16 +234,35 @@ class WorkerLifecycle:
         record = record or self.record
         if record:
             record_node(record, self.node(), kind="task", worker=self.slot, task=index)
-        task = self.kept
-        self.kept = None  # while it runs, the task is nobody's to close
         st = self.st
         if st is None:
             st = self._bind()
+        task = self.kept
+        self.kept = None  # while it runs, the task is nobody's to close
+        if task is not None:
+            try:
+                rearmed = task.rearm(self.node_fn, func)
+            except BaseException:  # seeding an eager backend failed: leave, as __enter__ does
+                task.__exit__(BaseException, None, None)
+                self.call = self.index = None
+                raise
+            if not rearmed:  # (strict mode on, an eager backend imported meanwhile...)
+                task.__exit__(None, None, None)
+                task = None
+        if task is None:
+            # func: strict mode reports an escaped draw at its definition.
+            task = self.task_cls(self.words_fn, self.node_fn, self.restore, st, func)
+            try:
+                task.__enter__()  # (leaves again by itself if seeding an eager backend fails)
+            except BaseException:
+                self.call = self.index = None
+                raise
         self.running = True
         try:
-            result, task = run_next(task, self.task_cls, self.words_fn, self.node_fn, st, func, args, kwargs,
-                                    self.restore)
+            result = func(*args, **kwargs)
         except BaseException as exc:
+            self.running = False
+            task.__exit__(type(exc), exc, exc.__traceback__)
             self.call = self.index = None
             if self.contain_exits and not isinstance(exc, Exception):
                 raise WorkerLostError(
@@ -251,8 +270,7 @@ class WorkerLifecycle:
                     "the call waiting forever: the call fails with this error instead (raise an "
                     "Exception to fail a task)", worker=self.slot, call=call, task_index=index) from exc
             raise
-        finally:
-            self.running = False
+        self.running = False
         if keep and not _strict.active:
             self.kept = task  # the next item re-arms it; close() leaves it
         else:
