@@ -200,3 +200,22 @@ def test_json_roundtrip_of_entropy_and_path():
     node = SeedTree([5, 2**40]).child("a", 2)
     data = json.loads(json.dumps({"entropy": list(node.entropy), "path": list(node.path)}))
     assert SeedTree(tuple(data["entropy"])).child(*data["path"]) == node
+
+
+def test_child_state_is_numpys_generate_state_bit_for_bit():
+    # seedpool._derive.bulk.child_state: a node's backend words in plain integers from its
+    # parent's cached pool (task_scope, a pool's single task) -- exact against numpy.
+    import random
+
+    from seedpool._derive.bulk import _suffix, child_state
+
+    rnd = random.Random(7)
+    for _ in range(1500):
+        entropy = rnd.choice([0, 5, 2**127 + 3, (1, 2), (2**40, 7, 9, 11, 13),
+                              rnd.getrandbits(rnd.randrange(1, 300))])
+        path = [rnd.choice([rnd.randrange(2**31), "tasks", "samples", "x" * rnd.randrange(5)])
+                for _ in range(rnd.randrange(1, 6))]
+        node = SeedTree(entropy).child(*path)
+        name = rnd.choice(["python", "numpy", "rng", "torch", "tensorflow"])
+        n = rnd.choice([1, 4, 8, 16])
+        assert (child_state(node, _suffix(name), n) == node.child(name).generate_state(n)).all(), (entropy, path)

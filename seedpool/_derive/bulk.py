@@ -17,9 +17,23 @@ from typing import Any
 import numpy as np
 
 from .keys import BACKEND_KEYS
-from .tree import SeedTree, _encode_path, _IndexedPools
+from .tree import (
+    _INIT_A,
+    _INIT_B,
+    _MIX_MULT_L,
+    _MIX_MULT_R,
+    _MULT_A,
+    _MULT_B,
+    _POOL_SIZE,
+    _XSHIFT,
+    SeedTree,
+    _encode_path,
+    _entropy_words,
+    _IndexedPools,
+    index_child,
+)
 
-__all__ = ["BLOCK", "MAX_RANGE", "WORDS", "BlockWords", "WordsFn", "node_words", "words_for_indices"]
+__all__ = ["BLOCK", "MAX_RANGE", "WORDS", "BlockWords", "WordsFn", "child_state", "node_words", "words_for_indices"]
 
 WORDS = 8  # generate_state is a prefix function of its length: the first 4 = generate_state(4)
 BLOCK = 64  # the first range's length
@@ -35,6 +49,76 @@ def _suffix(name: str) -> tuple[int, ...]:
     return _encode_path((name,))
 
 
+_M32 = 0xFFFFFFFF
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix_pool(entropy: Any, words: tuple[int, ...]) -> tuple[tuple[int, int, int, int], tuple[int, ...]]:
+    """SeedSequence's pool after mixing ``entropy`` and the path words ``words``, and the
+    hashmix constants that come next: numpy computes the pool; the constant advances once
+    per hashmix call whatever the data (4 + 12 calls for the first 4 words, 4 per word
+    after them), so the next ones are known in advance. Cached: a node's siblings share
+    it (a loader's items, a call's tasks)."""
+    pool = np.random.SeedSequence(entropy, spawn_key=words).pool
+    n_words = max(_POOL_SIZE, len(_entropy_words(entropy))) + len(words)
+    calls = _POOL_SIZE + _POOL_SIZE * (_POOL_SIZE - 1) + _POOL_SIZE * (n_words - _POOL_SIZE)
+    const = (_INIT_A * pow(_MULT_A, calls, 2**32)) & _M32
+    consts = [const]
+    for _ in range(_POOL_SIZE * _MAX_SUFFIX):
+        consts.append((consts[-1] * _MULT_A) & _M32)
+    p0, p1, p2, p3 = (int(x) for x in pool)
+    return (p0, p1, p2, p3), tuple(consts)
+
+
+_MAX_SUFFIX = 8  # words mixed past the prefix: the node's last word and a key's (at most 7)
+# generate_state's constants: output word i is xored with OUT[i] and multiplied by OUT[i + 1].
+_OUT = [_INIT_B]
+for _ in range(2 * WORDS):
+    _OUT.append((_OUT[-1] * _MULT_B) & _M32)
+
+
+def _keys_of(suffix: tuple[int, ...]) -> tuple[Any, ...]:
+    """The keys whose path words are ``suffix`` (a backend's: looked up by its words)."""
+    for name in BACKEND_KEYS:
+        if _suffix(name) == suffix:
+            return (name,)
+    raise ValueError(f"no backend key has the path words {suffix}")
+
+
+def child_state(node: SeedTree, suffix: tuple[int, ...], n_words: int = WORDS) -> np.ndarray:
+    """``node.child(*keys).generate_state(n_words)`` for the path words ``suffix`` of
+    ``keys`` (a non-root ``node``, ``n_words`` <= 16), bit for bit, in plain integer
+    arithmetic: the pool of ``node``'s parent comes from :func:`_prefix_pool` (cached),
+    and only the node's last word and the suffix are mixed here."""
+    words = node._words
+    if not words or len(suffix) >= _MAX_SUFFIX or n_words > 2 * WORDS:  # (not our callers')
+        return node.child(*_keys_of(suffix)).generate_state(n_words)  # type: ignore[no-any-return]
+    pool, consts = _prefix_pool(node._entropy, words[:-1])
+    p0, p1, p2, p3 = pool
+    L, R, M, X = _MIX_MULT_L, _MIX_MULT_R, _M32, _XSHIFT  # noqa: N806  (numpy's names)
+    k = 0
+    for word in (words[-1], *suffix):  # SeedSequence.mix_entropy, past the pool size
+        v = ((word ^ consts[k]) * consts[k + 1]) & M
+        v = (L * p0 - R * (v ^ (v >> X))) & M
+        p0 = v ^ (v >> X)
+        v = ((word ^ consts[k + 1]) * consts[k + 2]) & M
+        v = (L * p1 - R * (v ^ (v >> X))) & M
+        p1 = v ^ (v >> X)
+        v = ((word ^ consts[k + 2]) * consts[k + 3]) & M
+        v = (L * p2 - R * (v ^ (v >> X))) & M
+        p2 = v ^ (v >> X)
+        v = ((word ^ consts[k + 3]) * consts[k + 4]) & M
+        v = (L * p3 - R * (v ^ (v >> X))) & M
+        p3 = v ^ (v >> X)
+        k += 4
+    mixed = (p0, p1, p2, p3)
+    out = []
+    for i in range(n_words):  # generate_state
+        v = ((mixed[i & 3] ^ _OUT[i]) * _OUT[i + 1]) & M
+        out.append(v ^ (v >> X))
+    return np.array(out, dtype=np.uint32)
+
+
 def node_words(node: SeedTree) -> WordsFn:
     """Words of ``node.child(backend)``, one backend at a time, cached."""
     cache: dict[str, np.ndarray] = {}
@@ -42,7 +126,8 @@ def node_words(node: SeedTree) -> WordsFn:
     def words(name: str) -> np.ndarray:
         w = cache.get(name)
         if w is None:
-            w = cache[name] = node.child(name).generate_state(WORDS)
+            w = cache[name] = (child_state(node, _suffix(name)) if node._words
+                               else node.child(name).generate_state(WORDS))
         return w
 
     return words
@@ -82,7 +167,7 @@ class BlockWords:
             table = self.tables.get(name)
             if table is None:
                 self.tables[name] = False  # seen once in this range
-                return self.parent.child(index, name).generate_state(WORDS)
+                return child_state(index_child(self.parent, index), _suffix(name))
             if table is False:
                 table = self.tables[name] = self._pools().states(_suffix(name), WORDS)
             return table[index - start]  # type: ignore[no-any-return]
@@ -95,7 +180,7 @@ class BlockWords:
             table = self.tables[name] = self._pools().states(_suffix(name), WORDS)
             return table[0]  # type: ignore[no-any-return]
         self.tables[name] = False
-        return self.parent.child(index, name).generate_state(WORDS)
+        return child_state(index_child(self.parent, index), _suffix(name))
 
     def _pools(self) -> _IndexedPools:
         pools = self.pools
