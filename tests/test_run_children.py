@@ -18,8 +18,8 @@ import sys
 import uuid
 
 import pytest
-
 from cluster_procs import MARKER, REPO, TESTS, kill_marked
+
 from conftest import run_python
 
 SCRIPT = TESTS / "scripts" / "run_children.py"
