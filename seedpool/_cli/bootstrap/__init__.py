@@ -4,7 +4,7 @@
 
     SEEDPOOL_RUN=1          activate (without it, importing this package does nothing)
     SEEDPOOL_SEED=<node>    this process's node (a plain int for the root, else JSON)
-    SEEDPOOL_SEED_PID=<pid> set by each process to its own pid (see 4. below)
+    (SEEDPOOL_SEED_PID)     not set by seedpool run: each process writes its own pid (see 4.)
     SEEDPOOL_POOLS=1        optional: replace the stdlib pools by seedpool's
     SEEDPOOL_RECORD=<file>  optional: append one line per process to the seed record
 
@@ -28,7 +28,9 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
      re-imports ``__main__``;
    * ``multiprocessing`` forkserver: the server forks the child, so the node travels
      in the pickled preparation data and is applied in ``spawn.prepare`` (also before
-     ``__main__`` is re-imported);
+     ``__main__`` is re-imported). The server itself and the resource trackers are
+     helpers of the process that starts them: they get that process's own node, on
+     their command line too;
    * loky's workers (joblib's default backend): ``LokyProcess`` is a
      ``multiprocessing`` process started by ``fork_exec`` with the parent's
      environment; the node travels in loky's own preparation data, applied in loky's
