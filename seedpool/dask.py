@@ -195,29 +195,36 @@ class Executor(KeyedTasks, ClientExecutor):
         return self._results(futures, end)
 
     def _results(self, futures: list, end: Optional[float]) -> Iterator[Any]:
-        """Results in order, as ``ClientExecutor.map`` yields them, but fetched a batch
-        at a time: ``future.result()`` is one round trip to the client's event loop per
-        task, which costs more than a no-op task itself; one ``gather`` per batch does not."""
+        """Results in order, as ``ClientExecutor.map`` yields them: each as soon as it and
+        every earlier one are done, and on a timeout only after the finished ones.
+
+        Only the first unfinished future is waited on; then every future already done
+        behind it (up to ``_MAX_BATCH``) is fetched with one ``gather``:
+        ``future.result()`` is one round trip to the client's event loop per task, which
+        costs more than a no-op task itself.
+        """
         pending = collections.deque(futures)
-        size = 1
+        client = _cf.client_of(self)
         try:
             while pending:
-                batch = [pending.popleft() for _ in range(min(size, len(pending)))]
-                size = min(2 * size, _MAX_BATCH)
-                try:
-                    wait(batch, timeout=None if end is None else max(0.0, end - time.monotonic()))
-                except (TimeoutError, _DaskTimeout):
-                    pending.extendleft(reversed(batch))
-                    raise cf.TimeoutError() from None
+                head = pending[0]
+                if not head.done():
+                    try:
+                        wait([head], timeout=None if end is None else max(0.0, end - time.monotonic()))
+                    except (TimeoutError, _DaskTimeout):
+                        raise cf.TimeoutError() from None
+                batch = [pending.popleft()]
+                while pending and len(batch) < _MAX_BATCH and pending[0].done():
+                    batch.append(pending.popleft())
                 if all(f.status == "finished" for f in batch):
-                    yield from _cf.client_of(self).gather(batch)
+                    yield from client.gather(batch)
                 else:  # raise the first failure in item order, after the results before it
                     for f in batch:
                         yield f.result()
         finally:
             # As ClientExecutor.map: closing the iterator early cancels what is left.
             if pending:
-                _cf.client_of(self).cancel(list(pending))
+                client.cancel(list(pending))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if cancel_futures and not _cf.is_shut_down(self):

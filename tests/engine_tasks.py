@@ -72,3 +72,13 @@ def draw_unless_3(x):
 def sleep(t):
     time.sleep(t)
     return t
+
+
+def wait_for_file(path):
+    """Return ``path`` once it exists (None: at once); gives up after 60 s."""
+    deadline = time.monotonic() + 60
+    while path is not None and not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.02)
+    return path

@@ -129,3 +129,13 @@ def test_example_prints_equal_hashes_for_pool_and_cluster():
     hashes = [line.split("sha256 ")[1] for line in out.splitlines() if "sha256" in line]
     assert len(hashes) == 2 and hashes[0] == hashes[1], out
     assert out.splitlines()[-1] == "identical"
+
+
+def test_map_yields_each_result_once_it_and_the_earlier_ones_are_done(tmp_path):
+    # concurrent.futures semantics, as distributed's own ClientExecutor: nothing ready is
+    # held back for the rest of a fetch batch, and a timeout comes after the finished items.
+    got = run_cluster_script("dask_checks.py", "progress", str(tmp_path))
+    assert got["dask_gate"] == [None, None, str(tmp_path / "gate-dask")]  # the reference behaves so
+    assert got["dask_timeout"] == [0.0, 0.0, "timeout"]
+    assert got["seedpool_gate"] == [None, None, str(tmp_path / "gate-seedpool")]
+    assert got["seedpool_timeout"] == [0.0, 0.0, "timeout"]

@@ -14,7 +14,11 @@ import types
 from collections import OrderedDict
 from typing import Any, Callable, Optional
 
+from .._compat import dill_modules
+
 __all__ = ["wrap_callable", "is_dill_context"]
+
+_PACKAGE = __name__.partition(".")[0]  # "seedpool"
 
 
 def is_dill_context(context: Any) -> bool:
@@ -45,9 +49,9 @@ class _DillCallable:
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self.payload is None:
-            import dill
-
-            self.payload = dill.dumps(self.func, recurse=True)
+            # seedpool's own modules by reference: from a checkout or an editable
+            # install dill would pickle them by value, thread-locals and locks included.
+            self.payload = dill_modules.dumps(self.func, (_PACKAGE,), recurse=True)
         return (_load_dill, (self.payload,))
 
 

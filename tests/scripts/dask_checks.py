@@ -70,6 +70,38 @@ def semantics() -> dict:
     return out
 
 
+def progress(folder: str) -> dict:
+    """Executor.map beside Dask's own ClientExecutor: a result is yielded as soon as it
+    and every earlier one are done (item 2 can finish only after the caller got item 1),
+    and on a timeout the finished results come first. Each executor on a cluster of its
+    own, so a task one left running cannot delay the other's."""
+    import concurrent.futures as cf
+
+    out: dict = {}
+    for name in ("dask", "seedpool"):
+        with cluster(2, 1) as c, Client(c) as client:
+            ex = client.get_executor() if name == "dask" else seedpool.dask.Executor(client, seed=SEED)
+            gate = os.path.join(folder, f"gate-{name}")
+            got: list = []
+            try:
+                for value in ex.map(E.wait_for_file, [None, None, gate], timeout=30):
+                    got.append(value)
+                    if len(got) == 2:
+                        open(gate, "w").close()
+            except cf.TimeoutError:
+                got.append("timeout")
+            out[f"{name}_gate"] = got
+            got = []
+            try:
+                for value in ex.map(E.sleep, [0.0, 0.0, 20.0], timeout=4):
+                    got.append(value)
+            except cf.TimeoutError:
+                got.append("timeout")
+            out[f"{name}_timeout"] = got
+            ex.shutdown(wait=False)
+    return out
+
+
 def kill(marker_dir: str) -> dict:
     with cluster(2, 1) as c, Client(c) as client:
         with seedpool.dask.Executor(client, seed=SEED) as ex:

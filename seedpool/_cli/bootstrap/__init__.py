@@ -4,6 +4,7 @@
 
     SEEDPOOL_RUN=1          activate (without it, importing this package does nothing)
     SEEDPOOL_SEED=<node>    this process's node (a plain int for the root, else JSON)
+    (SEEDPOOL_SEED_PID)     not set by seedpool run: each process writes its own pid (see 4.)
     SEEDPOOL_POOLS=1        optional: replace the stdlib pools by seedpool's
     SEEDPOOL_RECORD=<file>  optional: append one line per process to the seed record
 
@@ -18,19 +19,36 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
 
    * ``subprocess.Popen`` (and so ``os.popen``, ``subprocess.run``...): through
      ``SEEDPOOL_SEED`` in a copy of the environment passed as the child's ``env``;
-   * ``os.system``: the command becomes ``export SEEDPOOL_SEED=<node>; <command>``, so
-     the shell sets it for the child only;
+   * ``os.system``: the command becomes ``export SEEDPOOL_SEED=<node>; unset
+     SEEDPOOL_SEED_PID; <command>``, so the shell sets it for the child only;
+   * ``os.posix_spawn``/``os.posix_spawnp``, ``os.spawnv*``/``os.spawnl*``: the same, in
+     the ``env`` they are given (or a copy of ``os.environ``);
    * ``multiprocessing`` spawn: an ``-X seedpool_seed=<node>`` option on the child's
      command line, read (and removed) at start-up, so the child is seeded before it
      re-imports ``__main__``;
    * ``multiprocessing`` forkserver: the server forks the child, so the node travels
      in the pickled preparation data and is applied in ``spawn.prepare`` (also before
-     ``__main__`` is re-imported);
+     ``__main__`` is re-imported). The server itself and the resource trackers are
+     helpers of the process that starts them: they get that process's own node, on
+     their command line too;
+   * loky's workers (joblib's default backend): ``LokyProcess`` is a
+     ``multiprocessing`` process started by ``fork_exec`` with the parent's
+     environment; the node travels in loky's own preparation data, applied in loky's
+     ``spawn.prepare`` before the worker unpickles anything of the caller's;
    * fork: the after-fork hook.
 
    The same patches are applied to the ``multiprocess`` package (dill's fork of
    ``multiprocessing``) when it is imported;
-4. with ``SEEDPOOL_POOLS=1``, replaces ``multiprocessing.pool.Pool`` (so also
+4. makes an *inherited* node detectable. An activated process writes its own pid to
+   ``SEEDPOOL_SEED_PID`` next to its ``SEEDPOOL_SEED``; the environment handed to a
+   numbered child has no ``SEEDPOOL_SEED_PID``. A process that finds the variable
+   naming another pid got its node from a start path none of the above numbered (a
+   library calling ``_posixsubprocess`` itself, say), and a process whose parent is
+   Ray's raylet got the raylet's node, which the raylet hands to every worker alike.
+   Such a process must not replay its parent's streams: it is seeded from fresh
+   entropy, as it would be without ``seedpool run`` (and writes no record line), so its
+   draws differ between runs and ``seedpool check`` reports the program;
+5. with ``SEEDPOOL_POOLS=1``, replaces ``multiprocessing.pool.Pool`` (so also
    ``multiprocessing.Pool`` and ``ctx.Pool``) and
    ``concurrent.futures.ProcessPoolExecutor`` by subclasses of ``seedpool.Pool`` and
    ``seedpool.ProcessPoolExecutor`` whose ``seed=None`` is the process's node, the
@@ -39,8 +57,10 @@ At start-up ``sitecustomize`` calls :func:`activate`, which
    ``seedpool.ThreadPoolExecutor``, and ``joblib.Parallel`` (once joblib is imported)
    by ``seedpool.joblib.Parallel``.
 
-Children started by ``os.posix_spawn``/``os.spawn*`` are not numbered: they inherit
-the parent's node.
+Dask's worker processes reseed numpy's global state from OS entropy when they start
+(``dask.multiprocessing.default_initializer``, because a forked worker would otherwise
+share its parent's); under ``seedpool run`` no process shares its parent's, so that
+reseed is skipped and the worker keeps the stream of its own node.
 
 The parent's ``os.environ`` is never changed to start a child and no lock is held while
 a child runs: a thread of the parent may start children while others run.
@@ -59,6 +79,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+from ..._compat import ray_workers
 from ..._derive.tree import SeedTree
 from ..._state.fork import (
     _assigned_child,
@@ -73,16 +94,18 @@ from ..._state.fork import (
 from ..._state.record import ENV_RECORD, record_consumer
 from ..._state.root import ENV_SEED, tree_from_env, tree_to_env
 
-__all__ = ["ENV_RUN", "ENV_POOLS", "BOOTSTRAP_DIR", "activate", "child_env"]
+__all__ = ["ENV_RUN", "ENV_POOLS", "ENV_SEED_PID", "BOOTSTRAP_DIR", "activate", "child_env"]
 
 ENV_RUN = "SEEDPOOL_RUN"
 ENV_POOLS = "SEEDPOOL_POOLS"
+ENV_SEED_PID = "SEEDPOOL_SEED_PID"  # the pid whose own node SEEDPOOL_SEED is
 BOOTSTRAP_DIR = os.path.dirname(os.path.abspath(__file__))
 _PREP_KEY = "seedpool_node"
 _XOPTION = "seedpool_seed"  # -X seedpool_seed=<node> on a spawn child's command line
 
 _active = False
 _local = threading.local()  # .node: the node of the Process being started in this thread
+_fork = threading.local()  # .node: fork_node() when this thread forked (see _mark_owner)
 
 
 def _warn(message: str) -> None:
@@ -115,6 +138,7 @@ def child_env(base: Mapping[str, str], *, seed_env: str, pools: bool = False,
         env["PYTHONHASHSEED"] = hash_seed
     env[ENV_RUN] = "1"
     env[ENV_SEED] = seed_env
+    env.pop(ENV_SEED_PID, None)  # given to the process, not inherited
     if pools:
         env[ENV_POOLS] = "1"
     else:
@@ -136,21 +160,73 @@ def activate() -> None:
     given = getattr(sys, "_xoptions", {}).pop(_XOPTION, None)
     if isinstance(given, str):
         os.environ[ENV_SEED] = given
+        inherited = False
+    else:
+        inherited = _inherited()
     env = os.environ.get(ENV_SEED)
-    node = tree_from_env(env) if env else SeedTree()
+    # An inherited node is not this process's: replaying it would repeat the parent's
+    # (or a sibling's) streams. Fresh entropy, as without seedpool run; no record line,
+    # since the node is under no root of the run.
+    node = tree_from_env(env) if env and not inherited else SeedTree()
     seed_process(node)
+    _claim_node()
     reseed_after_fork(node)
-    record_consumer(node, kind="process")
+    os.register_at_fork(before=_note_fork, after_in_child=_mark_owner)
+    if not inherited:
+        record_consumer(node, kind="process")
     _active = True
 
     _patch_subprocess()
     _patch_os_system()
+    _patch_os_spawn()
     for package in ("multiprocessing", "multiprocess"):
         when_imported(f"{package}.process", _patch_process_start)
         when_imported(f"{package}.spawn", _patch_spawn)
         when_imported(f"{package}.util", _patch_util)
+    # loky (joblib's copy, and the stand-alone package) prepares its workers with its
+    # own spawn module; its LokyProcess is a multiprocessing BaseProcess (patched above).
+    for package in ("joblib.externals.loky", "loky"):
+        when_imported(f"{package}.backend.spawn", _patch_spawn)
+    when_imported("dask.multiprocessing", _patch_dask_initializer)
     if os.environ.get(ENV_POOLS) == "1":
         _replace_pools()
+
+
+def _inherited() -> bool:
+    """Whether this process's ``SEEDPOOL_SEED`` was meant for another process.
+
+    True when ``SEEDPOOL_SEED_PID`` names another pid (the environment was copied from an
+    activated process by a start path that gave the child no node of its own), or when
+    Ray's raylet started this process: the raylet is one numbered child of the driver
+    and passes its environment to every worker it starts. False for a node handed to
+    this process (no ``SEEDPOOL_SEED_PID``) and after an ``exec`` in place (its own pid).
+    """
+    owner = os.environ.get(ENV_SEED_PID)
+    if owner:
+        return owner != str(os.getpid())
+    return ray_workers.started_by_raylet(os.environ, os.getppid())
+
+
+def _claim_node() -> None:
+    """Mark ``SEEDPOOL_SEED`` as this process's own node (see :func:`_inherited`)."""
+    os.environ[ENV_SEED_PID] = str(os.getpid())
+
+
+def _note_fork() -> None:
+    _fork.node = fork_node()
+
+
+def _mark_owner() -> None:
+    """After a fork, in the child: claim the node if the fork hook gave the child its own.
+
+    A fork that took no key (reseeding off, or a ``subprocess`` fork that execs at once
+    with an environment of its own) keeps the parent's pid: an ``exec`` from there is
+    inherited, not given.
+    """
+    node = fork_node()
+    if node is not None and node is not getattr(_fork, "node", None):
+        _claim_node()
+    _fork.node = None
 
 
 # -- post-import hooks --------------------------------------------------------------------
@@ -252,6 +328,7 @@ def _inherit(env: Any, seed_env: str) -> dict[Any, Any]:
     if BOOTSTRAP_DIR not in str(path).split(os.pathsep):
         out["PYTHONPATH"] = os.pathsep.join([BOOTSTRAP_DIR] + ([path] if path else []))
     out[ENV_SEED] = seed_env
+    out.pop(ENV_SEED_PID, None)  # a node given to the child, not inherited from us
     return out
 
 
@@ -267,13 +344,62 @@ def _patch_os_system() -> None:
             return original(command)
         # The shell exports the child's node to the command only: the parent's
         # os.environ stays as it is, and no lock is held while the command runs.
-        prefix = f"export {ENV_SEED}={shlex.quote(tree_to_env(child))}; "
+        prefix = f"export {ENV_SEED}={shlex.quote(tree_to_env(child))}; unset {ENV_SEED_PID}; "
         if isinstance(command, bytes):
             return original(os.fsencode(prefix) + command)
         return original(prefix + os.fspath(command))
 
     system._seedpool = True  # type: ignore[attr-defined]
     os.system = system
+
+
+def _patch_os_spawn() -> None:
+    """``os.posix_spawn``/``posix_spawnp`` and ``os.spawnv*`` (so ``os.spawnl*``, which call
+    them): the child's node in its ``env``, like ``subprocess``."""
+    for name in ("posix_spawn", "posix_spawnp"):
+        original = getattr(os, name, None)
+        if original is not None and not getattr(original, "_seedpool", False):
+            setattr(os, name, _posix_spawn_with_node(original))
+    # On POSIX, os.spawnv* are Python functions (fork, then exec); elsewhere they are C
+    # functions that seedpool run does not reach.
+    if os.name != "posix" or not hasattr(os, "spawnve") or getattr(os.spawnve, "_seedpool", False):
+        return
+    spawnve, spawnvpe = os.spawnve, os.spawnvpe
+    os.spawnve = _spawn_with_node(spawnve, spawnve)
+    os.spawnvpe = _spawn_with_node(spawnvpe, spawnvpe)
+    os.spawnv = _spawn_with_node(os.spawnv, spawnve)
+    os.spawnvp = _spawn_with_node(os.spawnvp, spawnvpe)
+
+
+def _posix_spawn_with_node(original: Callable[..., int]) -> Callable[..., int]:
+    @functools.wraps(original)
+    def posix_spawn(path: Any, argv: Any, env: Any, **kwargs: Any) -> int:
+        child = next_child_node()
+        if child is None:
+            return original(path, argv, env, **kwargs)
+        return original(path, argv, _inherit(env, tree_to_env(child)), **kwargs)
+
+    posix_spawn._seedpool = True  # type: ignore[attr-defined]
+    return posix_spawn
+
+
+def _spawn_with_node(original: Callable[..., int], with_env: Callable[..., int]) -> Callable[..., int]:
+    """``original`` (``os.spawnv``, ``spawnve``...) with the child's node in the env that
+    ``with_env`` (its variant taking an env) is called with."""
+
+    @functools.wraps(original)
+    def spawn(mode: int, file: Any, args: Any, *env: Any, **kwargs: Any) -> int:
+        child = next_child_node()
+        if child is None:
+            return original(mode, file, args, *env, **kwargs)
+        env = env or tuple(kwargs.values())  # spawnve(..., env=e)
+        given = _inherit(env[0] if env else os.environ, tree_to_env(child))
+        # The fork inside os.spawn* must not take a second key: the child execs at once.
+        with _suppress_fork_counting():
+            return with_env(mode, file, args, given)
+
+    spawn._seedpool = True  # type: ignore[attr-defined]
+    return spawn
 
 
 # -- multiprocessing / multiprocess --------------------------------------------------------------
@@ -312,13 +438,20 @@ def _patch_util(module: Any) -> None:
     @functools.wraps(original)
     def spawnv_passfds(path: Any, args: Any, passfds: Any) -> int:
         node = getattr(_local, "node", None)
-        # Only the spawn child itself gets the node; the resource tracker and the
-        # forkserver, launched through here too, stay on the parent's node.
-        if node is None or "--multiprocessing-fork" not in args:
-            return original(path, args, passfds)
+        if node is not None and "--multiprocessing-fork" in args:
+            given = tree_to_env(node)
+        else:
+            # The resource tracker and the forkserver, launched through here too, are
+            # helpers of this process: they stay on its node (a forkserver's preloaded
+            # __main__ runs there, and its children start from that module, as forks
+            # would) -- given explicitly, since the environment alone now reads as
+            # inherited (SEEDPOOL_SEED_PID is ours).
+            given = os.environ.get(ENV_SEED, "")
+            if not given:
+                return original(path, args, passfds)
         # On the child's command line, not in our os.environ: nothing of the parent
         # changes and nothing is locked while other threads start children.
-        args = [args[0], "-X", f"{_XOPTION}={tree_to_env(node)}", *args[1:]]
+        args = [args[0], "-X", f"{_XOPTION}={given}", *args[1:]]
         return original(path, args, passfds)
 
     spawnv_passfds._seedpool = True  # type: ignore[attr-defined]
@@ -332,8 +465,8 @@ def _patch_spawn(module: Any) -> None:
         return
 
     @functools.wraps(get_data)
-    def get_preparation_data(name: str) -> dict[str, Any]:
-        data = get_data(name)
+    def get_preparation_data(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        data = get_data(*args, **kwargs)  # loky's takes init_main_module too
         node = getattr(_local, "node", None)
         if node is not None:
             # An unknown key is ignored by prepare() in a child without seedpool.
@@ -341,11 +474,11 @@ def _patch_spawn(module: Any) -> None:
         return data
 
     @functools.wraps(prepare)
-    def prepare_(data: dict[str, Any]) -> None:
+    def prepare_(data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         text = data.get(_PREP_KEY)
         if text is not None:
             _adopt(text)
-        return prepare(data)
+        return prepare(data, *args, **kwargs)
 
     get_preparation_data._seedpool = True  # type: ignore[attr-defined]
     module.get_preparation_data = get_preparation_data
@@ -359,8 +492,26 @@ def _adopt(text: str) -> None:
     if node == fork_node():
         return  # spawn: already seeded from SEEDPOOL_SEED at start-up
     seed_process(node)
+    _claim_node()
     reseed_after_fork(node)
     record_consumer(node, kind="process")
+
+
+def _patch_dask_initializer(module: Any) -> None:
+    """Dask's workers reseed numpy from OS entropy at start-up, because a forked worker
+    would share its parent's stream. Under ``seedpool run`` every process (forked or not)
+    already has a stream of its own node: keep it, so workers stay reproducible."""
+    original = getattr(module, "default_initializer", None)
+    if original is None or getattr(original, "_seedpool", False):
+        return
+
+    @functools.wraps(original)
+    def default_initializer() -> None:
+        if fork_node() is None:  # reseeding turned off in this process: Dask's reason holds
+            original()
+
+    default_initializer._seedpool = True  # type: ignore[attr-defined]
+    module.default_initializer = default_initializer
 
 
 # -- --pools ------------------------------------------------------------------------------------
