@@ -427,3 +427,19 @@ def test_seedpool_run_pools_swaps_joblib_parallel(tmp_path):
     plain_one, plain_two = run(1), run(2)  # without --pools: joblib's own behaviour
     assert plain_one[2] == "joblib.parallel"
     assert plain_one[0] != plain_two[0]
+
+
+def test_importing_seedpool_joblib_patches_nothing():
+    # Issue 21: no import side effects -- random, np.random and joblib.Parallel stay as
+    # they are until a keyed call or seeded() needs the hooks.
+    out = run_python(
+        "import random, numpy as np, joblib\n"
+        "before = (random.random, np.random.random, joblib.Parallel.__call__)\n"
+        "import seedpool.joblib\n"
+        "after = (random.random, np.random.random, joblib.Parallel.__call__)\n"
+        "print([a is b for a, b in zip(before, after)])\n"
+        "with seedpool.joblib.seeded(1):\n"
+        "    pass\n"
+        "print(joblib.Parallel.__call__ is before[2])\n"
+    )
+    assert out.split("\n")[:2] == ["[True, True, True]", "False"]

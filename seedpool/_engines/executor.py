@@ -94,7 +94,7 @@ class ProcessPoolExecutor(KeyedTasks, _StdExecutor):
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,  # type: ignore[override]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,
             chunksize: int = 1, **kwargs: Any) -> Iterator[Any]:
         # **kwargs: what this Python's Executor.map takes besides (buffersize=, 3.14), passed on.
         if not iterables:  # as the stdlib: zip() of nothing is empty

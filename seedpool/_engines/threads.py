@@ -256,7 +256,7 @@ class ThreadPoolExecutor(KeyedTasks, _StdExecutor):
 
     submit.__doc__ = _StdExecutor.submit.__doc__
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,  # type: ignore[override]
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: Optional[float] = None,
             chunksize: int = 1) -> Iterator[Any]:
         task = KeyedCall(fn, None, self._next_call())
         if not iterables:  # zip() of nothing is empty; zip(count()) would never end

@@ -150,7 +150,7 @@ class KeyedItem(KeyedCall):
 
     __slots__ = ()
 
-    def __call__(self, pair: Any) -> Any:  # type: ignore[override]
+    def __call__(self, pair: Any) -> Any:
         index, x = pair  # (index: from the pool's own enumerate)
         worker = local.state.worker
         if worker is None or self.strict is not _strict.current() and self.strict != _strict.current():
@@ -164,7 +164,7 @@ class KeyedStar(KeyedCall):
 
     __slots__ = ()
 
-    def __call__(self, pair: Any) -> Any:  # type: ignore[override]
+    def __call__(self, pair: Any) -> Any:
         index, args = pair
         worker = local.state.worker
         if worker is None or self.strict is not _strict.current() and self.strict != _strict.current():
@@ -179,7 +179,7 @@ class KeyedChunk(KeyedCall):
 
     __slots__ = ()
 
-    def __call__(self, chunk: Any) -> Any:  # type: ignore[override]
+    def __call__(self, chunk: Any) -> Any:
         try:
             return [run_keyed(self, item[0], item[1:], {}, True) for item in chunk]
         finally:
