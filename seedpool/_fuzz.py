@@ -32,8 +32,8 @@ __all__ = ["ENGINES", "ENV_FUZZ", "EngineInfo", "LOCAL_ENGINES", "METHODS", "Sch
 ENV_FUZZ = "SEEDPOOL_FUZZ"
 METHODS = ("map", "imap", "imap_unordered", "submit")
 NEST_CHANCE = 0.25  # of a schedule running inside another engine's tasks
-KILL_CHANCE = 0.06  # of a worker being killed, where the engine has workers to kill
-REUSE_CHANCE = 0.8  # of reusing an open engine's worker count and start method
+KILL_CHANCE = 0.03  # of a worker being killed, where the engine has workers to kill
+REUSE_CHANCE = 0.9  # of reusing an open engine's worker count and start method
 OUTER_TASKS = 2  # tasks of the outer engine in a nested schedule, each opening the inner one
 INNER_PROCESSES = 2  # at most this many workers for a process engine opened inside a task
 
@@ -237,7 +237,11 @@ def _chunksize(ch: Chooser, n_items: int) -> Optional[int]:
 
 
 def _start_method(ch: Chooser) -> str:
-    return ch.choice(available_start_methods())
+    # The platform's default two times in three: spawn and forkserver pools start in
+    # seconds (every worker imports numpy and seedpool), fork's in tens of milliseconds.
+    default, methods = _default_method(), available_start_methods()
+    others = tuple(m for m in methods if m != default)
+    return default if not others or not ch.chance(1 / 3) else ch.choice(others)
 
 
 def _one_engine(ch: Chooser, engine: str, max_workers: int, n_items: int, live: Mapping[str, Any],
@@ -260,16 +264,18 @@ def _one_engine(ch: Chooser, engine: str, max_workers: int, n_items: int, live: 
 
 
 def draw_schedule(ch: Chooser, engines: Sequence[str], max_workers: int, n_items: int, *,
-                  nesting: bool = True, kill: bool = True, live: Optional[Mapping[str, Any]] = None) -> Schedule:
+                  nesting: Any = True, kill: bool = True, live: Optional[Mapping[str, Any]] = None) -> Schedule:
     """Draw one schedule over ``engines``.
 
     ``live`` maps an engine to the (workers, start method) of the instance the caller
     has open: with probability ``REUSE_CHANCE`` a top-level schedule reuses it, which
     amortises start-ups (a spawned pool costs seconds) without fixing any dimension.
+    ``nesting`` is a bool, or the engines that may run nested inside another's tasks.
     """
     live = live or {}
     engine = ch.choice(tuple(engines))
-    if nesting and ch.chance(NEST_CHANCE):
+    inners = engines if nesting is True else (nesting or ())
+    if engine in inners and ch.chance(NEST_CHANCE):
         outers = tuple(o for o in engines if can_nest(o, engine))
         if outers:
             outer = _one_engine(ch, ch.choice(outers), max_workers, OUTER_TASKS, live)

@@ -63,7 +63,7 @@ __all__ = [
 #: Every engine name a schedule can use, in the order of the guide's table.
 ENGINES: tuple[str, ...] = tuple(_INFO)
 
-_MAX_PROCESS_ENGINES = 3  # process engines kept open at once (the others are closed)
+_MAX_PROCESS_ENGINES = 4  # process engines kept open at once (the others are closed)
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = 160
 _repr.maxlist = _repr.maxtuple = 12
@@ -181,7 +181,7 @@ class Fuzzer:
     """A fuzzing session: engines stay open between schedules, checks and fuzz runs.
 
     Starting engines is most of a schedule's cost (a spawned pool takes seconds), so a
-    session keeps one instance of each engine open -- at most three process engines at
+    session keeps one instance of each engine open -- at most four process engines at
     once -- and reuses it for any schedule with the same worker count, start method and
     root, with its call counter reset (every schedule is the engine's call 0). Dask's
     cluster and Ray are started the first time a schedule needs them, once per session.
@@ -213,7 +213,7 @@ class Fuzzer:
     # -- public ------------------------------------------------------------------------
     def fuzz(self, fn: Callable[[Any], Any], items: Iterable[Any], *, seed: SeedLike = 0, trials: int = 50,
              engines: Any = None, max_workers: int = 4, timeout: Optional[float] = None,
-             schedule_seed: Optional[int] = None, nesting: bool = True, kill: bool = True,
+             schedule_seed: Optional[int] = None, nesting: Any = True, kill: bool = True,
              equal: Optional[Callable[[Any, Any], bool]] = None) -> FuzzReport:
         """Run ``fn`` over ``items`` under ``trials`` random schedules; see :func:`fuzz_schedules`.
 
@@ -244,6 +244,7 @@ class Fuzzer:
         names = _engines_arg(engines)
         if not names:
             raise ValueError(f"engines: none of {_fuzz.check_engines(engines)} is installed here")
+        nesting = _nesting_arg(nesting)
         root = SeedTree(seed)
         chooser = _fuzz.RandomChooser(schedule_seed)
         references: dict[Any, list] = {}
@@ -251,7 +252,8 @@ class Fuzzer:
         start = time.perf_counter()
         replay = (f"seedpool.testing.fuzz_schedules(fn, items, seed={_seed_text(root)}, "
                   f"schedule_seed={schedule_seed}, trials={{n}}, engines={list(names)!r}, "
-                  f"max_workers={max_workers}, nesting={nesting}, kill={kill})")
+                  f"max_workers={max_workers}, nesting={list(nesting) if isinstance(nesting, tuple) else nesting}, "
+                  f"kill={kill})")
         for trial in range(trials):
             schedule = _fuzz.draw_schedule(chooser, names, max_workers, len(items), nesting=nesting, kill=kill,
                                            live=self._live(root))
@@ -346,6 +348,13 @@ class Fuzzer:
     def _check(self, fn: Callable[[Any], Any], items: list, schedule: Schedule, root: SeedTree,
                timeout: Optional[float], equal: Optional[Callable[[Any, Any], bool]],
                references: dict[Any, list]) -> None:
+        # Ray and Dask's client start in this thread, not in _within's helper: Ray binds
+        # itself to the thread that initialised it.
+        engines = {schedule.engine, schedule.outer.engine if schedule.outer else schedule.engine}
+        if "ray" in engines:
+            self._ray_init()
+        if "dask" in engines:
+            self._dask_client()
         got = self._within(timeout, schedule, lambda: self._run(fn, items, schedule, root))
         same = equal or _same
         outer_positions = range(_fuzz.OUTER_TASKS) if schedule.outer is not None else (None,)
@@ -369,8 +378,6 @@ class Fuzzer:
         if schedule.outer is not None:
             o = schedule.outer
             inner = (schedule.engine, schedule.workers, schedule.method, schedule.chunksize, schedule.start_method)
-            if schedule.engine == "dask":
-                self._dask_client()  # the inner engine finds it in this process
             outer = self._engine(o.engine, o.workers, o.start_method, root)
             nested = _engines.Nested(inner, _engines.Call(_engines.portable(fn), None, self._home), pairs)
             out = outer.run(nested, [(j, None) for j in range(_fuzz.OUTER_TASKS)], "map", None)
@@ -441,8 +448,6 @@ class Fuzzer:
             return engine
         if held is not None:
             self._drop(name)
-        if name == "ray":
-            self._ray_init()
         if _INFO[name].processes:
             # Keep at most a few process engines (and their workers) alive.
             open_processes = [n for n in self._open if _INFO[n].processes]
@@ -475,7 +480,8 @@ class Fuzzer:
         import ray
 
         if not ray.is_initialized():
-            ray.init(include_dashboard=False, log_to_driver=False)
+            # Logical CPUs, enough for a pool of every drawn size (an actor takes one).
+            ray.init(num_cpus=max(16, os.cpu_count() or 1), include_dashboard=False, log_to_driver=False)
             self._ray_started = True
 
     def _tmpdir(self) -> str:
@@ -546,6 +552,14 @@ def _difference(schedule: Schedule, root: SeedTree, outer: Optional[int], i: int
                                    expected=expected, seed=root)
 
 
+def _nesting_arg(nesting: Any) -> Any:
+    if isinstance(nesting, bool):
+        return nesting
+    if nesting is None or isinstance(nesting, str) or not isinstance(nesting, Iterable):
+        raise TypeError(f"nesting must be a bool or a sequence of engine names (got {nesting!r})")
+    return _fuzz.check_engines(tuple(nesting), "nesting")
+
+
 def _check_timeout(timeout: Any) -> None:
     if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
                                     and timeout > 0 and timeout == timeout):
@@ -555,7 +569,7 @@ def _check_timeout(timeout: Any) -> None:
 # -- the public functions -------------------------------------------------------------------------
 def fuzz_schedules(fn: Callable[[Any], Any], items: Iterable[Any], *, seed: SeedLike = 0, trials: int = 50,
                    engines: Any = None, max_workers: int = 4, timeout: Optional[float] = None,
-                   schedule_seed: Optional[int] = None, nesting: bool = True, kill: bool = True,
+                   schedule_seed: Optional[int] = None, nesting: Any = True, kill: bool = True,
                    equal: Optional[Callable[[Any, Any], bool]] = None) -> FuzzReport:
     """Run ``fn`` over ``items`` under random schedules; raise if any result differs.
 
@@ -590,10 +604,12 @@ def fuzz_schedules(fn: Callable[[Any], Any], items: Iterable[Any], *, seed: Seed
         The seed the schedules are drawn from; ``None`` draws a fresh one (reported in
         the :class:`FuzzReport` and in the error). The same seed, trial count, engines
         and ``max_workers`` run the same schedules in the same order.
-    nesting : bool
-        Draw schedules that run inside another engine's tasks (about one in four).
+    nesting : bool or sequence of str
+        Draw schedules that run inside another engine's tasks (about one in four); a
+        sequence of engine names: only those run nested (any of ``engines`` may be the
+        outer one).
     kill : bool
-        Draw schedules that kill a worker (about one in sixteen, on process engines).
+        Draw schedules that kill a worker (about one in thirty of those on engines that retry or re-run a lost call).
     equal : callable, optional
         ``equal(got, expected) -> bool``; default: ``==``, NaN equal to NaN, numpy
         arrays compared whole, containers item by item.
@@ -666,7 +682,7 @@ class _HypothesisChooser:
         return bool(self._draw(self._st.integers(0, 999)) >= round(1000 * (1 - p)))
 
 
-def schedules(engines: Any = None, *, max_workers: int = 4, items: int = 32, nesting: bool = True,
+def schedules(engines: Any = None, *, max_workers: int = 4, items: int = 32, nesting: Any = True,
               kill: bool = False) -> Any:
     """A Hypothesis strategy of :class:`Schedule`, drawn by the fuzzer's rules.
 
@@ -678,9 +694,10 @@ def schedules(engines: Any = None, *, max_workers: int = 4, items: int = 32, nes
         Worker counts are drawn from 1 to this.
     items : int
         How many items the schedules will run (chunk sizes are drawn up to it).
-    nesting, kill : bool
-        Draw nested schedules; schedules that kill a worker (off by default here: each
-        restarts a worker).
+    nesting : bool or sequence of str
+        As for :func:`fuzz_schedules`.
+    kill : bool
+        Draw schedules that kill a worker (off by default here: each restarts a worker).
 
     Returns
     -------
@@ -703,6 +720,7 @@ def schedules(engines: Any = None, *, max_workers: int = 4, items: int = 32, nes
     from hypothesis import strategies as st
 
     names = _engines_arg(engines)
+    nesting = _nesting_arg(nesting)
     if type(max_workers) is not int or max_workers < 1:
         raise ValueError(f"max_workers must be an int >= 1 (got {max_workers!r})")
     if type(items) is not int or items < 1:
