@@ -373,7 +373,9 @@ def fuzzed_classes(pool: Any, executor: Any, thread_pool: Any, thread_executor: 
         pool.__init__(self, workers, initializer, initargs, maxtasksperchild, context(context_), **kw)
 
     def executor_init(self: Any, max_workers: Any = None, mp_context: Any = None, *args: Any, **kw: Any) -> None:
-        executor.__init__(self, workers, context(mp_context), *args, **kw)
+        # max_tasks_per_child refuses fork: such an executor keeps the context it has.
+        keep = kw.get("max_tasks_per_child") is not None and method == "fork"
+        executor.__init__(self, workers, mp_context if keep else context(mp_context), *args, **kw)
 
     def executor_map(self: Any, fn: Any, *iterables: Any, timeout: Any = None, chunksize: int = 1, **kw: Any) -> Any:
         return executor.map(self, fn, *iterables, timeout=timeout, chunksize=chunk or chunksize, **kw)

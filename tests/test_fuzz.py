@@ -154,6 +154,51 @@ def test_dask_and_ray_as_engines_outer_and_inner(cluster_results, case):
     assert cluster_results[case] == "ok"
 
 
+# -- seedpool check --fuzz: whole programs ----------------------------------------------------------------
+def _check(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SEEDPOOL_")}
+    full.update(PYTHONPATH=str(REPO), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "seedpool", *args], capture_output=True, text=True, env=full,
+                          cwd=str(REPO), timeout=300)
+
+
+PROGRAM = str(REPO / "tests" / "scripts" / "fuzz_program.py")
+
+
+def test_check_fuzz_runs_drawn_schedules_and_finds_a_pid_seeded_program():
+    good = _check("check", "--seed", "5", "--runs", "1", "--fuzz", "3", "--fuzz-seed", "9", "--", sys.executable,
+                  PROGRAM)
+    assert good.returncode == 0, good.stderr
+    labels = [line for line in good.stderr.splitlines() if "(fuzz: workers=" in line]
+    assert len(labels) == 3 and all(line.rstrip().endswith("same") for line in labels)
+    assert "3 schedule(s) drawn from --fuzz-seed 9" in good.stderr
+    bad = _check("check", "--seed", "5", "--runs", "1", "--fuzz", "3", "--fuzz-seed", "9", "--", sys.executable,
+                 PROGRAM, "pid")
+    assert bad.returncode == 1 and "DIFFERENT" in bad.stderr
+    # The same --fuzz-seed draws the same schedules.
+    drawn_again = [line for line in bad.stderr.splitlines() if "(fuzz: workers=" in line]
+    assert [line.split(")")[0] for line in labels] == [line.split(")")[0] for line in drawn_again]
+
+
+def test_check_fuzz_schedule_reaches_the_programs_pools():
+    # What a drawn schedule sets, seen from inside the program: workers, start method,
+    # and chunks of 4 (every run of items on one worker is a multiple of 4 long).
+    env = {"SEEDPOOL_FUZZ": json.dumps({"workers": 3, "chunksize": 4, "start_method": "spawn"})}
+    proc = _check("run", "--seed", "1", "--pools", "--", sys.executable, PROGRAM, "shape", env=env)
+    assert proc.stdout.split() == ["3", "spawn", "4"], proc.stderr
+    env = {"SEEDPOOL_FUZZ": json.dumps({"workers": 1, "chunksize": None, "start_method": "forkserver"})}
+    proc = _check("run", "--seed", "1", "--pools", "--", sys.executable, PROGRAM, "shape", env=env)
+    assert proc.stdout.split() == ["1", "forkserver", "12"], proc.stderr
+
+
+def test_program_schedules_come_from_the_fuzzers_drawing_rules():
+    drawn = _fuzz.draw_program_schedules(3, 50)
+    assert drawn == _fuzz.draw_program_schedules(3, 50)
+    assert {d["workers"] for d in drawn} == {1, 2, 3, 4}
+    assert {d["start_method"] for d in drawn} == set(_fuzz.available_start_methods())
+    assert None in {d["chunksize"] for d in drawn} and len({d["chunksize"] for d in drawn}) > 3
+
+
 # -- what a user sees ----------------------------------------------------------------------------------
 def test_the_error_names_both_schedules_the_item_both_values_and_the_replay():
     with pytest.raises(ScheduleDependenceError) as caught:
