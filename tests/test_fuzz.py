@@ -122,6 +122,9 @@ def test_the_planted_corpus_meets_the_issue_targets():
     assert all(b.wild and "#" in b.wild or "numpy's" in b.wild for b in C.PLANTED)
 
 
+# matrix_skip: a thousand schedules of the same keyed code; each leg keeps the engine,
+# pair and planted-bug runs above, which exercise every version's pools and pickling.
+@pytest.mark.matrix_skip
 @pytest.mark.parametrize("fn", C.KEYED, ids=[f.__name__ for f in C.KEYED])
 def test_keyed_function_is_never_flagged(seedpool_fuzz, fn):
     report = seedpool_fuzz.fuzz(fn, range(16), trials=150 * SCALE, schedule_seed=11, nesting=INNER)
@@ -132,6 +135,7 @@ def test_keyed_function_is_never_flagged(seedpool_fuzz, fn):
 # -- Dask and Ray (a subprocess: clusters outlive a killed driver) -------------------------------------------
 @pytest.fixture(scope="module")
 def cluster_results():
+    pytest.importorskip("distributed")
     from cluster_procs import run_cluster_script
 
     return run_cluster_script("fuzz_clusters.py", str(SCALE), timeout=900)
@@ -148,7 +152,6 @@ CLUSTER_CASES = ["dask-flat", "dask-kill", "dask>thread_pool", "dask>thread_exec
     pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=ISSUE_21)] if c.endswith(">joblib_threading") else [])
     for c in CLUSTER_CASES])
 def test_dask_and_ray_as_engines_outer_and_inner(cluster_results, case):
-    pytest.importorskip("distributed")
     if case.startswith("ray") and cluster_results.get("ray") == "not installed":
         pytest.skip("ray is not installed")
     assert cluster_results[case] == "ok"
