@@ -304,6 +304,8 @@ class Fuzzer:
         _check_timeout(timeout)
         _engines_arg([e for e in (schedule.engine, schedule.outer and schedule.outer.engine) if e])
         items = list(items)
+        if not items:
+            raise ValueError("items is empty: give the fuzzer at least one item to run fn on")
         try:
             self._check(fn, items, schedule, SeedTree(seed), timeout, equal, {})
         except ScheduleDependenceError as error:
@@ -532,13 +534,17 @@ def _reference(fn: Callable[[Any], Any], items: list, root: SeedTree, outer: Opt
 def _key_text(root: SeedTree, outer: Optional[int], i: int, submitted: bool) -> str:
     path: list[Any] = [] if outer is None else [TASKS, 0, outer, POOLS, 0]
     path += [TASKS, i, 0] if submitted else [TASKS, 0, i]
-    return f"SeedTree({_seed_text(root)}).child({', '.join(map(repr, path))})"
+    base = _seed_text(root)
+    base = base if base.startswith("SeedTree(") else f"SeedTree({base})"
+    return f"{base}.child({', '.join(map(repr, path))})"
 
 
 def _seed_text(root: SeedTree) -> str:
+    """``root`` as Python that rebuilds it: ``5``, or ``SeedTree(...).child(...)``."""
     if not root.path and isinstance(root.entropy, int):
         return str(root.entropy)
-    return repr(root)
+    text = f"SeedTree({root.entropy!r})"
+    return text + (f".child({', '.join(map(repr, root.path))})" if root.path else "")
 
 
 def _difference(schedule: Schedule, root: SeedTree, outer: Optional[int], i: int, n: int, got: Any,
