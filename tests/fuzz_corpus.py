@@ -12,11 +12,13 @@ the bugs carry lives in this module's globals, as it would in a user's module.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import random
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -158,7 +160,11 @@ def string_hash_seed(x):
 
 # One directory for the process that imported this first and every process it starts
 # (they inherit the environment), as a project's cache directory would be.
-_MEMO_DIR = os.environ.setdefault("SEEDPOOL_TEST_MEMO_DIR", tempfile.mkdtemp(prefix="seedpool-fuzz-memo-"))
+if "SEEDPOOL_TEST_MEMO_DIR" not in os.environ:
+    os.environ["SEEDPOOL_TEST_MEMO_DIR"] = tempfile.mkdtemp(prefix="seedpool-fuzz-memo-")
+    _owner = os.getpid()
+    atexit.register(lambda: os.getpid() == _owner and shutil.rmtree(os.environ["SEEDPOOL_TEST_MEMO_DIR"], True))
+_MEMO_DIR = os.environ["SEEDPOOL_TEST_MEMO_DIR"]
 
 
 def disk_memo(x):
