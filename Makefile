@@ -18,7 +18,7 @@ MATRIX_PYTHONS ?= 3.9 3.10 3.12 3.13
 # a matrix leg's CPU here, and 15 s per `import tensorflow, torch`.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests browser
+.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests browser fuzz
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ docs: $(VENV)/.test
 wheel-check: $(VENV)/.base
 	$(PIP) 'build>=1' 'twine>=5'
 	.ci/wheel_check.sh $(PY)
+
+# The release fuzz run: tests/test_fuzz.py with ten times the schedules of `make test`
+# (every engine, every nesting pair, Dask and Ray, the planted bugs and the keyed corpus).
+FUZZ_SCALE ?= 10
+fuzz: $(VENV)/.test
+	SEEDPOOL_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
 test-ray: $(VENV)/.ray
 	$(PY) -m pytest tests/test_ray.py $(PYTEST_ARGS)

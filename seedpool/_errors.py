@@ -12,6 +12,7 @@ keep working::
      |    +-- WorkerFailedError(RuntimeError)        seedpool.tensorflow: a launched worker failed
      |    +-- WorkerTimeoutError(TimeoutError)       seedpool.tensorflow: launched workers timed out
      |    +-- UnseededRandomnessError(RuntimeError)  strict mode ("error"): randomness escaped a task
+     |    +-- ScheduleDependenceError(AssertionError) seedpool.testing: a result changed with the schedule
      +-- TimeoutError(multiprocessing.TimeoutError, multiprocess.TimeoutError)
                                                 AsyncResult.get / IMapIterator.next timed out
                                                 (a drop-in: deliberately not a SeedpoolError)
@@ -21,7 +22,7 @@ keep working::
 
 Where users find them: ``seedpool.X`` for the first five, ``TimeoutError`` and the two
 strict-mode classes;
-``seedpool.tensorflow.X`` for the launcher's two. The old import locations
+``seedpool.tensorflow.X`` for the launcher's two; ``seedpool.testing.ScheduleDependenceError``. The old import locations
 (``seedpool._state.record.RecordError``, ``seedpool._engines.watch.WorkerLostError``,
 ``seedpool._engines.process_pool.TimeoutError``) re-import these classes.
 
@@ -47,6 +48,7 @@ __all__ = [
     "TimeoutError",
     "UnseededRandomnessError",
     "UnseededRandomnessWarning",
+    "ScheduleDependenceError",
 ]
 
 
@@ -123,6 +125,48 @@ class UnseededRandomnessError(SeedpoolError, RuntimeError):
     """Strict mode (``"error"``): randomness inside a task escaped its keyed streams."""
 
 
+class ScheduleDependenceError(SeedpoolError, AssertionError):
+    """A function gave another result under some schedule than under the serial reference.
+
+    Raised by :func:`seedpool.testing.fuzz_schedules` and
+    :meth:`seedpool.testing.Fuzzer.check`. The message names both schedules, the
+    first differing position, both values, and how to replay the run.
+
+    Attributes
+    ----------
+    schedule : seedpool.testing.Schedule
+        The schedule whose result differs.
+    position : int
+        The first item (in item order) whose result differs.
+    outer_position : int or None
+        For a nested schedule, the outer task the item ran in.
+    got, expected : object
+        The schedule's result and the serial reference's.
+    seed : SeedTree
+        The root the tasks were keyed from.
+    schedule_seed : int or None
+        The seed the fuzz run drew its schedules from (None for a single check).
+    trial : int or None
+        The failing schedule's index in the run: ``fuzz_schedules(..., schedule_seed=S,
+        trials=trial + 1)`` with the same engines and ``max_workers`` runs the same
+        schedules up to it.
+    report : seedpool.testing.FuzzReport or None
+        What the run had run, the failing schedule included.
+    """
+
+    def __init__(self, message: str, schedule: Any = None, position: Optional[int] = None,
+                 outer_position: Optional[int] = None, got: Any = None, expected: Any = None, seed: Any = None,
+                 schedule_seed: Optional[int] = None, trial: Optional[int] = None, report: Any = None) -> None:
+        super().__init__(message)
+        self.schedule, self.position, self.outer_position = schedule, position, outer_position
+        self.got, self.expected, self.seed = got, expected, seed
+        self.schedule_seed, self.trial, self.report = schedule_seed, trial, report
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0], self.schedule, self.position, self.outer_position, self.got,
+                             self.expected, self.seed, self.schedule_seed, self.trial, self.report))
+
+
 class UnseededRandomnessWarning(UserWarning):
     """Strict mode (``"warn"``): randomness inside a task escaped its keyed streams."""
 
@@ -134,6 +178,7 @@ for _cls in (SeedpoolError, BackendUnavailableError, RecordError, WorkerLostErro
     _cls.__module__ = "seedpool"
 for _cls in (WorkerFailedError, WorkerTimeoutError):
     _cls.__module__ = "seedpool.tensorflow"
+ScheduleDependenceError.__module__ = "seedpool.testing"
 del _cls
 
 _timeout_error: Optional[type] = None

@@ -18,6 +18,16 @@ collect_ignore_glob = ["tf_*.py", "cpython_pool_suite.py", "scripts/*"]
 START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The seedpool_fuzz fixture comes from seedpool's pytest plugin, an entry point of the
+    # installed package; a checkout run from PYTHONPATH (or an install made before the
+    # entry point existed) registers it here, under the entry point's name.
+    if not config.pluginmanager.has_plugin("seedpool"):
+        import seedpool._pytest_plugin as plugin
+
+        config.pluginmanager.register(plugin, "seedpool")
+
+
 @pytest.fixture(params=START_METHODS)
 def start_method(request: pytest.FixtureRequest) -> str:
     return request.param

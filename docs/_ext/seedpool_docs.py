@@ -55,6 +55,7 @@ PUBLIC_MODULES = (
     "seedpool.joblib",
     "seedpool.dask",
     "seedpool.ray",
+    "seedpool.testing",
 )
 
 DOCS = Path(__file__).resolve().parent.parent

@@ -10,9 +10,11 @@
     2 a usage error (bad option, seed, record or replay file), 126 ``CMD`` is not
     executable, 127 ``CMD`` was not found.
 
-``seedpool check [--seed S] [--runs N] [--vary-workers 1,4] [--outputs PATH ...] [--strict] -- CMD ...``
+``seedpool check [--seed S] [--runs N] [--vary-workers 1,4] [--fuzz N [--fuzz-seed S]] [--outputs PATH ...] [--strict] -- CMD ...``
     Runs ``CMD`` that way N times (plus once per worker count, with
-    ``SEEDPOOL_WORKERS`` set), compares stdout and the output files by SHA-256, and
+    ``SEEDPOOL_WORKERS`` set, and once per schedule ``--fuzz`` draws -- worker count,
+    chunk size, start method, applied through ``--pools`` by :mod:`seedpool._fuzz`),
+    compares stdout and the output files by SHA-256, and
     prints the first difference. Each run is its own session (process group): on a
     timeout or Ctrl-C the whole group is killed, and whatever a run leaves behind is
     killed when it ends. Output goes to files, never to memory: memory use does not
@@ -274,6 +276,11 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", nargs="+", default=[], metavar="PATH",
                    help="files the program writes, compared by content")
     p.add_argument("--pools", action="store_true", help="as for seedpool run")
+    p.add_argument("--fuzz", type=_count, default=0, metavar="N",
+                   help="N more runs, each under a drawn schedule: the worker count, chunk size and start "
+                        "method of the pools --pools installs (implies --pools)")
+    p.add_argument("--fuzz-seed", type=_schedule_seed, default=None, metavar="S",
+                   help="draw the --fuzz schedules from this seed (default: a fresh one, printed)")
     p.add_argument("--timeout", type=_seconds, default=None, help="seconds allowed per run (> 0)")
     p.add_argument("--strict", action="store_true",
                    help="first run the program once in strict mode (SEEDPOOL_STRICT=warn), list every "
@@ -285,6 +292,12 @@ def _check_parser() -> argparse.ArgumentParser:
 def _count(text: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 6):
         raise argparse.ArgumentTypeError(f"expected a small int of ASCII digits (got {text!r})")
+    return int(text)
+
+
+def _schedule_seed(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        raise argparse.ArgumentTypeError(f"expected a non-negative int of ASCII digits (got {text!r})")
     return int(text)
 
 
@@ -437,9 +450,9 @@ def main_check(argv: Sequence[str]) -> int:
         counts = _parse_counts(args.vary_workers)
         if not command:
             raise ValueError("no command given; put it after --, e.g. seedpool check -- python script.py")
-        if args.runs < 1 or args.runs + len(counts) < 2:
-            raise ValueError(f"need at least 2 runs in all (got --runs {args.runs} and "
-                             f"{len(counts)} worker counts)")
+        if args.runs < 1 or args.runs + len(counts) + args.fuzz < 2:
+            raise ValueError(f"need at least 2 runs in all (got --runs {args.runs}, "
+                             f"{len(counts)} worker counts and --fuzz {args.fuzz})")
         root = _root_from_args(args.seed)
     except (RecordError, ValueError, TypeError) as exc:
         parser.print_usage(sys.stderr)
@@ -447,6 +460,7 @@ def main_check(argv: Sequence[str]) -> int:
         return 2
 
     seed_env = tree_to_env(root)
+    args.pools = args.pools or args.fuzz > 0  # the schedules reach the program through --pools
     base = child_env(os.environ, seed_env=seed_env, pools=args.pools, hash_seed=_hash_seed(root))
     runs = [_Run(f"run {i + 1}", dict(base)) for i in range(args.runs)]
     # Without --pools only seedpool's own pools read SEEDPOOL_WORKERS: say so rather than
@@ -455,8 +469,16 @@ def main_check(argv: Sequence[str]) -> int:
     for n in counts:
         runs.append(_Run(f"run {len(runs) + 1} (SEEDPOOL_WORKERS={n}{scope})",
                          dict(base, SEEDPOOL_WORKERS=str(n))))
-
     err = sys.stderr
+    if args.fuzz:
+        from . import _fuzz
+
+        fuzz_seed = args.fuzz_seed if args.fuzz_seed is not None else int.from_bytes(os.urandom(4), "big") >> 1
+        for schedule in _fuzz.draw_program_schedules(fuzz_seed, args.fuzz):
+            runs.append(_Run(f"run {len(runs) + 1} (fuzz: {_fuzz.program_label(schedule)})",
+                             dict(base, **_fuzz.program_env(schedule))))
+        print(f"seedpool check: {args.fuzz} schedule(s) drawn from --fuzz-seed {fuzz_seed}", file=err)
+
     print(f"seedpool check: seed {seed_env}, {len(runs)} runs of: {' '.join(command)}", file=err)
     if counts and not args.pools:
         print("seedpool check: note: SEEDPOOL_WORKERS sets the worker count of seedpool's pools only; "

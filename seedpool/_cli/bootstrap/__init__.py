@@ -527,6 +527,11 @@ def _replace_pools() -> None:
     except AttributeError as exc:
         _warn(f"--pools needs seedpool.Pool and seedpool.ProcessPoolExecutor ({exc}); pools left as they are")
         return
+    from .._fuzz import fuzzed_classes
+
+    # seedpool check --fuzz (SEEDPOOL_FUZZ): subclasses that take the drawn schedule.
+    pool, executor, thread_pool, thread_executor = fuzzed_classes(pool, executor, seedpool.ThreadPool,
+                                                                  seedpool.ThreadPoolExecutor)
     # seed=None already means this process's root (the k-th pool: root.child("pools", k)),
     # and every process of the run has one, so the classes go in as they are.
     # multiprocessing.Pool and ctx.Pool import multiprocessing.pool.Pool at call time.
@@ -534,7 +539,7 @@ def _replace_pools() -> None:
     concurrent.futures.process.ProcessPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
     concurrent.futures.ProcessPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
     when_imported("multiprocess.pool", _replace_multiprocess_pool)
-    _replace_thread_pools()
+    _replace_thread_pools(thread_pool, thread_executor)
     _replace_joblib_parallel()
 
 
@@ -585,21 +590,13 @@ def _replace_multiprocess_pool(module: Any) -> None:
     _replace_pool_class(module, Pool)
 
 
-def _replace_thread_pools() -> None:
+def _replace_thread_pools(pool: Any, executor: Any) -> None:
     """``--pools`` for threads: ``multiprocessing.pool.ThreadPool`` (so also
     ``multiprocessing.dummy.Pool``, which looks it up at call time) and
     ``concurrent.futures.ThreadPoolExecutor`` become the seeded thread pools."""
     import concurrent.futures
     import concurrent.futures.thread
     import multiprocessing.pool
-
-    import seedpool
-
-    try:
-        pool, executor = seedpool.ThreadPool, seedpool.ThreadPoolExecutor
-    except AttributeError as exc:
-        _warn(f"--pools needs seedpool.ThreadPool and seedpool.ThreadPoolExecutor ({exc}); thread pools left as they are")
-        return
     multiprocessing.pool.ThreadPool = pool  # type: ignore[misc]  # the patch --pools asks for
     concurrent.futures.thread.ThreadPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for
     concurrent.futures.ThreadPoolExecutor = executor  # type: ignore[misc]  # the patch --pools asks for

@@ -1,0 +1,36 @@
+"""seedpool's pytest plugin: the ``seedpool_fuzz`` fixture (see :mod:`seedpool.testing`).
+
+Installed with seedpool (the ``pytest11`` entry point in setup.cfg), so any test can ask
+for ``seedpool_fuzz``; without the installed entry point (a checkout on ``PYTHONPATH``),
+load it with ``pytest -p seedpool._pytest_plugin`` or ``pytest_plugins =
+["seedpool._pytest_plugin"]`` in a ``conftest.py``. pytest imports every installed plugin
+at start-up: importing this one loads ``seedpool`` itself (numpy) and nothing else --
+``seedpool.testing``, the pools and the engines' packages only when a test asks for the
+fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def seedpool_fuzz() -> Iterator[Any]:
+    """A :class:`seedpool.testing.Fuzzer` for the whole test session.
+
+    Its engines (pools, executors, joblib's workers; Dask's cluster and Ray, if a test
+    asks for them) start once and are reused by every test; they are closed when the
+    session ends. Use ``seedpool_fuzz.fuzz(fn, items, ...)`` as
+    :func:`seedpool.testing.fuzz_schedules`, or ``seedpool_fuzz.check(fn, items,
+    schedule)`` with schedules from :func:`seedpool.testing.schedules`.
+    """
+    from seedpool.testing import Fuzzer
+
+    fuzzer = Fuzzer()
+    try:
+        yield fuzzer
+    finally:
+        fuzzer.close()
