@@ -102,9 +102,7 @@ def steady(items: list, n: int) -> list[Row]:
     return rows
 
 
-# Issue 21: seedpool.joblib.Parallel(seed=None) nested in a task is not keyed yet, so
-# joblib runs as the outer engine only here (as in tests/test_fuzz.py) until it is fixed.
-INNER = [e for e in _fuzz.LOCAL_ENGINES if not e.startswith("joblib")]
+INNER = list(_fuzz.LOCAL_ENGINES)  # every local engine as the inner one too
 
 
 def whole_runs(items: list, runs: int, trials: int) -> tuple[list[Row], bool]:

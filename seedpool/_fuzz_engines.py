@@ -27,8 +27,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
+from ._engines.transport import _by_reference
 from ._fuzz import ENGINES
-from ._worker import _by_reference
 
 __all__ = ["Call", "Carried", "Nested", "Raised", "Engine", "open_engine", "is_lost_worker", "portable"]
 

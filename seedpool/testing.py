@@ -37,13 +37,13 @@ import numpy as np
 
 from . import _fuzz
 from . import _fuzz_engines as _engines
+from ._derive.bulk import BlockWords
+from ._derive.keys import POOLS, TASKS
+from ._derive.tree import SeedLike, SeedTree
 from ._errors import ScheduleDependenceError
 from ._fuzz import ENGINES as _INFO
 from ._fuzz import SERIAL, Schedule
-from ._keys import POOLS, TASKS
-from ._task import task_scope
-from ._tree import SeedLike, SeedTree
-from ._words import BlockWords
+from ._task.task import task_scope
 
 __all__ = [
     # Classes

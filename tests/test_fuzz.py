@@ -5,12 +5,10 @@ as a user's suite would). ``SEEDPOOL_FUZZ_SCALE`` multiplies the schedule counts
 fuzz`` runs this file at 10, Dask and Ray included). Schedule seeds are fixed, so a
 failure here replays with the seed in its message.
 
-Issue 21 (being fixed): ``seedpool.joblib.Parallel(seed=None)`` opened inside a task is
-keyed by the worker process (inside a pool, thread pool or executor task) or numbered
-with the joblib calls of the task (inside a joblib task), where the contract says the
-task's ``node.child("pools", k)``. The nesting pairs with a joblib inner engine are
-marked ``xfail(strict=True)`` below; the other fuzz runs keep joblib out of the inner
-engines until ``JOBLIB_NESTED_FIXED`` is flipped with them.
+Nesting pairs with a joblib inner engine were the bug issue 21 fixed: before it,
+``seedpool.joblib.Parallel(seed=None)`` inside a task was keyed by the worker process
+(or numbered with the joblib calls of a joblib task) instead of the task's
+``node.child("pools", k)``; they run with every other pair.
 """
 
 from __future__ import annotations
@@ -33,10 +31,7 @@ pytest.importorskip("joblib")
 
 SCALE = max(1, int(os.environ.get("SEEDPOOL_FUZZ_SCALE", "1")))
 LOCAL = _fuzz.LOCAL_ENGINES
-JOBLIB_NESTED_FIXED = False  # issue 21: flip together with the xfail marks of JOBLIB_INNER
-ISSUE_21 = "issue 21: seedpool.joblib.Parallel(seed=None) in a task is not keyed node.child('pools', k)"
-JOBLIB_INNER = {e for e in LOCAL if e.startswith("joblib")}
-INNER = [e for e in LOCAL if JOBLIB_NESTED_FIXED or e not in JOBLIB_INNER]
+INNER = list(LOCAL)
 
 
 # -- every engine ------------------------------------------------------------------------------------
@@ -64,8 +59,7 @@ PAIRS = [(o, i) for o in LOCAL for i in LOCAL if _fuzz.can_nest(o, i)]
 
 
 def _pair_param(outer: str, inner: str):
-    marks = [pytest.mark.xfail(strict=True, reason=ISSUE_21)] if inner in JOBLIB_INNER else []
-    return pytest.param(outer, inner, marks=marks, id=f"{outer}-in-{inner}".replace("-in-", ">"))
+    return pytest.param(outer, inner, id=f"{outer}-in-{inner}".replace("-in-", ">"))
 
 
 def _inner_shapes(inner: str) -> list[tuple[int, str, object]]:
@@ -148,9 +142,7 @@ CLUSTER_CASES = ["dask-flat", "dask-kill", "dask>thread_pool", "dask>thread_exec
 
 @pytest.mark.slow
 @pytest.mark.matrix_skip  # version-independent; a Dask cluster and Ray per leg cost a minute
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=ISSUE_21)] if c.endswith(">joblib_threading") else [])
-    for c in CLUSTER_CASES])
+@pytest.mark.parametrize("case", CLUSTER_CASES)
 def test_dask_and_ray_as_engines_outer_and_inner(cluster_results, case):
     if case.startswith("ray") and cluster_results.get("ray") == "not installed":
         pytest.skip("ray is not installed")
@@ -346,7 +338,7 @@ def test_the_plugin_is_an_entry_point_of_the_package():
     assert "pytest11 =\n    seedpool = seedpool._pytest_plugin" in text
     # pytest imports it in every session: it must not start importing engines.
     code = ("import sys, seedpool._pytest_plugin as p; print(callable(p.seedpool_fuzz), "
-            "[m for m in ('seedpool.testing', 'seedpool._pool', 'joblib', 'hypothesis') if m in sys.modules])")
+            "[m for m in ('seedpool.testing', 'seedpool._engines.process_pool', 'joblib', 'hypothesis') if m in sys.modules])")
     assert run_python(code).split() == ["True", "[]"]
 
 

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
+from .. import _fuzz
 from .._derive.keys import HASH_SEED
 from .._derive.tree import SeedTree
 from .._state.record import Recorder, RecordError, SeedRecord, check_target
@@ -471,8 +472,6 @@ def main_check(argv: Sequence[str]) -> int:
                          dict(base, SEEDPOOL_WORKERS=str(n))))
     err = sys.stderr
     if args.fuzz:
-        from . import _fuzz
-
         fuzz_seed = args.fuzz_seed if args.fuzz_seed is not None else int.from_bytes(os.urandom(4), "big") >> 1
         for schedule in _fuzz.draw_program_schedules(fuzz_seed, args.fuzz):
             runs.append(_Run(f"run {len(runs) + 1} (fuzz: {_fuzz.program_label(schedule)})",

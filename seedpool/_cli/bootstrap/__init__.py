@@ -79,6 +79,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
+from ... import _fuzz
 from ..._compat import ray_workers
 from ..._derive.tree import SeedTree
 from ..._state.fork import (
@@ -527,10 +528,8 @@ def _replace_pools() -> None:
     except AttributeError as exc:
         _warn(f"--pools needs seedpool.Pool and seedpool.ProcessPoolExecutor ({exc}); pools left as they are")
         return
-    from .._fuzz import fuzzed_classes
-
     # seedpool check --fuzz (SEEDPOOL_FUZZ): subclasses that take the drawn schedule.
-    pool, executor, thread_pool, thread_executor = fuzzed_classes(pool, executor, seedpool.ThreadPool,
+    pool, executor, thread_pool, thread_executor = _fuzz.fuzzed_classes(pool, executor, seedpool.ThreadPool,
                                                                   seedpool.ThreadPoolExecutor)
     # seed=None already means this process's root (the k-th pool: root.child("pools", k)),
     # and every process of the run has one, so the classes go in as they are.
