@@ -307,9 +307,7 @@ class _JoblibEngine(Engine):
         return list(par(delayed(call)(pair) for pair in pairs))
 
     def reset(self) -> None:
-        keying = self.obj._seedpool_keying
-        if keying is not None:
-            keying.calls = None  # seedpool.joblib numbers this object's calls from 0 again
+        self.obj._init_calls()  # seedpool.joblib numbers this object's calls from 0 again
 
     def usable(self) -> bool:
         return False  # after a dead worker, start over (joblib restarts loky's executor)

@@ -269,6 +269,11 @@ class Parallel(joblib.parallel.Parallel):  # type: ignore[misc]  # (untyped base
                 self.root = keying.root
         return _plain_call(self, _keyed(keying, iterable))
 
+    def _init_calls(self) -> None:
+        """Number this object's calls from 0 again (the schedule fuzzer reuses objects)."""
+        if self._seedpool_keying is not None:
+            self._seedpool_keying.calls = itertools.count()
+
     __call__.__doc__ = (_plain_call.__doc__ or "").rstrip() + (
         "\n\n        Seeding: each delayed call is keyed by (this call's number on the object, "
         "its position)."
