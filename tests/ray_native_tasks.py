@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 import ray
+import strict_tasks
 
 import seedpool
 import seedpool.ray
-import strict_tasks
 from pool_tasks import draw as _draw
 
 

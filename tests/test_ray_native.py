@@ -163,8 +163,8 @@ def test_without_a_root_each_call_is_fresh_entropy(one_cpu, two_cpus):
 
 def test_bad_input_fails_before_ray_starts_or_a_position_is_taken():
     import ray
-
     import ray_native_tasks as T
+
     import seedpool.ray
     from seedpool._derive.keys import REMOTE
     from seedpool._task.seed_arg import next_position
@@ -211,6 +211,7 @@ def test_bad_input_fails_before_ray_starts_or_a_position_is_taken():
 
 def test_remote_returns_ray_objects_and_keeps_the_name():
     import ray_native_tasks as T
+
     import seedpool.ray
 
     assert T.draw.__name__ == "draw" and T.draw.__wrapped__.__name__ == "draw"
