@@ -84,3 +84,24 @@ def seed_worker(seed):
 def plain_np_draw(x):
     time.sleep(0.05)
     return [x, float(np.random.random())]
+
+
+# -- the key layout's golden test (integer draws: exact pins) ---------------------------------
+
+def int_draw(x):
+    return [x, random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31))]
+
+
+int_noisy = seedpool.dask.delayed(int_draw)
+
+
+@seedpool.dask.delayed
+def int_inner(n):
+    return [random.getrandbits(32), list(dask.compute(*[int_noisy(j) for j in range(n)], scheduler="sync"))]
+
+
+def int_nested(x):
+    with worker_client() as client:
+        inner = client.gather(client.map(int_draw, [0, 1]))
+        single = client.submit(int_draw, 9).result()
+    return [x, inner, single]

@@ -132,3 +132,32 @@ def plain_seed_once(x, seed):
         _SEEDED_ONCE.append(os.getpid())
     time.sleep(0.05)
     return [x, random.random()]
+
+
+# -- the key layout's golden test (integer draws: exact pins) ---------------------------------
+
+def _ints():
+    return [random.getrandbits(32), int(np.random.randint(2**31)), int(seedpool.rng().integers(2**31))]
+
+
+@seedpool.ray.remote
+def int_draw(x):
+    return [x] + _ints()
+
+
+@seedpool.ray.remote
+def int_outer(n):
+    first = random.getrandbits(32)
+    return [first, ray.get([int_draw.remote(j) for j in range(n)])]
+
+
+@seedpool.ray.remote
+class IntWalker:
+    def __init__(self):
+        self.first = random.getrandbits(32)
+
+    def draw(self):
+        return [self.first] + _ints()
+
+    def spawn(self):
+        return ray.get(int_draw.remote(0))

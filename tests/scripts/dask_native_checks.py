@@ -112,12 +112,13 @@ def shape(workers: str, threads: str, marker_dir: str) -> dict:
 
 def keys() -> dict:
     """What the key layout's golden test pins: delayed calls under the process root and
-    inside a keyed task, plain Client calls inside a keyed task."""
+    inside a keyed task, plain Client calls inside a keyed task (integer draws)."""
     seedpool.seed_everything(1234)
-    out = {"delayed": list(dask.compute(N.noisy(0), N.noisy(1), N.inner_graph(1), scheduler="sync"))}
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+    graph = [N.int_noisy(0), N.int_noisy(1), N.int_inner(1)]  # k = 0, 1, 2
+    out = {"delayed": list(dask.compute(*graph, scheduler="sync"))}
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster, \
             seedpool.dask.Client(cluster, seed=1234) as client:
-        out["nested"] = client.submit(N.nested_worker_client, 0).result()
+        out["nested"] = client.submit(N.int_nested, 0).result()  # call 0
     return json.loads(json.dumps(out))
 
 

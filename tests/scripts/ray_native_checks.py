@@ -69,13 +69,12 @@ def unseeded() -> list:
 
 
 def keys() -> dict:
-    """What the key layout's golden test pins (tests/test_key_layout.py)."""
+    """What the key layout's golden test pins (tests/test_key_layout.py): integer draws."""
     seedpool.seed_everything(1234)
-    out = {"driver": ray.get([T.draw.remote(i) for i in range(2)])}
-    out["nested"] = ray.get(T.outer.remote(0, 2))
-    walker = T.Walker.remote(0.0)
-    out["actor"] = [ray.get(walker.first.remote()), ray.get(walker.step.remote(1.0)),
-                    ray.get(walker.spawn.remote(1))]
+    out = {"driver": ray.get([T.int_draw.remote(i) for i in range(2)])}   # k = 0, 1
+    out["nested"] = ray.get(T.int_outer.remote(2))                        # k = 2
+    walker = T.IntWalker.remote()                                         # k = 3
+    out["actor"] = [ray.get(walker.draw.remote()), ray.get(walker.spawn.remote())]  # calls 0, 1
     return out
 
 
