@@ -134,6 +134,13 @@ def plain_seed_once(x, seed):
     return [x, random.random()]
 
 
+@ray.remote(max_calls=1)
+def plain_submitter():
+    """A plain task (a fresh worker process each time) calling a seeded function: not
+    inside a keyed task, so not under the worker's process root (every worker shares it)."""
+    return ray.get(draw.remote(0))
+
+
 # -- the key layout's golden test (integer draws: exact pins) ---------------------------------
 
 def _ints():

@@ -60,8 +60,8 @@ def one_cpu(tmp_path_factory):
 def two_cpus(tmp_path_factory):
     marker = tmp_path_factory.mktemp("ray2")
     record = tmp_path_factory.mktemp("record") / "run.jsonl"
-    got = run_cluster_script("ray_native_checks.py", "2", str(marker), env={"SEEDPOOL_RECORD": str(record)},
-                             timeout=600)
+    got = run_cluster_script("ray_native_checks.py", "2", str(marker), timeout=600,
+                             env={"SEEDPOOL_RECORD": str(record), "SEEDPOOL_SEED": "77"})
     return got, record
 
 
@@ -159,6 +159,14 @@ def test_task_nodes_reach_the_seed_record(two_cpus):
 def test_without_a_root_each_call_is_fresh_entropy(one_cpu, two_cpus):
     a, b = one_cpu["unseeded"], two_cpus[0]["unseeded"]
     assert len({tuple(v) for v in a + b}) == 4
+
+
+def test_a_plain_task_calling_a_seeded_function_does_not_use_the_workers_shared_root(two_cpus):
+    # Every Ray worker inherited SEEDPOOL_SEED=77; two fresh workers each making their
+    # first seeded call must not both draw root.child("remote", 0).
+    first, second = two_cpus[0]["plain_submitters"]
+    assert first != second
+    assert expected_draw(seedpool.SeedTree(77).child("remote", 0), 0) not in (first, second)
 
 
 def test_bad_input_fails_before_ray_starts_or_a_position_is_taken():

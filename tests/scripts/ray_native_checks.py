@@ -87,6 +87,9 @@ def main(num_cpus: int, marker_dir: str, what: str) -> dict:
         record = os.environ.get("SEEDPOOL_RECORD")
         out["record"] = bool(record)
         out["strict"] = strict()
+    if num_cpus == 2:
+        # SEEDPOOL_SEED was set before ray.init: every worker process has that root.
+        out["plain_submitters"] = ray.get([T.plain_submitter.remote() for _ in range(2)])
     out["controls"] = controls(num_cpus)
     out["unseeded"] = unseeded()
     return out
