@@ -1,6 +1,7 @@
-"""seedpool.ray.Pool against ray.util.multiprocessing.Pool, both alive in one run.
+"""seedpool.ray.Pool against ray.util.multiprocessing.Pool, and @seedpool.ray.remote against
+@ray.remote, all alive in one run.
 
-    python benchmarks/bench_ray.py [--tasks 10000] [--work-tasks 100] [--rounds 7]
+    python benchmarks/bench_ray.py [--tasks 10000] [--native-tasks 2000] [--work-tasks 100] [--rounds 7]
 
 One ``ray.init(num_cpus=2, include_dashboard=False)``; two pools of 2 actors each:
 
@@ -16,6 +17,11 @@ round, then the median and min over rounds are reported.
    call Ray's ``run_batch`` makes, plain and seeded (seedpool's own part of the overhead).
 2. ``map`` of ~10 ms tasks drawing once from ``random`` and numpy (``--work-tasks``,
    chunksize 1): seedpool / ray, target <= 1.05x (issue 13).
+3. Ray's own API (issue 25): ``ray.get([f.remote(x) for x in xs])`` with ``f`` decorated
+   by ``ray.remote`` and by ``seedpool.ray.remote`` (under ``seed_everything(1)``):
+   no-op tasks (``--native-tasks``), seedpool's overhead per task as a share of Ray's
+   per-task cost (target <= 5 %), and ~10 ms tasks (``--work-tasks``), target <= 1.03x;
+   beside them, inside one worker, the CPU of the keyed call per task.
 
 A missed target is reported, not a failure; exit status 1 if seedpool's results are wrong.
 """
@@ -31,7 +37,7 @@ from _common import engine_args, engine_rows, load_average, print_table, timed_r
 
 
 def main() -> int:
-    args = engine_args(__doc__, tasks=10000)
+    args = engine_args(__doc__, tasks=10000, native_tasks=2000)
 
     import ray
     from ray.util.multiprocessing import Pool as RayPool
@@ -58,6 +64,23 @@ def main() -> int:
         ok = a == b
         for pool in pools.values():
             pool.terminate()
+
+        # 3. @ray.remote and @seedpool.ray.remote, in the same rounds
+        seedpool.seed_everything(1)
+        noop_fns = {"ray.remote": ray.remote(T.noop), "seedpool": seedpool.ray.remote(T.noop)}
+        busy_fns = {"ray.remote": ray.remote(T.busy_draw), "seedpool": seedpool.ray.remote(T.busy_draw)}
+        for f in [*noop_fns.values(), *busy_fns.values()]:  # warm up: workers load both functions
+            ray.get([f.remote(1) for _ in range(40)])
+        nxs = list(range(args.native_tasks))
+        native_noop = timed_rounds({name: (lambda f=f: ray.get([f.remote(x) for x in nxs]))
+                                    for name, f in noop_fns.items()}, args.rounds, expect=nxs)
+        native_busy = timed_rounds({name: (lambda f=f: ray.get([f.remote(10) for _ in range(args.work_tasks)]))
+                                    for name, f in busy_fns.items()}, args.rounds)
+        native_in_worker = ray.get(ray.remote(T.call_cost).remote("remote"))
+        seedpool.seed_everything(5)
+        c = ray.get([busy_fns["seedpool"].remote(1) for _ in range(20)])
+        seedpool.seed_everything(5)
+        ok = ok and c == ray.get([busy_fns["seedpool"].remote(1) for _ in range(20)])
     finally:
         ray.shutdown()
 
@@ -65,7 +88,12 @@ def main() -> int:
                        in_actor)
     print_table(rows, f"Ray pool, 2 actors, {args.rounds} rounds; {args.tasks} no-op tasks (default "
                       f"chunking), {args.work_tasks} tasks of ~10 ms (chunksize 1)")
-    print(f"\n1 and 2 actors, same seed, same results: {ok}; load average after: {load_average()}")
+    rows = engine_rows("@ray.remote", native_noop["ray.remote"], native_noop["seedpool"], args.native_tasks,
+                       native_busy["ray.remote"], native_busy["seedpool"], 10, native_in_worker, work_target=1.03)
+    print_table(rows, f"Ray tasks, num_cpus=2, {args.rounds} rounds; {args.native_tasks} no-op tasks "
+                      f"(@ray.remote vs @seedpool.ray.remote), {args.work_tasks} tasks of ~10 ms")
+    print(f"\n1 and 2 actors, same seed, same results; remote tasks, same root, same results: {ok}; "
+          f"load average after: {load_average()}")
     return 0 if ok else 1
 
 

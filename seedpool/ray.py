@@ -10,7 +10,7 @@
       task's k-th; else root.child("remote"), the              run as task k: every RNG in
       process's k-th (fresh entropy without a root)            use seeded from
     ray's RemoteFunction.remote(key, *args, **kwargs) ---->    parent.child(k), restoring
-    key = (parent, k, record path, strict mode)                the worker's own streams
+    key = bytes: (parent, record path, strict mode), k         the worker's own streams
 
 The position travels as an argument, so a task Ray retries (a lost worker with
 ``max_retries``, ``retry_exceptions``) draws what its first attempt drew. An actor class
@@ -50,6 +50,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import os
+import pickle
 from collections.abc import Iterable
 from typing import Any, Callable, Optional
 
@@ -218,13 +219,40 @@ class Pool(KeyedTasks, HookedPool):
 
 # -- @seedpool.ray.remote ------------------------------------------------------------------
 
-def _next_key() -> tuple[SeedTree, int, Optional[str], Any]:
-    """The key of the calling submitter's next seeded ``.remote()``: ``(parent, k, record
-    path, strict mode)``, the call running under ``parent.child(k)``. In a Ray worker
-    process outside a keyed task, the process root is every worker's (and the calls come
-    in whatever order Ray runs tasks): fresh entropy then."""
+# The key travels as one ``bytes`` argument -- Ray sends bytes as they are, where a tuple
+# holding a SeedTree would go through cloudpickle on every call (tens of microseconds of
+# the driver's time) -- made of the pickled (parent, record path, strict mode), the same
+# for every call of one submitter, then the position as 4 bytes.
+_last_prefix: tuple[Any, Optional[str], Any, bytes] = (None, None, None, b"")
+_unpacked: dict[bytes, tuple[SeedTree, Optional[str], Any]] = {}
+_UNPACKED_MAX = 64
+
+
+def _next_key() -> bytes:
+    """The key of the calling submitter's next seeded ``.remote()``: its ``parent``, its
+    position ``k`` (the call runs ``parent.child(k)``), the caller's record path and
+    strict mode. In a Ray worker process outside a keyed task, the process root is every
+    worker's (and the calls come in whatever order Ray runs tasks): fresh entropy then."""
+    global _last_prefix
     parent, k = next_position(REMOTE, process_root=not in_worker_process())
-    return parent, k, os.environ.get(ENV_RECORD) or None, _strict.current()
+    record = os.environ.get(ENV_RECORD) or None
+    strict = _strict.current()
+    last = _last_prefix
+    if last[0] is not parent or last[1] != record or last[2] != strict:
+        last = _last_prefix = (parent, record, strict, pickle.dumps((parent, record, strict), protocol=4))
+    return last[3] + k.to_bytes(4, "little")
+
+
+def _unpack(key: bytes) -> tuple[SeedTree, int, Optional[str], Any]:
+    """``(parent, k, record, strict)`` from a key (its prefix unpickled once per worker)."""
+    prefix = key[:-4]
+    found = _unpacked.get(prefix)
+    if found is None:
+        if len(_unpacked) >= _UNPACKED_MAX:
+            _unpacked.clear()
+        found = _unpacked[prefix] = pickle.loads(prefix)
+    parent, record, strict = found
+    return parent, int.from_bytes(key[-4:], "little"), record, strict
 
 
 class _Held:
@@ -267,8 +295,8 @@ def _task_function(func: Callable[..., Any]) -> Callable[..., Any]:
     arguments, run as the keyed call's task on the worker's adopted lifecycle."""
     held = _Held(func)
 
-    def task(key: Any, /, *args: Any, **kwargs: Any) -> Any:
-        parent, k, record, strict = key
+    def task(key: bytes, /, *args: Any, **kwargs: Any) -> Any:
+        parent, k, record, strict = _unpack(key)
         return run_keyed(KeyedUnder(held.obj, parent, record, strict), k, args, kwargs)
 
     # The user's name in Ray's dashboard and errors; the module stays seedpool's, so Ray
@@ -379,8 +407,8 @@ class _ActorState:
 _STATE = "_seedpool_actor"
 
 
-def _actor_init(self: Any, held: _Held, key: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    parent, k, record, strict = key
+def _actor_init(self: Any, held: _Held, key: bytes, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    parent, k, record, strict = _unpack(key)
     obj = run_keyed(KeyedUnder(held.obj, parent, record, strict), k, args, kwargs)
     node = index_child(parent, k)
     self.__dict__[_STATE] = _ActorState(obj, node.child(CALLS), record, strict)
@@ -412,7 +440,7 @@ def _proxy_class(cls: type) -> type:
     # installed) before anything that imports the user's module.
     namespace: dict[str, Any] = {"_seedpool_held": held}
 
-    def __init__(self: Any, key: Any, /, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, key: bytes, /, *args: Any, **kwargs: Any) -> None:
         _actor_init(self, held, key, args, kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
