@@ -75,7 +75,7 @@ wheel-check: $(VENV)/.base
 	.ci/wheel_check.sh $(PY)
 
 test-ray: $(VENV)/.ray
-	$(PY) -m pytest tests/test_ray.py $(PYTEST_ARGS)
+	$(PY) -m pytest tests/test_ray.py tests/test_ray_native.py $(PYTEST_ARGS)
 
 # CPython's concurrent.futures tests for tests/cpython_futures_suite.py, never copied into
 # the repository: used from this Python's own `test` package when it has them, else

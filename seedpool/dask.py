@@ -64,7 +64,7 @@ from ._task.seed_arg import next_position
 from ._task.task import current_task
 from ._task.worker import adopt_process
 
-__all__ = ["Client", "Executor", "delayed", "keyed"]
+__all__ = ["Client", "delayed", "SeededDelayed", "Executor", "keyed"]
 
 _DaskClient = distributed.Client
 
@@ -414,24 +414,25 @@ class Client(KeyedTasks, _DaskClient):
             raise ValueError("Only use allow_other_workers= if using workers=")
 
     def submit(self, func, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        """``distributed.Client.submit`` (the same arguments and result), keyed: the
+        client's k-th call (``submit`` or ``map``) runs seeded from
+        ``root.child("tasks", k, 0)``. Dask actors and callables seedpool already keyed
+        are submitted as they are."""
         self._check(func, "submit", kwargs)
         if not isinstance(func, KeyedCall) and not _is_actor(kwargs):
             func = _DaskApply(func, self.root, self._next_call())
         return super().submit(func, *args, **kwargs)
 
     def map(self, func, /, *iterables, **kwargs):  # type: ignore[no-untyped-def,override]
+        """``distributed.Client.map`` (the same arguments and result), keyed: item ``i``
+        of the client's c-th call (``submit`` or ``map``) runs seeded from
+        ``root.child("tasks", c, i)``; the position is the task's first argument, so
+        equal items are distinct tasks and ``batch_size`` keeps every item's key."""
         self._check(func, "map", kwargs)
         if isinstance(func, KeyedCall) or _is_actor(kwargs) or not _sized(iterables):
             return super().map(func, *iterables, **kwargs)  # as it is (Dask refuses iterators)
         keyed = _DaskCall(func, self.root, self._next_call())
         return super().map(keyed, range(_length(iterables)), *iterables, **kwargs)
-
-    submit.__doc__ = (_DaskClient.submit.__doc__ or "").rstrip() + (
-        "\n\n        Seeding: the k-th call (submit or map) of this client is keyed (k, 0)."
-    )
-    map.__doc__ = (_DaskClient.map.__doc__ or "").rstrip() + (
-        "\n\n        Seeding: item i of this client's c-th call (submit or map) is keyed (c, i)."
-    )
 
     def __repr__(self) -> str:
         return super().__repr__().replace("<Client", "<seedpool.dask.Client", 1)

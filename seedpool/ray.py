@@ -69,7 +69,7 @@ from ._task.call import KeyedApply, KeyedBatch, KeyedUnder, run_keyed
 from ._task.seed_arg import next_position
 from ._task.worker import WorkerLifecycle, set_process_worker
 
-__all__ = ["Pool", "remote"]
+__all__ = ["remote", "RemoteFunction", "ActorClass", "Pool"]
 
 
 class _ActorStart:
