@@ -199,3 +199,36 @@ def test_client_refuses_bad_calls_before_they_take_a_number():
                              "TypeError: Dask no longer supports mapping over Iterators or Queues."
                              "Consider using a normal for loop and Client.submit"]
     assert got["after"] == as_json(expected_draw(task(0, 0, seedpool.SeedTree(3)), 1))
+
+
+def _seedpool_check(*args: str):
+    """``python -m seedpool check ...`` in its own session; every process it leaves is killed."""
+    import os
+    import subprocess
+    import uuid
+
+    from cluster_procs import MARKER, REPO, kill_marked
+
+    tag = uuid.uuid4().hex
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(REPO), env.get("PYTHONPATH", "")])
+    for name in ("SEEDPOOL_SEED", "SEEDPOOL_STRICT", "SEEDPOOL_STRICT_LOG", "SEEDPOOL_RECORD", "SEEDPOOL_WORKERS"):
+        env.pop(name, None)
+    env[MARKER] = tag
+    try:
+        return subprocess.run([sys.executable, "-m", "seedpool", "check", *args], capture_output=True, text=True,
+                              env=env, timeout=600, cwd=str(REPO), start_new_session=True)
+    finally:
+        kill_marked(tag)
+
+
+def test_seedpool_check_sees_client_and_delayed_like_the_other_engines():
+    script = str(TESTS / "scripts" / "dask_check_script.py")
+    keyed = _seedpool_check("--strict", "--seed", "5", "--runs", "2", "--vary-workers", "1,2", "--",
+                            sys.executable, script, "seedpool")
+    assert keyed.returncode == 0, keyed.stdout + keyed.stderr
+    assert "no randomness escaped" in keyed.stderr and "OK" in keyed.stdout
+    # control: Dask's own Client and delayed under the same check differ with the worker count
+    plain = _seedpool_check("--seed", "5", "--runs", "1", "--vary-workers", "1,2", "--", sys.executable, script,
+                            "plain")
+    assert plain.returncode == 1, plain.stdout + plain.stderr

@@ -227,3 +227,29 @@ def test_remote_returns_ray_objects_and_keeps_the_name():
     # the options of a decorated function reach Ray's own remote function
     assert T.draw_with_options._remote_function._default_options == {"num_cpus": 1, "max_retries": 0}
     assert isinstance(seedpool.ray.remote(max_retries=1), type(lambda: 0))
+
+
+def test_seedpool_check_sees_remote_tasks_and_actors():
+    # seedpool check --strict, and ray.init(num_cpus=SEEDPOOL_WORKERS) varied 1, 2: the
+    # same output, and nothing escaped the keys, in the driver or in Ray's workers.
+    import os
+    import subprocess
+    import uuid
+
+    from cluster_procs import MARKER, REPO, kill_marked
+
+    tag = uuid.uuid4().hex
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(REPO), env.get("PYTHONPATH", "")])
+    for name in ("SEEDPOOL_SEED", "SEEDPOOL_STRICT", "SEEDPOOL_STRICT_LOG", "SEEDPOOL_RECORD", "SEEDPOOL_WORKERS"):
+        env.pop(name, None)
+    env[MARKER] = tag
+    script = str(TESTS / "scripts" / "ray_check_script.py")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "seedpool", "check", "--strict", "--seed", "5", "--runs", "1",
+                               "--vary-workers", "1,2", "--", sys.executable, script], capture_output=True,
+                              text=True, env=env, timeout=600, cwd=str(REPO), start_new_session=True)
+    finally:
+        kill_marked(tag)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no randomness escaped" in proc.stderr and "OK, all 3 runs" in proc.stdout
