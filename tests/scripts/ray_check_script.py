@@ -10,6 +10,7 @@ import ray
 import seedpool
 import seedpool.ray
 
+
 @seedpool.ray.remote
 def simulate(x):
     return round(x + random.random() + float(np.random.random()), 12)
