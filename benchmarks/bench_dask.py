@@ -21,7 +21,9 @@ round, then the median and min over rounds are reported):
    seedpool / client.map, target <= 1.05x (issue 13).
 3. Dask's own API (issue 25): ``seedpool.dask.Client.map`` against ``Client.map``,
    no-op tasks (``--native-tasks``): overhead share, target <= 5 %; ~10 ms tasks,
-   target <= 1.03x.
+   target <= 1.03x; and the driver's CPU for the ``map`` call alone, plain and seeded
+   (the difference against Dask's per-task cost: seedpool's part, free of the workers'
+   noise).
 
 A missed target is reported, not a failure; exit status 1 if seedpool's results are wrong.
 """
@@ -29,6 +31,7 @@ A missed target is reported, not a failure; exit status 1 if seedpool's results 
 from __future__ import annotations
 
 import sys
+import time
 
 import _engine_tasks as T
 
@@ -50,12 +53,23 @@ def main() -> int:
         plain_ex = client.get_executor(pure=False)
         seeded = seedpool.dask.Executor(client, seed=1)
 
+        submit_cpu: dict[str, list[float]] = {"client.map": [], "Client.map": []}
+
+        def mapped(name, c, f, xs):
+            # The driver's CPU for the map call alone (the key of each item, the graph),
+            # free of the workers' share of a loaded machine.
+            t0 = time.process_time()
+            futures = c.map(f, xs, pure=False)
+            if f is T.noop:
+                submit_cpu[name].append((time.process_time() - t0) / max(1, len(xs)) * 1e6)
+            return c.gather(futures)
+
         def variants(f, xs):
             return {
-                "client.map": lambda: client.gather(client.map(f, xs, pure=False)),
+                "client.map": lambda: mapped("client.map", client, f, xs),
                 "ClientExecutor": lambda: list(plain_ex.map(f, xs)),
                 "seedpool": lambda: list(seeded.map(f, xs)),
-                "Client.map": lambda: sclient.gather(sclient.map(f, xs, pure=False)),
+                "Client.map": lambda: mapped("Client.map", sclient, f, xs),
             }
 
         # warm up: workers import the task module, numpy and seedpool's hooks
@@ -63,6 +77,8 @@ def main() -> int:
             run()
 
         xs = list(range(args.tasks))
+        for cpu in submit_cpu.values():
+            cpu.clear()  # the warm-up's
         noop = timed_rounds(variants(T.noop, xs), args.rounds, expect=xs)
         work = timed_rounds(variants(T.busy_draw, [10] * args.work_tasks), args.rounds)
         if args.native_tasks != args.tasks:
@@ -89,6 +105,16 @@ def main() -> int:
                       f"(plain = client.map), {args.work_tasks} tasks of ~10 ms")
     rows = engine_rows("Dask", noop["client.map"], noop["Client.map"], args.native_tasks, work["client.map"],
                        work["Client.map"], 10, in_worker, work_target=1.03)
+    per_task = [t / args.native_tasks * 1e6 for t in noop["client.map"]]
+    n_cpu = len(per_task)  # the rounds of --native-tasks (the last ones measured)
+    plain_cpu, seeded_cpu = submit_cpu["client.map"][-n_cpu:], submit_cpu["Client.map"][-n_cpu:]
+    share = [100 * (s - p) / t for s, p, t in zip(seeded_cpu, plain_cpu, per_task)]
+    rows += [
+        Row("driver CPU per task of map(): Client.map", median(plain_cpu), minimum(plain_cpu), "us"),
+        Row("driver CPU per task of map(): seedpool.dask.Client.map", median(seeded_cpu), minimum(seeded_cpu), "us"),
+        Row("  -> the difference / Client.map's per-task cost", median(share), minimum(share), "%", target=5.0,
+            target_text="< 5 %"),
+    ]
     print_table(rows, f"seedpool.dask.Client.map vs Client.map, 2 workers x 1 thread, {args.rounds} rounds; "
                       f"{args.native_tasks} no-op tasks, {args.work_tasks} tasks of ~10 ms")
     print(f"\nsame seed, same results: {ok}; load average after: {load_average()}")
