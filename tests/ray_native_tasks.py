@@ -97,14 +97,17 @@ class Walker:
         return os.getpid()
 
 
-@seedpool.ray.remote(num_cpus=0.5)
+@seedpool.ray.remote(max_restarts=1)
 class Counter:
+    """Ray's own method options and __ray_call__ on a seeded actor."""
+
     def __init__(self):
         self.n = 0
 
-    def bump(self):
+    @ray.method(num_returns=2)
+    def pair(self):
         self.n += 1
-        return [self.n, random.random()]
+        return random.random(), random.random()
 
 
 construct = seedpool.ray.remote(strict_tasks.construct)
@@ -130,8 +133,8 @@ def plain_seed_once(x, seed):
     if not _SEEDED_ONCE:
         random.seed(seed)
         _SEEDED_ONCE.append(os.getpid())
-    time.sleep(0.05)
-    return [x, random.random()]
+    time.sleep(0.1)  # long enough that Ray runs the six tasks on both workers
+    return [x, random.random(), os.getpid()]
 
 
 @ray.remote(max_calls=1)

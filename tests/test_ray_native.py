@@ -109,6 +109,13 @@ def test_an_actor_has_its_node_and_keys_its_method_calls_in_order(two_cpus):
     assert got["actor_spawn"] == as_json([expected_draw(remote(j, spawn), j) for j in range(2)])
 
 
+def test_ray_method_options_and_ray_call_work_on_a_seeded_actor(two_cpus):
+    first, second, n = two_cpus[0]["pair"]
+    py = gens(remote(44).child("calls", 0))[0]  # the driver's 45th seeded call; the actor's call 0
+    assert [first, second] == [py.random(), py.random()]  # num_returns=2 from @ray.method
+    assert n == 1  # __ray_call__'s closure reads the instance's attribute through the proxy
+
+
 def test_a_retried_task_draws_what_its_first_attempt_drew(one_cpu, two_cpus):
     got = two_cpus[0]
     # retry_exceptions: each task raised once after drawing, and ran again

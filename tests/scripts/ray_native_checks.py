@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import warnings
 
 import ray
@@ -43,6 +44,9 @@ def workload(marker_dir: str) -> dict:
 
 def controls(num_cpus: int) -> dict:
     """Plain @ray.remote with a seed passed by hand."""
+    deadline = time.monotonic() + 30
+    while ray.available_resources().get("CPU", 0) < num_cpus and time.monotonic() < deadline:
+        time.sleep(0.1)  # every CPU free (a killed actor's may come back late)
     same = ray.get([T.plain_same_seed.remote(x, 7) for x in range(4)])
     once = ray.get([T.plain_seed_once.remote(x, 7) for x in range(6)])
     return {"same_seed": same, "seed_once": once}
@@ -87,6 +91,11 @@ def main(num_cpus: int, marker_dir: str, what: str) -> dict:
         record = os.environ.get("SEEDPOOL_RECORD")
         out["record"] = bool(record)
         out["strict"] = strict()
+        counter = T.Counter.remote()  # k = 44: after run 2's 26 calls and strict()'s 18
+        first, second = counter.pair.remote()  # @ray.method(num_returns=2) kept
+        out["pair"] = [ray.get(first), ray.get(second),
+                       ray.get(counter.__ray_call__.remote(lambda self: self.n))]
+        ray.kill(counter)
     if num_cpus == 2:
         # SEEDPOOL_SEED was set before ray.init: every worker process has that root.
         out["plain_submitters"] = ray.get([T.plain_submitter.remote() for _ in range(2)])
