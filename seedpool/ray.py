@@ -62,10 +62,9 @@ from ._compat.ray_remote import in_worker_process
 from ._derive.keys import CALLS, REMOTE
 from ._derive.tree import SeedLike, SeedTree, index_child
 from ._engines.common import ENV_WORKERS, KeyedTasks, check_scope, default_processes
-from ._state import hooks
 from ._state import strict as _strict
 from ._state.record import ENV_RECORD
-from ._task.call import KeyedApply, KeyedBatch, KeyedUnder, run_keyed
+from ._task.call import _HOOKS_FIRST, KeyedApply, KeyedBatch, KeyedUnder, run_keyed
 from ._task.seed_arg import next_position
 from ._task.worker import WorkerLifecycle, set_process_worker
 
@@ -216,7 +215,6 @@ class Pool(KeyedTasks, HookedPool):
                 f"root={self.root!r}>")
 
 
-
 # -- @seedpool.ray.remote ------------------------------------------------------------------
 
 # The key travels as one ``bytes`` argument -- Ray sends bytes as they are, where a tuple
@@ -266,12 +264,7 @@ class _Held:
         self.obj = obj
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_held, (_HooksFirst(), self.obj))
-
-
-class _HooksFirst:
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (hooks.install, ())
+        return (_rebuild_held, (_HOOKS_FIRST, self.obj))  # the keyed call's: hooks, then the object
 
 
 def _rebuild_held(_hooks: None, obj: Any) -> _Held:
