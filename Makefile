@@ -81,7 +81,7 @@ fuzz: $(VENV)/.test
 	SEEDPOOL_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
 test-ray: $(VENV)/.ray
-	$(PY) -m pytest tests/test_ray.py $(PYTEST_ARGS)
+	$(PY) -m pytest tests/test_ray.py tests/test_ray_native.py $(PYTEST_ARGS)
 
 # CPython's concurrent.futures tests for tests/cpython_futures_suite.py, never copied into
 # the repository: used from this Python's own `test` package when it has them, else

@@ -27,12 +27,13 @@ def call_cost(engine, n=20000, rounds=5):
     ``{"noop": (plain, seeded), "draw": (plain, seeded)}`` -- ``noop(x)``, and
     ``busy_draw(0)`` (no work, one draw from ``random`` and one from numpy), against the
     call an engine makes per item instead. The difference is the part of the overhead
-    that is seedpool's own. ``engine``: "ray" (a batch's ``KeyedBatch(x)``) or "dask"
-    (``KeyedCall(i, x)``). The call is pickled first, as an engine sends it."""
+    that is seedpool's own. ``engine``: "ray" (a batch's ``KeyedBatch(x)``), "dask"
+    (``KeyedCall(i, x)``) or "remote" (``KeyedUnder(i, x)``, a ``@seedpool.ray.remote``
+    or ``seedpool.dask.delayed`` task). The call is pickled first, as an engine sends it."""
     import pickle
 
     from seedpool._derive.tree import SeedTree
-    from seedpool._task.call import KeyedBatch, KeyedCall
+    from seedpool._task.call import KeyedBatch, KeyedCall, KeyedUnder
 
     out = {}
     for name, f, m in (("noop", noop, n), ("draw", busy_draw, n // 4)):
@@ -48,7 +49,9 @@ def call_cost(engine, n=20000, rounds=5):
                 for x in xs:
                     call(x)
             else:
-                call = pickle.loads(pickle.dumps(KeyedCall(f, SeedTree(1), r)))
+                keyed = KeyedUnder(f, SeedTree(1).child("remote", r)) if engine == "remote" else \
+                    KeyedCall(f, SeedTree(1), r)
+                call = pickle.loads(pickle.dumps(keyed))
                 t0 = time.process_time()
                 for x in xs:
                     f(x)

@@ -62,6 +62,14 @@ GOLDEN: dict = {'task_call0': [[3069322590, 426059993, 1077356490],
  # Pinned in issue 21, which changed this stream on purpose (docs/changelog.md).
  'joblib_in_task': [[[1548060054, 1500088359, 601359425], [4212450357, 1311512881, 1050151071]],
                     [[2611645190, 1339292970, 1307955834], [4136529544, 750828065, 1260314075]]],
+ # Issue 25: the engines' own APIs (seedpool.ray.remote, seedpool.dask.Client / delayed).
+ 'ray_remote': {'driver': [[0, 2890819521, 2096640069, 1929267071], [1, 1037961167, 137710270, 60116047]],
+                'nested': [4263823296, [[0, 763899263, 487852345, 1635645561], [1, 598029278, 1979902955, 1440182936]]],
+                'actor': [[3799085699, 1492661698, 948699562, 159910502], [0, 4273477932, 2003242969, 1766771052]]},
+ 'dask_native': {'delayed': [[0, 2422832712, 1622164141, 974589578], [1, 1187947332, 1220171167, 1292565667],
+                             [1950928659, [[0, 262054175, 1460510809, 1754428139]]]],
+                 'nested': [0, [[0, 3841213026, 860380793, 1768213645], [1, 3336039375, 1537279825, 366380323]],
+                            [9, 2430167840, 868537117, 708475244]]},
  'fork_children': [[2823837058, 785186137, 1977382035, 3720929991],
                    [2074468025, 1698226962, 1372148690, 1043968581]],
  'fork_grandchild': [2734845081, 1299821493, 237103841, 986520195],
@@ -131,6 +139,8 @@ PINNED_KEYS = {
     "MESH": "mesh", "MESH_STEP": "mesh.step", "MESH_STREAM": "mesh.stream",
     "ARRAY": "array", "LABELS": "labels", "UNIFORM": "uniform", "NORMAL": "normal", "EXPONENTIAL": "exponential",
     "INTEGERS": "integers", "BITS": "bits",
+    # the engines' own APIs: a submitter's keyed calls (issue 25)
+    "REMOTE": "remote", "CALLS": "calls", "DELAYED": "delayed",
 }
 
 
@@ -244,6 +254,53 @@ def test_joblib_parallel_with_seed_none_inside_a_task():
                 expected.append(draw())
         assert value == expected
     _pin("joblib_in_task", values)
+
+
+def _in_scope(node) -> list:
+    with task_scope(node, restore=True):
+        return draw()
+
+
+def _first_bits(node) -> int:
+    with task_scope(node, restore=True):
+        return random.getrandbits(32)
+
+
+@pytest.mark.slow
+def test_ray_remote_keys():
+    # Per submitter, one counter for every seeded .remote(): the driver's k-th call runs
+    # root.child("remote", k); a task's own calls run under its node; an actor's __init__
+    # under its node and its m-th method call under actor.child("calls", m).
+    pytest.importorskip("ray")
+    from cluster_procs import run_cluster_script
+
+    got = run_cluster_script("ray_native_checks.py", "2", "unused", "keys", timeout=400)
+    root = seedpool.SeedTree(SEED)
+    assert got["driver"] == [[k] + _in_scope(root.child("remote", k)) for k in range(2)]
+    outer = root.child("remote", 2)
+    assert got["nested"] == [_first_bits(outer), [[j] + _in_scope(outer.child("remote", j)) for j in range(2)]]
+    actor = root.child("remote", 3)
+    assert got["actor"] == [[_first_bits(actor)] + _in_scope(actor.child("calls", 0)),
+                            [0] + _in_scope(actor.child("calls", 1, "remote", 0))]
+    _pin_dict("ray_remote", got)
+
+
+def test_dask_delayed_and_nested_client_keys():
+    # seedpool.dask.delayed: the process's k-th call built runs root.child("delayed", k),
+    # one built inside a keyed task node.child("delayed", j); a plain Client call inside
+    # a keyed task is the task's k-th keyed call, node.child("tasks", k, i).
+    pytest.importorskip("distributed")
+    from cluster_procs import run_cluster_script
+
+    got = run_cluster_script("dask_native_checks.py", "keys", timeout=300)
+    root = seedpool.SeedTree(SEED)
+    inner = root.child("delayed", 2)
+    assert got["delayed"] == [[0] + _in_scope(root.child("delayed", 0)), [1] + _in_scope(root.child("delayed", 1)),
+                              [_first_bits(inner), [[0] + _in_scope(inner.child("delayed", 0))]]]
+    task = root.child("tasks", 0, 0)  # the client's call 0, a submit
+    assert got["nested"] == [0, [[i] + _in_scope(task.child("tasks", 0, i)) for i in range(2)],
+                             [9] + _in_scope(task.child("tasks", 1, 0))]
+    _pin_dict("dask_native", got)
 
 
 # -- processes ---------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ __all__ = [
     "BACKEND_KEYS",
     "BATCHES",
     "BITS",
+    "CALLS",
     "CHILD",
+    "DELAYED",
     "DEMO_WORKER",
     "DROPOUT",
     "EXPONENTIAL",
@@ -41,6 +43,7 @@ __all__ = [
     "NUMPY",
     "POOLS",
     "PYTHON",
+    "REMOTE",
     "RNG",
     "SAMPLER",
     "SAMPLES",
@@ -68,6 +71,15 @@ BACKEND_KEYS = (TENSORFLOW, TORCH, PYTHON, NUMPY, RNG)
 TASKS = "tasks"
 WORKERS = "workers"
 POOLS = "pools"
+
+# -- the engines' own APIs: keyed per submitter ---------------------------------------------
+# A *submitter* is the node its keyed calls hang under: the running task's node inside a
+# keyed task (of any engine), else the process root (fresh entropy when there is none).
+# Each submitter counts its calls per namespace, in the order it makes them: one counter
+# for every seeded function it calls (not one per function), as a pool numbers its calls.
+REMOTE = "remote"  # seedpool.ray.remote: the k-th seeded .remote() (a task or an actor)
+CALLS = "calls"  # a seeded Ray actor: its m-th method call, in the order it runs them
+DELAYED = "delayed"  # seedpool.dask.delayed: the k-th call constructed
 
 # -- processes -----------------------------------------------------------------------------
 CHILD = "child"
@@ -130,6 +142,15 @@ LAYOUT: tuple[Key, ...] = (
         "seedpool._task.worker"),
     Key("the k-th pool under a process root", 'root.child("pools", k)', "seedpool._state.root"),
     Key("a pool made with seed=None inside a task", 'task_node.child("pools", k)', "seedpool._task.task"),
+    Key("a plain joblib Parallel / Dask submit or map call inside a keyed task, its k-th",
+        'task_node.child("tasks", k, i)', "seedpool.dask"),
+    Key("seedpool.ray.remote: the submitter's k-th seeded .remote() (a task, or an actor's creation and "
+        "__init__); submitter = the running task's node, else the process root",
+        'submitter.child("remote", k)', "seedpool.ray"),
+    Key("a seeded Ray actor's m-th method call (its order on the actor)", 'actor.child("calls", m)',
+        "seedpool.ray"),
+    Key("seedpool.dask.delayed: the submitter's k-th call constructed", 'submitter.child("delayed", k)',
+        "seedpool.dask"),
     Key("a forked or seedpool-run child", 'node.child("child", k)', "seedpool._state.fork"),
     Key("a registered Generator of a child", 'child_node.child("generator", i)', "seedpool._state.fork"),
     Key("PYTHONHASHSEED of a seedpool run", 'root.child("pythonhashseed").uint32()', "seedpool._cli.run"),

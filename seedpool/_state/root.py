@@ -25,6 +25,7 @@ __all__ = [
     "default_tree",
     "current_root",
     "next_pool_root",
+    "next_root_position",
     "set_root",
     "ENV_WORKERS",
     "workers_from_env",
@@ -37,6 +38,8 @@ ENV_WORKERS = "SEEDPOOL_WORKERS"
 _lock = threading.RLock()
 _default: Optional[SeedTree] = None
 _pools = itertools.count()  # pools created under the current root (reset with it)
+# name -> (root.child(name), counter): the process's keyed calls per namespace (reset with it)
+_positions: dict[str, tuple[SeedTree, Any]] = {}
 
 
 _MALFORMED_HINT = (
@@ -185,6 +188,20 @@ def next_pool_root() -> Optional[SeedTree]:
         return None if root is None else root.child(POOLS, next(_pools))
 
 
+def next_root_position(name: str) -> Optional[tuple[SeedTree, int]]:
+    """``(root.child(name), k)`` for the k-th keyed call of namespace ``name`` made under
+    the current process root (``seedpool.ray.remote``'s calls, ``seedpool.dask.delayed``'s),
+    or None when no root was set. Numbering restarts with the root, as the pools' does."""
+    with _lock:
+        root = current_root()
+        if root is None:
+            return None
+        entry = _positions.get(name)
+        if entry is None:
+            entry = _positions[name] = (root.child(name), itertools.count())
+        return entry[0], next(entry[1])
+
+
 def set_root(root: SeedTree, encoded: Optional[str] = None) -> None:
     """Make ``root`` the process root: restart pool numbering, write ``SEEDPOOL_SEED``.
 
@@ -196,6 +213,7 @@ def set_root(root: SeedTree, encoded: Optional[str] = None) -> None:
     with _lock:
         _default = root
         _pools = itertools.count()
+        _positions.clear()
         os.environ[ENV_SEED] = text
 
 
@@ -204,6 +222,7 @@ def _reset_for_tests() -> None:
     with _lock:
         _default = None
         _pools = itertools.count()
+        _positions.clear()
 
 
 def _after_fork_in_child() -> None:

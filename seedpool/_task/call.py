@@ -21,6 +21,10 @@ record             called as                      sent by
 ``KeyedBatch``     ``(x)``, positions counted     a Ray pool batch (re-armed)
 =================  ============================  ===========================================
 
+A :class:`KeyedUnder` has no call level: its task ``index`` is ``root.child(index)``,
+``root`` being a submitter's namespace node (:func:`seedpool._task.seed_arg.next_position`):
+``@seedpool.ray.remote`` tasks and actors, ``seedpool.dask.delayed`` calls.
+
 A keyed call also carries what the worker must follow whatever it was started with: the
 caller's seed-record path and strict mode, taken when the call is made.
 """
@@ -39,8 +43,8 @@ from .._state.context import local
 from .._state.record import ENV_RECORD
 from .worker import current_worker
 
-__all__ = ["KeyedApply", "KeyedBatch", "KeyedCall", "KeyedChunk", "KeyedItem", "KeyedStar", "check_position",
-           "run_keyed"]
+__all__ = ["KeyedApply", "KeyedBatch", "KeyedCall", "KeyedChunk", "KeyedItem", "KeyedStar", "KeyedUnder",
+           "check_position", "run_keyed"]
 
 _MAX_INDEX = 2**31  # SeedTree's int keys lie below this
 
@@ -88,7 +92,8 @@ def run_keyed(keyed: KeyedCall, index: Any, args: Any, kwargs: Any, keep: bool =
     worker = local.state.worker
     if worker is None:
         worker = current_worker()
-    return worker.run(keyed.root, keyed.call, index, keyed.func, args, kwargs, keep, keyed.record)
+    return worker.run(keyed.root, None if keyed.under else keyed.call, index, keyed.func, args, kwargs, keep,
+                      keyed.record)
 
 
 class KeyedCall:
@@ -113,6 +118,8 @@ class KeyedCall:
 
     __slots__ = ("func", "root", "call", "record", "strict")
 
+    under = False  # KeyedUnder: the task is root.child(index), no call level
+
     def __init__(self, func: Callable[..., Any], root: Optional[SeedTree], call: int,
                  record: Optional[str] = None, strict: Any = None) -> None:
         self.func = func
@@ -128,10 +135,37 @@ class KeyedCall:
         """The node task ``index`` of this call is seeded from (needs ``root``)."""
         if self.root is None:
             raise ValueError("this keyed call takes its root from the worker that runs it")
+        if self.under:
+            return self.root.child(index)
         return self.root.child(TASKS, self.call, index)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), _HOOKS_FIRST, self.func, self.root, self.call, self.record, self.strict))
+
+
+class KeyedUnder(KeyedCall):
+    """A :class:`KeyedCall` with no call level: task ``index`` is ``parent.child(index)``.
+
+    ``parent`` is a submitter's namespace node, ``submitter.child(name)`` from
+    :func:`seedpool._task.seed_arg.next_position`, and ``index`` the call's position
+    there: the k-th ``@seedpool.ray.remote`` call runs ``submitter.child("remote", k)``.
+    Called with the position first, as a :class:`KeyedCall`.
+    """
+
+    __slots__ = ()
+    under = True
+
+    def __init__(self, func: Callable[..., Any], parent: SeedTree, record: Optional[str] = None,
+                 strict: Any = None) -> None:
+        super().__init__(func, parent, 0, record, strict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_under, (type(self), _HOOKS_FIRST, self.func, self.root, self.record, self.strict))
+
+
+def _rebuild_under(cls: type[KeyedUnder], _hooks: None, func: Any, parent: SeedTree, record: Optional[str],
+                   strict: Any) -> KeyedUnder:
+    return cls(func, parent, record, strict)
 
 
 class KeyedApply(KeyedCall):

@@ -14,15 +14,22 @@ loaders -- takes its root from where it is opened:
 
 Engines call it *after* validating their other arguments: a refused constructor takes
 no number.
+
+The engines' own APIs have no engine object to hold a root: a ``@seedpool.ray.remote``
+function or a ``seedpool.dask.delayed`` one is keyed where it is *called*.
+:func:`next_position` says where, by the same three steps: the k-th keyed call a
+*submitter* makes in namespace ``name`` goes to ``submitter.child(name, k)``, the
+submitter being the running task's node (``k`` counted on the task), else the process
+root (``k`` counted in the process, restarting with the root), else fresh entropy.
 """
 
 from __future__ import annotations
 
 from .._derive.tree import SeedLike, SeedTree
-from .._state.root import default_tree, next_pool_root
+from .._state.root import default_tree, next_pool_root, next_root_position
 from .task import current_task
 
-__all__ = ["resolve_root"]
+__all__ = ["next_position", "resolve_root"]
 
 
 def resolve_root(seed: SeedLike, *, counted: bool = True) -> SeedTree:
@@ -49,3 +56,38 @@ def resolve_root(seed: SeedLike, *, counted: bool = True) -> SeedTree:
         root = next_pool_root()
         return root if root is not None else SeedTree()
     return default_tree()
+
+
+def next_position(name: str, *, process_root: bool = True) -> tuple[SeedTree, int]:
+    """``(parent, k)``: the next keyed call of namespace ``name`` runs under ``parent.child(k)``.
+
+    Parameters
+    ----------
+    name : str
+        The namespace (a :mod:`seedpool._derive.keys` constant): each has its own counter.
+    process_root : bool
+        Outside tasks, ``True`` numbers the call under the process root; ``False`` -- a
+        process that is one of the engine's workers, where the root is shared by every
+        worker and calls are made in whatever order the engine runs them -- takes fresh
+        entropy instead (the same root and counter in two workers would give two calls
+        one stream).
+
+    Returns
+    -------
+    parent : SeedTree
+        Inside a running task, ``task_node.child(name)``; else ``root.child(name)``; else
+        a fresh ``SeedTree().child(name)``.
+    k : int
+        The call's position: counted on the task, or in the process (restarting when the
+        root is set again); 0 under fresh entropy.
+    """
+    task = current_task()
+    if task is not None:
+        node = task.node()
+        if node is not None:
+            return node.child(name), task.count(name)
+    if process_root:
+        found = next_root_position(name)
+        if found is not None:
+            return found
+    return SeedTree().child(name), 0

@@ -200,21 +200,24 @@ class WorkerLifecycle:
         """The running task's node, ``root.child("tasks", call, index)``."""
         return index_child(self.block.parent, self.index)  # type: ignore[arg-type,union-attr]
 
-    def _find_block(self, root: SeedTree, call: int) -> BlockWords:
-        """The words of ``root.child("tasks", call)``, kept for the next tasks of that call."""
+    def _find_block(self, root: SeedTree, call: Optional[int]) -> BlockWords:
+        """The words of ``root.child("tasks", call)`` (``call=None``: of ``root`` itself),
+        kept for the next tasks of that call."""
         key = (root.entropy, root.path, call)
         block = self.blocks.get(key)
         if block is None:
             if len(self.blocks) >= _BLOCKS:
                 self.blocks.clear()
-            block = self.blocks[key] = BlockWords(root.child(TASKS, call))
+            block = self.blocks[key] = BlockWords(root if call is None else root.child(TASKS, call))
         self.block, self.block_root, self.block_call = block, root, call
         return block
 
-    def run(self, root: Optional[SeedTree], call: int, index: int, func: Callable[..., Any], args: Any,
+    def run(self, root: Optional[SeedTree], call: Optional[int], index: int, func: Callable[..., Any], args: Any,
             kwargs: Any, keep: bool = False, record: Optional[str] = None) -> Any:
         """Run ``func(*args, **kwargs)`` as task ``index`` of call ``call`` under ``root``
-        (``None``: the worker's own), keyed ``root.child("tasks", call, index)``.
+        (``None``: the worker's own), keyed ``root.child("tasks", call, index)`` -- or, with
+        ``call=None``, ``root.child(index)`` (``root`` is then the parent of a submitter's
+        keyed calls: ``seedpool.ray.remote``'s, ``seedpool.dask.delayed``'s).
 
         ``keep``: leave the task entered for the next item of the run (re-armed then), until
         :meth:`close`; the position stays with it, so a draw between two items (a finaliser
@@ -229,7 +232,7 @@ class WorkerLifecycle:
         self.call = call
         self.index = index
         hold = self.hold
-        if hold is not None:
+        if hold is not None and call is not None:
             hold(call, index)
         record = record or self.record
         if record:
@@ -280,7 +283,7 @@ class WorkerLifecycle:
                 self.call = self.index = None
         return result
 
-    def _run_nested(self, root: Optional[SeedTree], call: int, index: int, func: Callable[..., Any], args: Any,
+    def _run_nested(self, root: Optional[SeedTree], call: Optional[int], index: int, func: Callable[..., Any], args: Any,
                     kwargs: Any, record: Optional[str]) -> Any:
         """A keyed call made inside this worker's running task (a task calling one itself):
         it runs as its own task, and the enclosing task's position comes back after."""
