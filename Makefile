@@ -18,7 +18,7 @@ MATRIX_PYTHONS ?= 3.9 3.10 3.12 3.13
 # a matrix leg's CPU here, and 15 s per `import tensorflow, torch`.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests browser fuzz
+.PHONY: demo test test-suite test-matrix test-ray lint bench docs wheel-check clean cpython-tests browser fuzz test-release
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test: lint test-suite
 
 test-suite: $(VENV)/.test browser cpython-tests
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# What `make test` leaves out for time (tests marked `release`: a world size of 8 on two
+# cores, a resume on a third world size), for a release; `make fuzz` is the fuzzer's.
+test-release: $(VENV)/.test
+	$(PY) -m pytest -m release $(PYTEST_ARGS)
 
 # Each X.Y in its own .venv-X.Y with base + test dependencies only (no TF / torch).
 test-matrix:

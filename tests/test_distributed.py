@@ -512,7 +512,7 @@ POLICY = {"pp": "split", "dp": "split", "tp": "share"}
 
 
 @needs_gloo
-@pytest.mark.parametrize("world", [1, 2, 4, pytest.param(8, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("world", [1, 2, 4, pytest.param(8, marks=pytest.mark.release)])
 def test_mesh_seeds_on_a_device_mesh(world, tmp_path):
     names, shape = MESH_CASES[world]
     policy = {a: POLICY[a] for a in names}
@@ -549,7 +549,7 @@ def test_mesh_seeds_on_a_device_mesh(world, tmp_path):
 
 
 @needs_gloo
-@pytest.mark.parametrize("resume_world,workers", [(2, 0), pytest.param(3, 1, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("resume_world,workers", [(2, 0), pytest.param(3, 1, marks=pytest.mark.release)])
 def test_checkpoint_at_world_size_4_resumes_on_another(resume_world, workers, tmp_path):
     import torch
 
@@ -641,7 +641,9 @@ def test_sharded_init_is_the_unsharded_slice(fn, kwargs):
         assert torch.equal(init(torch.empty(shape, dtype=dtype), key, **kwargs), whole)
     # The distribution is torch's: the same bounds and spread as torch.nn.init's own.
     ours = init(torch.empty(400, 300), key, **kwargs)
-    theirs = getattr(torch.nn.init, fn)(torch.empty(400, 300), **kwargs)
+    with torch.random.fork_rng():  # torch's own draw, seeded: the comparison is the same every run
+        torch.manual_seed(0)
+        theirs = getattr(torch.nn.init, fn)(torch.empty(400, 300), **kwargs)
     assert abs(float(ours.std()) / float(theirs.std()) - 1) < 0.02
     assert abs(float(ours.mean()) - float(theirs.mean())) < 0.01 * float(theirs.std()) + 1e-3
     if "uniform" in fn or "trunc" in fn:
