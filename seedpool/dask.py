@@ -457,8 +457,23 @@ def _in_dask_worker() -> bool:
     return True
 
 
+class _FuncDoc:
+    """``__doc__`` that is the wrapped function's on an instance, ``doc`` on the class.
+
+    A plain property would hide the class's own docstring (``help``, Sphinx), since
+    ``type.__doc__`` calls the descriptor with no instance.
+    """
+
+    def __init__(self, doc: str) -> None:
+        self.doc = doc
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Optional[str]:
+        return self.doc if obj is None else obj.func.__doc__
+
+
 class SeededDelayed:
-    """A seeded delayed function: what :func:`delayed` makes of a callable.
+    __doc__ = _FuncDoc(  # type: ignore[assignment]
+        """A seeded delayed function: what :func:`delayed` makes of a callable.
 
     Calling it builds a ``dask.delayed`` call, as ``dask.delayed(func)(*args)`` does,
     keyed by its construction order: the k-th call the constructing submitter builds
@@ -466,6 +481,7 @@ class SeededDelayed:
     from ``submitter.child("delayed", k)``. Do not create it directly: use
     :func:`delayed`.
     """
+    )
 
     __slots__ = ("func", "name", "pure", "nout", "_keyed", "__weakref__")
 
@@ -490,10 +506,6 @@ class SeededDelayed:
     @property
     def __name__(self) -> str:
         return getattr(self.func, "__name__", type(self.func).__name__)
-
-    @property
-    def __doc__(self) -> Optional[str]:  # type: ignore[override]
-        return self.func.__doc__
 
     @property
     def __wrapped__(self) -> Callable[..., Any]:

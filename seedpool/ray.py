@@ -337,6 +337,13 @@ class RemoteFunction:
     ``root.child("remote", k)``; of a seeded task or actor method, from that task's
     ``node.child("remote", k)``. ``f.options(...)`` takes Ray's options and keys the same
     way. Do not create it directly: use :func:`remote`.
+
+    Parameters
+    ----------
+    func : callable
+        The function to run as a Ray task.
+    options : dict
+        Ray's ``@ray.remote`` options (``num_cpus=...``), as :func:`remote` received them.
     """
 
     def __init__(self, func: Callable[..., Any], options: dict[str, Any]) -> None:
@@ -491,6 +498,13 @@ class ActorClass:
     the order Ray runs them, which for one caller of an actor with ``max_concurrency=1``
     is the order they were called -- runs seeded from ``actor.child("calls", m)``. Do not
     create it directly: use :func:`remote`.
+
+    Parameters
+    ----------
+    cls : type
+        The class to run as a Ray actor.
+    options : dict
+        Ray's ``@ray.remote`` options (``num_cpus=...``), as :func:`remote` received them.
     """
 
     def __init__(self, cls: type, options: dict[str, Any]) -> None:

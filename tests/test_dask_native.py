@@ -189,6 +189,9 @@ def test_bad_input():
     assert isinstance(decorated, seedpool.dask.SeededDelayed) and decorated.pure is True
     assert seedpool.dask.delayed(decorated) is decorated
     assert decorated.__name__ == "draw" and decorated.__wrapped__ is T.draw
+    assert decorated.__doc__ == T.draw.__doc__
+    # ...while the class keeps its own docstring (help(), the API reference)
+    assert seedpool.dask.SeededDelayed.__doc__.startswith("A seeded delayed function")
 
 
 def test_client_refuses_bad_calls_before_they_take_a_number():
