@@ -59,10 +59,16 @@ from ._compat import dask_executor as _cf
 from ._derive.keys import DELAYED, TASKS
 from ._derive.tree import SeedLike, SeedTree
 from ._engines.common import KeyedTasks, default_processes
+from ._state import hooks
 from ._task.call import KeyedApply, KeyedCall, KeyedUnder, check_position, run_keyed
 from ._task.seed_arg import next_position
 from ._task.task import current_task
 from ._task.worker import adopt_process
+
+# The hooks go in at import, as in seedpool.joblib: a delayed call on Dask's local
+# schedulers ("sync", "threads") runs in this process, and
+# ``delayed(np.random.rand)`` looks up ``np.random.rand`` before any task starts.
+hooks.install()
 
 __all__ = ["Client", "delayed", "SeededDelayed", "Executor", "keyed"]
 

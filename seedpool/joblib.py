@@ -60,6 +60,7 @@ import joblib.parallel  # type: ignore[import-untyped]
 
 from ._derive.keys import TASKS
 from ._derive.tree import SeedLike, SeedTree
+from ._state import hooks
 from ._task.call import KeyedCall, run_keyed
 from ._task.seed_arg import resolve_root
 from ._task.task import current_task
@@ -67,6 +68,13 @@ from ._task.task import current_task
 __all__ = ["Parallel", "seeded", "delayed"]
 
 delayed = joblib.delayed
+
+# The lazy per-task hooks go in when this module is imported, not when the first task
+# runs: joblib consumes the caller's generator lazily, so in
+# ``Parallel(n_jobs=1)(delayed(np.random.rand)() for ...)`` item 0's ``np.random.rand``
+# is looked up before any task starts, and must already be the hook (with n_jobs=1 or
+# threads the tasks run here). In workers, a keyed call installs them on unpickling.
+hooks.install()
 
 # joblib's own class and its __call__ as defined by joblib, captured before seedpool
 # wraps it (see _install_call_hook) or ``seedpool run --pools`` swaps joblib.Parallel.

@@ -235,3 +235,21 @@ def test_seedpool_check_sees_client_and_delayed_like_the_other_engines():
     plain = _seedpool_check("--seed", "5", "--runs", "1", "--vary-workers", "1,2", "--", sys.executable, script,
                             "plain")
     assert plain.returncode == 1, plain.stdout + plain.stderr
+
+
+def test_a_bound_method_delayed_on_a_local_scheduler_is_keyed_in_a_fresh_process():
+    # On Dask's local schedulers the calls run in this process, and
+    # ``delayed(np.random.rand)`` looks up ``np.random.rand`` before any task: the hooks
+    # must be in from ``import seedpool.dask`` on, or the calls draw the process's own
+    # stream in the scheduler's order (which changes run to run with the keys' names).
+    from conftest import run_python
+
+    code = (
+        "import json, dask, numpy as np, seedpool, seedpool.dask\n"
+        "seedpool.seed_everything(3)\n"
+        "f = seedpool.dask.delayed(np.random.rand)\n"
+        "print(json.dumps(dask.compute(*[f() for _ in range(8)], scheduler='sync')))\n"
+    )
+    runs = [json.loads(run_python(code, env={"PYTHONHASHSEED": str(h)})) for h in (1, 2, 3)]
+    assert runs[0] == runs[1] == runs[2]
+    assert len(set(runs[0])) == 8

@@ -443,3 +443,22 @@ def test_importing_seedpool_joblib_patches_nothing():
         "print(joblib.Parallel.__call__ is before[2])\n"
     )
     assert out.split("\n")[:2] == ["[True, True, True]", "False"]
+
+
+def test_a_generators_bound_method_in_the_first_task_of_a_fresh_process_is_keyed():
+    # joblib evaluates the caller's generator lazily: item 0's ``np.random.rand`` is
+    # looked up before any task runs, so the hooks must be in from the import on (in
+    # the release before this one they were; the restructure had moved them to the
+    # first task, and item 0 of a fresh process drew from the unseeded global state).
+    out = run_python(
+        "import json, random, numpy as np\n"
+        "from seedpool.joblib import Parallel, delayed\n"
+        "first = Parallel(n_jobs=1, seed=7)(delayed(np.random.rand)() for _ in range(3))\n"
+        "again = Parallel(n_jobs=1, seed=7)(delayed(np.random.rand)() for _ in range(3))\n"
+        "threads = Parallel(n_jobs=2, backend='threading', seed=7)(delayed(random.random)() for _ in range(3))\n"
+        "pyfirst = Parallel(n_jobs=1, seed=7)(delayed(random.random)() for _ in range(3))\n"
+        "print(json.dumps([first, again, threads, pyfirst]))\n"
+    )
+    first, again, threads, pyfirst = json.loads(out)
+    assert first == again
+    assert threads == pyfirst
