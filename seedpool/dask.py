@@ -65,11 +65,6 @@ from ._task.seed_arg import next_position
 from ._task.task import current_task
 from ._task.worker import adopt_process
 
-# The hooks go in at import, as in seedpool.joblib: a delayed call on Dask's local
-# schedulers ("sync", "threads") runs in this process, and
-# ``delayed(np.random.rand)`` looks up ``np.random.rand`` before any task starts.
-hooks.install()
-
 __all__ = ["Client", "delayed", "SeededDelayed", "Executor", "keyed"]
 
 _DaskClient = distributed.Client
@@ -498,6 +493,9 @@ class SeededDelayed:
         self.pure = pure
         self.nout = nout
         self._keyed: Optional[_DaskUnder] = None
+        # Dask's local schedulers run the calls in this process: with the hooks in, the
+        # keyed call takes ``delayed(np.random.rand)``'s method as its hook.
+        hooks.install()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         parent, k = next_position(DELAYED, process_root=not _in_dask_worker())

@@ -69,13 +69,6 @@ __all__ = ["Parallel", "seeded", "delayed"]
 
 delayed = joblib.delayed
 
-# The lazy per-task hooks go in when this module is imported, not when the first task
-# runs: joblib consumes the caller's generator lazily, so in
-# ``Parallel(n_jobs=1)(delayed(np.random.rand)() for ...)`` item 0's ``np.random.rand``
-# is looked up before any task starts, and must already be the hook (with n_jobs=1 or
-# threads the tasks run here). In workers, a keyed call installs them on unpickling.
-hooks.install()
-
 # joblib's own class and its __call__ as defined by joblib, captured before seedpool
 # wraps it (see _install_call_hook) or ``seedpool run --pools`` swaps joblib.Parallel.
 _JoblibParallel = joblib.parallel.Parallel
@@ -156,13 +149,18 @@ class _Keyed:
         self.source = source
 
     def __iter__(self) -> Iterator[tuple[Any, tuple, dict]]:
+        # The hooks go in before the caller's generator runs (not when this module is
+        # imported: that patches nothing): with n_jobs=1 or threads the tasks run here,
+        # and ``delayed(np.random.rand)`` then already names the hook.
+        hooks.install()
         keyed: Optional[KeyedCall] = None
+        source_func: Any = None
         # One plain tuple per item; the keyed call is shared while the function is
         # (pickle memoises it within a batch), so a keyed item costs joblib two small
         # objects more than a plain one.
         for index, (func, args, kwargs) in enumerate(self.source):
-            if keyed is None or keyed.func is not func:
-                keyed = KeyedCall(func, self.root, self.call)
+            if keyed is None or source_func is not func:
+                keyed, source_func = KeyedCall(func, self.root, self.call), func
             yield _run_item, (keyed, index, args, kwargs), {}
 
 

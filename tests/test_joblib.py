@@ -445,20 +445,26 @@ def test_importing_seedpool_joblib_patches_nothing():
     assert out.split("\n")[:2] == ["[True, True, True]", "False"]
 
 
-def test_a_generators_bound_method_in_the_first_task_of_a_fresh_process_is_keyed():
-    # joblib evaluates the caller's generator lazily: item 0's ``np.random.rand`` is
-    # looked up before any task runs, so the hooks must be in from the import on (in
-    # the release before this one they were; the restructure had moved them to the
-    # first task, and item 0 of a fresh process drew from the unseeded global state).
+def test_a_generators_bound_method_taken_before_any_task_is_keyed():
+    # joblib evaluates the caller's generator lazily, and a list of delayed calls is
+    # built before the Parallel object: either way ``np.random.rand`` / ``random.random``
+    # are looked up before any task runs. The restructure had moved the hooks' install
+    # to the first task, and item 0 of a fresh process drew unseeded; importing
+    # seedpool.joblib still patches nothing (issue 21).
     out = run_python(
         "import json, random, numpy as np\n"
+        "import seedpool.joblib\n"
         "from seedpool.joblib import Parallel, delayed\n"
-        "first = Parallel(n_jobs=1, seed=7)(delayed(np.random.rand)() for _ in range(3))\n"
+        "untouched = np.random.rand.__self__ is np.random.mtrand._rand and type(np.random.mtrand._rand) is np.random.RandomState\n"
+        "listed = [delayed(np.random.rand)() for _ in range(3)]\n"
+        "pylisted = [delayed(random.random)() for _ in range(3)]\n"
+        "first = Parallel(n_jobs=1, seed=7)(listed)\n"
         "again = Parallel(n_jobs=1, seed=7)(delayed(np.random.rand)() for _ in range(3))\n"
         "threads = Parallel(n_jobs=2, backend='threading', seed=7)(delayed(random.random)() for _ in range(3))\n"
-        "pyfirst = Parallel(n_jobs=1, seed=7)(delayed(random.random)() for _ in range(3))\n"
-        "print(json.dumps([first, again, threads, pyfirst]))\n"
+        "pyfirst = Parallel(n_jobs=1, seed=7)(pylisted)\n"
+        "print(json.dumps([untouched, first, again, threads, pyfirst]))\n"
     )
-    first, again, threads, pyfirst = json.loads(out)
-    assert first == again
-    assert threads == pyfirst
+    untouched, first, again, threads, pyfirst = json.loads(out)
+    assert untouched
+    assert first == again and len(set(first)) == 3
+    assert threads == pyfirst and len(set(threads)) == 3

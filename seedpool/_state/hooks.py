@@ -374,6 +374,28 @@ def _install_bit_generator_access(mtrand: Any) -> None:
                 setattr(module, fn.__name__, fn)
 
 
+def rebind_global(func: Any) -> Any:
+    """``func``, or the hook of the same name if it is a bound method of this process's
+    own ``random`` or numpy global generator taken before the hooks went in.
+
+    ``delayed(np.random.rand)`` or ``f = random.random`` evaluated before any seedpool
+    engine ran holds the generator's method itself, which draws from the process's
+    stream whatever task runs it; the hook of that name keys the draw in a task. A
+    function of any other kind is returned as it is (one attribute read).
+    """
+    owner = getattr(func, "__self__", None)
+    if owner is None or not _P.installed:
+        return func
+    if owner is _P.np_own:
+        target = _P.facade
+    elif owner is _P.inst:
+        target = owner  # its hooks are instance attributes of random._inst
+    else:
+        return func
+    hooked = getattr(target, getattr(func, "__name__", ""), None)
+    return hooked if callable(hooked) else func
+
+
 def install() -> None:
     """Install the hooks in this process (idempotent, thread-safe)."""
     if _P.installed:

@@ -122,7 +122,9 @@ class KeyedCall:
 
     def __init__(self, func: Callable[..., Any], root: Optional[SeedTree], call: int,
                  record: Optional[str] = None, strict: Any = None) -> None:
-        self.func = func
+        # A global generator's own method, taken before the hooks went in, as its hook
+        # (in a worker, an unpickled copy of a generator is left alone: nothing to find).
+        self.func = hooks.rebind_global(func)
         self.root = root
         self.call = call
         self.record = record if record is not None else (os.environ.get(ENV_RECORD) or None)
