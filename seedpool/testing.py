@@ -12,7 +12,8 @@ schedule, the item, both values and the schedule seed that replays the run.
 
 For your own properties: :func:`schedules` (a Hypothesis strategy), :class:`Fuzzer`
 (engines kept open between checks) and the ``seedpool_fuzz`` pytest fixture (a
-session-wide :class:`Fuzzer`, installed with seedpool as a pytest plugin).
+session-wide :class:`Fuzzer`: ``pytest_plugins = ["seedpool.pytest_plugin"]`` in a
+``conftest.py``).
 
 ``import seedpool.testing`` imports no engine package, no Hypothesis and no pytest;
 ``import seedpool`` does not import this module.

@@ -13,19 +13,20 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # --doctest-modules would import every .py here; these are scripts run in subprocesses
-# (TensorFlow probes, CPython's pool suite, CLI scripts) and must not load in pytest.
-collect_ignore_glob = ["tf_*.py", "cpython_pool_suite.py", "scripts/*"]
+# (TensorFlow probes, CPython's pool suite, CLI scripts) and must not load in pytest,
+# and task modules of optional engines (the matrix legs have no Dask or Ray).
+collect_ignore_glob = ["tf_*.py", "cpython_pool_suite.py", "scripts/*", "*_native_tasks.py"]
 START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The seedpool_fuzz fixture comes from seedpool's pytest plugin, an entry point of the
-    # installed package; a checkout run from PYTHONPATH (or an install made before the
-    # entry point existed) registers it here, under the entry point's name.
-    if not config.pluginmanager.has_plugin("seedpool"):
-        import seedpool._pytest_plugin as plugin
+    # The seedpool_fuzz fixture: seedpool's pytest plugin, loaded as a user's conftest.py
+    # would (pytest_plugins = ["seedpool.pytest_plugin"]; a plain assignment here would
+    # do, but the plugin must come after this conftest put the checkout on sys.path).
+    if not config.pluginmanager.has_plugin("seedpool.pytest_plugin"):
+        import seedpool.pytest_plugin as plugin
 
-        config.pluginmanager.register(plugin, "seedpool")
+        config.pluginmanager.register(plugin, "seedpool.pytest_plugin")
 
 
 @pytest.fixture(params=START_METHODS)

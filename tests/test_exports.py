@@ -16,7 +16,7 @@ import seedpool
 import seedpool.tensorflow as stf
 from conftest import REPO, run_python
 
-SUBMODULES = {"tensorflow", "torch", "keras", "joblib", "dask", "ray", "array", "testing"}  # public submodules, imported on demand
+SUBMODULES = {"tensorflow", "torch", "keras", "joblib", "dask", "ray", "array", "testing", "pytest_plugin"}  # public submodules, imported on demand
 NOT_OBJECTS_WITH_A_HOME = {"SeedLike"}  # a typing alias: no __module__ of its own
 
 

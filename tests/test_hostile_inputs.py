@@ -60,7 +60,8 @@ FORK_WHILE_HELD = """
 import os, sys, threading, time
 import numpy as np
 import seedpool
-from seedpool import SeedTree, _root
+from seedpool import SeedTree
+from seedpool._state import root as _root
 from seedpool._state.fork import reseed_after_fork
 
 reseed_after_fork(1)

@@ -1,12 +1,13 @@
 """seedpool's pytest plugin: the ``seedpool_fuzz`` fixture (see :mod:`seedpool.testing`).
 
-Installed with seedpool (the ``pytest11`` entry point in setup.cfg), so any test can ask
-for ``seedpool_fuzz``; without the installed entry point (a checkout on ``PYTHONPATH``),
-load it with ``pytest -p seedpool._pytest_plugin`` or ``pytest_plugins =
-["seedpool._pytest_plugin"]`` in a ``conftest.py``. pytest imports every installed plugin
-at start-up: importing this one loads ``seedpool`` itself (numpy) and nothing else --
-``seedpool.testing``, the pools and the engines' packages only when a test asks for the
-fixture.
+Load it with ``pytest_plugins = ["seedpool.pytest_plugin"]`` in a ``conftest.py`` (or
+``pytest -p seedpool.pytest_plugin``). It is not an installed ``pytest11`` entry point
+on purpose: pytest rewrites the assertions of every module of a distribution that has
+one, so every test session of every project with seedpool installed would import and
+rewrite seedpool's modules (and warn about those already imported, as under
+``seedpool run -- pytest``). Importing it loads ``seedpool`` itself (numpy) and nothing
+else -- ``seedpool.testing``, the pools and the engines' packages only when a test asks
+for the fixture.
 """
 
 from __future__ import annotations
