@@ -405,6 +405,11 @@ class Client(KeyedTasks, _DaskClient):
             SeedTree(seed)  # a bad seed fails before the client connects
         super().__init__(*args, **kwargs)
         self._set_root(seed)
+        # The keyed task this client was made in, if any: a call from any *other*
+        # running task reached the client through worker_client() / get_client() (an
+        # in-process cluster hands this very object to its tasks), and is keyed under
+        # that task, as the wrapped plain Client's calls are.
+        self._made_in = current_task()
         if not self.asynchronous:
             # Hooks in every worker before its first task (an asynchronous client
             # cannot wait here: its workers install them with their first keyed task).
@@ -428,7 +433,9 @@ class Client(KeyedTasks, _DaskClient):
         are submitted as they are."""
         self._check(func, "submit", kwargs)
         if not isinstance(func, KeyedCall) and not _is_actor(kwargs):
-            func = _DaskApply(func, self.root, self._next_call())
+            task, node = self._nested()
+            func = (_DaskApply(func, self.root, self._next_call()) if node is None
+                    else _DaskApply(func, node, task.count(TASKS)))
         return super().submit(func, *args, **kwargs)
 
     def map(self, func, /, *iterables, **kwargs):  # type: ignore[no-untyped-def,override]
@@ -439,8 +446,18 @@ class Client(KeyedTasks, _DaskClient):
         self._check(func, "map", kwargs)
         if isinstance(func, KeyedCall) or _is_actor(kwargs) or not _sized(iterables):
             return super().map(func, *iterables, **kwargs)  # as it is (Dask refuses iterators)
-        keyed = _DaskCall(func, self.root, self._next_call())
+        task, node = self._nested()
+        keyed = (_DaskCall(func, self.root, self._next_call()) if node is None
+                 else _DaskCall(func, node, task.count(TASKS)))
         return super().map(keyed, range(_length(iterables)), *iterables, **kwargs)
+
+    def _nested(self) -> tuple[Any, Any]:
+        """The running keyed task and its node if this call comes from a task other than
+        the one this client was made in, else (None, None)."""
+        task, node = _running_node()
+        if task is None or task is self._made_in:
+            return None, None
+        return task, node
 
     def __repr__(self) -> str:
         return super().__repr__().replace("<Client", "<seedpool.dask.Client", 1)

@@ -478,6 +478,8 @@ N = 10**6
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_distributions_are_right(dtype):
     stats = pytest.importorskip("scipy.stats")
+    # kstest against the standard distributions, the data standardised here: scipy 1.18's
+    # kstest passes args=(loc, scale) to special.ndtr, which takes none of them.
     tol = 6 / np.sqrt(N)  # six standard errors of a unit-variance mean
     u = np.asarray(spa.random(SEED, (1000, 1000), dtype=dtype), dtype=np.float64).ravel()
     assert u.min() >= 0 and u.max() < 1
@@ -485,13 +487,13 @@ def test_distributions_are_right(dtype):
     assert stats.kstest(u, "uniform").pvalue > 1e-3
     w = np.asarray(spa.uniform(SEED + 1, N, -3.0, 5.0, dtype=dtype), dtype=np.float64)
     assert w.min() >= -3 and w.max() <= 5
-    assert stats.kstest(w, "uniform", args=(-3, 8)).pvalue > 1e-3
+    assert stats.kstest((w + 3) / 8, "uniform").pvalue > 1e-3
     z = np.asarray(spa.normal(SEED, (100, 100, 100), dtype=dtype), dtype=np.float64).ravel()
     assert abs(z.mean()) < tol and abs(z.var() - 1) < 3 * tol
     assert abs(stats.skew(z)) < 4 * tol and abs(stats.kurtosis(z)) < 8 * tol
     assert stats.kstest(z, "norm").pvalue > 1e-3
     y = np.asarray(spa.normal(SEED + 2, N, loc=10.0, scale=3.0, dtype=dtype), dtype=np.float64)
-    assert abs(y.mean() - 10) < 3 * tol and stats.kstest(y, "norm", args=(10, 3)).pvalue > 1e-3
+    assert abs(y.mean() - 10) < 3 * tol and stats.kstest((y - 10) / 3, "norm").pvalue > 1e-3
     e = np.asarray(spa.standard_exponential(SEED, N, dtype=dtype), dtype=np.float64)
     assert e.min() >= 0 and abs(e.mean() - 1) < tol and abs(e.var() - 1) < 4 * tol
     assert stats.kstest(e, "expon").pvalue > 1e-3
@@ -503,7 +505,7 @@ def test_integers_and_bits_are_uniform():
     counts = np.bincount(dice.ravel(), minlength=7)[1:]
     assert counts.sum() == N and stats.chisquare(counts).pvalue > 1e-3
     wide = np.asarray(spa.integers(SEED, N, -(2**62), 2**62))
-    assert stats.kstest(wide / 2.0**62, "uniform", args=(-1, 2)).pvalue > 1e-3
+    assert stats.kstest((wide / 2.0**62 + 1) / 2, "uniform").pvalue > 1e-3
     for dtype in (np.uint8, np.uint64):
         b = np.asarray(spa.bits(SEED, N, dtype=dtype))
         ones = np.unpackbits(b.view(np.uint8)).reshape(N, -1).mean(axis=0)  # every bit position

@@ -253,3 +253,36 @@ def test_a_bound_method_delayed_on_a_local_scheduler_is_keyed_in_a_fresh_process
     runs = [json.loads(run_python(code, env={"PYTHONHASHSEED": str(h)})) for h in (1, 2, 3)]
     assert runs[0] == runs[1] == runs[2]
     assert len(set(runs[0])) == 8
+
+
+def test_nested_calls_on_an_in_process_cluster_are_keyed_under_their_task():
+    # LocalCluster(processes=False): worker_client() / get_client() hand the tasks this
+    # very seedpool.dask.Client, whose own submit/map must then key under the running
+    # task (not as the client's next top-level calls, which also shifted every later
+    # call and depended on which task got there first). Same keys as on a process cluster.
+    from conftest import run_python
+
+    out = run_python(
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(TESTS)!r})\n"
+        "import seedpool.dask, dask_native_tasks as N, pool_tasks as P\n"
+        "from distributed import LocalCluster\n"
+        "with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl, \\\n"
+        f"     seedpool.dask.Client(cl, seed={D.SEED}) as client:\n"
+        "    nested = client.gather(client.map(N.nested_worker_client, range(3)))\n"
+        "    secede = client.gather(client.map(N.nested_get_client, range(2)))\n"
+        "    top = client.gather(client.map(P.draw, range(2)))\n"
+        "print(json.dumps([nested, secede, top]))\n", timeout=300)
+    nested, secede, top = json.loads(out.strip().splitlines()[-1])
+    expected = []
+    for x in range(3):
+        node = task(0, x)
+        py, npr, _ = gens(node)
+        before = py.random()
+        items = [10 * x, 10 * x + 1, 10 * x + 1]
+        inner = [expected_draw(task(0, i, node), v) for i, v in enumerate(items)]
+        expected.append([x, before, inner, expected_draw(task(1, 0, node), 99), float(npr.random_sample())])
+    assert nested == as_json(expected)
+    assert secede == as_json([[x, [expected_draw(task(0, i, task(1, x)), i) for i in range(2)],
+                               gens(task(1, x))[0].random()] for x in range(2)])
+    assert top == as_json([expected_draw(task(2, i), i) for i in range(2)])  # the client's call 2, not shifted

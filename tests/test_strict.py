@@ -337,7 +337,11 @@ def test_reports_of_functions_pickled_by_value_name_the_real_file_and_function(t
     assert reports, "the unseeded generator was not reported"
     for report in reports:
         assert "<dynamic-code>" not in report["file"]
-        assert report["file"] == f"{tmp_path / 'strict_script.py'} (__main__.unseeded)"
+        # Where the unpickled code lost its file (cloudpickle's "<dynamic-code>"), the
+        # report names the module's file and the function; where it kept the real file
+        # (the older cloudpickle of some matrix legs), that file is the answer.
+        script = tmp_path / "strict_script.py"
+        assert report["file"] in (f"{script} (__main__.unseeded)", str(script)), report["file"]
 
 
 def test_a_module_level_generator_drawn_in_a_task_is_reported(tmp_path):

@@ -262,6 +262,13 @@ def seed_process(node: SeedTree) -> None:
         bitgen.state = type(bitgen)(gens.child(i).seed_sequence).state
 
 
+def counting_suppressed() -> bool:
+    """Whether this thread is inside :class:`_suppress_fork_counting` (a child already
+    numbered by the caller is being started: ``subprocess`` on 3.13 calls
+    ``os.posix_spawn``, which must not take a second key)."""
+    return bool(getattr(_local, "suppress", False))
+
+
 class _suppress_fork_counting:
     """Within this block, forks in this thread take no key (the child execs at once)."""
 

@@ -85,6 +85,7 @@ from ..._derive.tree import SeedTree
 from ..._state.fork import (
     _assigned_child,
     _suppress_fork_counting,
+    counting_suppressed,
     fork_node,
     next_child_key,
     next_child_node,
@@ -375,7 +376,9 @@ def _patch_os_spawn() -> None:
 def _posix_spawn_with_node(original: Callable[..., int]) -> Callable[..., int]:
     @functools.wraps(original)
     def posix_spawn(path: Any, argv: Any, env: Any, **kwargs: Any) -> int:
-        child = next_child_node()
+        # Called by subprocess.Popen (3.13 spawns with it whenever it can): the child
+        # was numbered there and its env already carries the node.
+        child = None if counting_suppressed() else next_child_node()
         if child is None:
             return original(path, argv, env, **kwargs)
         return original(path, argv, _inherit(env, tree_to_env(child)), **kwargs)
@@ -390,7 +393,7 @@ def _spawn_with_node(original: Callable[..., int], with_env: Callable[..., int])
 
     @functools.wraps(original)
     def spawn(mode: int, file: Any, args: Any, *env: Any, **kwargs: Any) -> int:
-        child = next_child_node()
+        child = None if counting_suppressed() else next_child_node()
         if child is None:
             return original(mode, file, args, *env, **kwargs)
         env = env or tuple(kwargs.values())  # spawnve(..., env=e)
