@@ -235,10 +235,11 @@ class Fuzzer:
         items = list(items)
         if not items:
             raise ValueError("items is empty: give the fuzzer at least one item to run fn on")
-        if type(trials) is not int or trials < 1:
-            raise ValueError(f"trials must be an int >= 1 (got {trials!r})")
-        if type(max_workers) is not int or max_workers < 1:
-            raise ValueError(f"max_workers must be an int >= 1 (got {max_workers!r})")
+        for name, value in (("trials", trials), ("max_workers", max_workers)):
+            if type(value) is not int:
+                raise TypeError(f"{name} must be an int >= 1 (got {value!r} of type {type(value).__name__})")
+            if value < 1:
+                raise ValueError(f"{name} must be an int >= 1 (got {value!r})")
         _check_timeout(timeout)
         if schedule_seed is None:
             schedule_seed = secrets.randbits(32)

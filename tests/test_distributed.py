@@ -673,6 +673,11 @@ def test_init_refuses_bad_shards_and_keys():
         (lambda: sinit.kaiming_uniform_(torch.empty(5), 1), ValueError, "fewer than 2 dimensions"),
         (lambda: sinit.kaiming_normal_(t, 1, mode="fan"), ValueError, "mode must be"),
         (lambda: sinit.trunc_normal_(t, 1, a=1, b=0), ValueError, "a must be below b"),
+        # the caller's argument names, not seedpool.array's (scale, low/high)
+        (lambda: sinit.normal_(t, 1, std=-1), ValueError, r"std must be non-negative \(got std=-1"),
+        (lambda: sinit.uniform_(t, 1, a=2, b=1), ValueError, r"b must be >= a \(got a=2.0, b=1.0\)"),
+        (lambda: sinit.trunc_normal_(t, 1, std=-1), ValueError, r"std must be positive \(got std=-1"),
+        (lambda: sinit.xavier_uniform_(t, 1, gain=-1), ValueError, r"gain must be non-negative \(got gain=-1\)"),
         (lambda: sinit.normal_([1.0], 1), TypeError, "torch.Tensor or a DTensor"),
         (lambda: sinit.normal_(t, 1, threads=0), ValueError, "threads must be"),
     ]

@@ -248,6 +248,8 @@ def test_a_schedule_that_hangs_times_out_naming_it():
     ({"items": []}, ValueError, "items is empty"),
     ({"trials": 0}, ValueError, "trials must be an int >= 1"),
     ({"max_workers": 0}, ValueError, "max_workers must be an int >= 1"),
+    ({"trials": 1.5}, TypeError, r"trials must be an int >= 1 \(got 1.5 of type float\)"),
+    ({"max_workers": "2"}, TypeError, "max_workers must be an int >= 1"),
     ({"timeout": 0}, ValueError, "timeout must be None or a number of seconds > 0"),
     ({"engines": ["pools"]}, ValueError, "engines must name engines from"),
     ({"nesting": "pool"}, TypeError, "nesting must be a bool or a sequence of engine names"),

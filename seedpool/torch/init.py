@@ -258,6 +258,8 @@ def normal_(tensor: Any, key: SeedLike, mean: float = 0.0, std: float = 1.0, *,
     True
     """
     mean, std = _real(mean, "mean"), _real(std, "std")
+    if std < 0:
+        raise ValueError(f"std must be non-negative (got std={std!r})")
     return _fill(tensor, key, lambda node, shape, dtype: _array.normal(node, shape, mean, std, dtype),
                  global_shape, offset, threads)
 
@@ -283,6 +285,8 @@ def uniform_(tensor: Any, key: SeedLike, a: float = 0.0, b: float = 1.0, *,
     tensor
     """
     a, b = _real(a, "a"), _real(b, "b")
+    if b < a:
+        raise ValueError(f"b must be >= a (got a={a!r}, b={b!r})")
     return _fill(tensor, key, lambda node, shape, dtype: _array.uniform(node, shape, a, b, dtype),
                  global_shape, offset, threads)
 
@@ -314,6 +318,10 @@ def trunc_normal_(tensor: Any, key: SeedLike, mean: float = 0.0, std: float = 1.
     mean, std, a, b = _real(mean, "mean"), _real(std, "std"), _real(a, "a"), _real(b, "b")
     if not a < b:
         raise ValueError(f"a must be below b (got a={a}, b={b})")
+    if not std > 0:
+        # torch.nn.init.trunc_normal_ takes any std; its values for std <= 0 are not a
+        # truncated normal, and the bounds (a - mean) / std would flip or divide by 0.
+        raise ValueError(f"std must be positive (got std={std!r})")
 
     def cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -343,6 +351,13 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
 def _fan(shape: tuple[int, ...], mode: str) -> int:
     fan_in, fan_out = _fans(shape)
     return fan_in if mode == "fan_in" else fan_out
+
+
+def _gain_value(gain: Any) -> float:
+    value = _real(gain, "gain")
+    if value < 0:
+        raise ValueError(f"gain must be non-negative (got gain={gain!r})")
+    return value
 
 
 def _gain(nonlinearity: str, a: float) -> float:
@@ -427,7 +442,7 @@ def xavier_uniform_(tensor: Any, key: SeedLike, gain: float = 1.0, *, global_sha
     tensor
     """
     fan_in, fan_out = _fans(_with_global(tensor, global_shape, offset))
-    bound = _real(gain, "gain") * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = _gain_value(gain) * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, key, -bound, bound, global_shape=global_shape, offset=offset, threads=threads)
 
 
@@ -448,7 +463,7 @@ def xavier_normal_(tensor: Any, key: SeedLike, gain: float = 1.0, *, global_shap
     tensor
     """
     fan_in, fan_out = _fans(_with_global(tensor, global_shape, offset))
-    std = _real(gain, "gain") * math.sqrt(2.0 / (fan_in + fan_out))
+    std = _gain_value(gain) * math.sqrt(2.0 / (fan_in + fan_out))
     return normal_(tensor, key, 0.0, std, global_shape=global_shape, offset=offset, threads=threads)
 
 
