@@ -97,8 +97,11 @@ def test_pairs_that_cannot_nest_are_refused_and_every_other_pair_is_tested():
 @pytest.mark.parametrize("bug", C.PLANTED, ids=[b.name for b in C.PLANTED])
 def test_planted_bug_is_flagged_within_200_schedules(seedpool_fuzz, bug):
     if not bug.flagged:
-        # The documented blind spot: state outside the process (a disk cache) is filled by
-        # the first run and read by every later one, the serial reference included.
+        # The documented blind spot: state outside the process (a disk cache), once filled,
+        # is read by every run, the serial reference included. Filled here first: the first
+        # schedule's tasks may race to fill it, and a flag from that race is luck, not the
+        # detection this test is about (CI's 3.12 leg once caught one).
+        [bug.fn(x) for x in range(32)]
         seedpool_fuzz.fuzz(bug.fn, range(32), trials=40, schedule_seed=5, nesting=INNER)
         return
     with pytest.raises(ScheduleDependenceError) as caught:
