@@ -11,6 +11,7 @@ import pytest
 
 import pool_tasks as T
 import seedpool
+from conftest import run_python
 
 BOUND = 5.0  # seconds within which the error must arrive
 
@@ -430,3 +431,46 @@ def test_executor_left_running_at_exit_prints_nothing():
     """, timeout=30)
     assert out["first"][0] == "ok" and not out["dill"]
     assert "Exception ignored" not in out["stderr"] and "Traceback" not in out["stderr"], out["stderr"]
+
+
+# Two threads polling one forkserver child: CPython's popen_forkserver reads the exit code
+# from the forkserver's pipe, and the thread that loses the race finds the pipe closed and
+# overwrites the code with 255. The pool's worker handler polls its workers; the watch
+# polled them too, and a worker retiring cleanly (maxtasksperchild) was once read as "exited
+# with code 255 while starting" (CI, 3.13, test_variants_agree_under_spawn_and_forkserver).
+_POLL_RACE = """
+import multiprocessing, threading, time
+from seedpool._compat import stdlib_pool as std
+
+ctx = multiprocessing.get_context("forkserver")
+
+
+def poll(process, read):
+    deadline = time.monotonic() + 10
+    while read(process) is None and time.monotonic() < deadline:
+        pass
+
+
+def trial(second_reader):
+    process = ctx.Process(target=time.sleep, args=(0.001,))
+    process.start()
+    threads = [threading.Thread(target=poll, args=(process, reader))
+               for reader in (lambda p: p.exitcode, second_reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    process.join(10)
+    return process.exitcode
+
+
+n = 60
+print(sum(trial(lambda p: p.exitcode) != 0 for _ in range(n)),
+      sum(trial(std.exitcode_read_by_the_pool) != 0 for _ in range(n)))
+"""
+
+
+def test_the_watch_reads_a_forkserver_workers_exit_code_without_racing_the_pool():
+    control, watched = map(int, run_python(_POLL_RACE, timeout=120).split())
+    assert control > 0, "CPython's poll from two threads no longer loses an exit code: the control shows nothing"
+    assert watched == 0

@@ -21,6 +21,7 @@ __all__ = [
     "result_position", "fail_result", "fail_iterator", "swap_result_class", "queue_locks", "queue_writer",
     "reinit_held_lock", "watched_queue_class", "use_watched_queues", "use_thread_queues", "close_writer", "release_for_dead",
     "init_before_checks", "state_and_size", "check_running", "record_started_processes",
+    "exitcode_read_by_the_pool",
 ]
 
 # Module constants (3.9-3.13: the strings "RUN", "CLOSE", "TERMINATE"; multiprocess the same).
@@ -81,6 +82,24 @@ def outstanding(result: Any) -> int:
     """How many answers a result still waits for: a MapResult's ``_number_left`` (it reports
     an error only once every chunk is answered), 1 for the others: 3.9-3.13."""
     return max(1, getattr(result, "_number_left", 1))
+
+
+def exitcode_read_by_the_pool(process: Any) -> Any:
+    """A worker's exit code, or None while it runs, without racing the pool's own poll.
+
+    ``Process.exitcode`` polls. For a forkserver child, ``popen_forkserver.Popen.poll``
+    (3.9-3.13, and ``multiprocess``'s copy) waits for the forkserver's pipe to be readable
+    and then reads the exit code from it: when two threads poll at once, both see it
+    readable, one reads the code and the other meets the closed pipe and overwrites the
+    code with 255 ("perhaps the forkserver process itself got killed"). The pool's worker
+    handler polls every worker each 0.1 s (``_join_exited_workers``); a second thread must
+    read what it read (``_popen.returncode``) instead. Other start methods poll with
+    ``os.waitpid``, which two threads can share.
+    """
+    popen = getattr(process, "_popen", None)
+    if popen is not None and type(popen).__module__.endswith("popen_forkserver"):
+        return popen.returncode
+    return process.exitcode
 
 
 def worker_handler_state(handler: Any) -> Any:

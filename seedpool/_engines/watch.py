@@ -106,7 +106,7 @@ class WorkerWatch:
             for process in list(self._workers):
                 self._seen.setdefault(process.pid, process)
             for pid, process in list(self._seen.items()):
-                exitcode = process.exitcode
+                exitcode = _std.exitcode_read_by_the_pool(process)
                 if exitcode is None:
                     continue
                 del self._seen[pid]
