@@ -398,9 +398,22 @@ def test_threads_give_the_same_bits(factory, monkeypatch):
     b = factory(SEED, (300, 1100))
     seen: set[int] = set()
     run = _tiles._TileWorker.run
+    # The first two threads to draw wait for each other: with one drawing thread the wait
+    # times out and the call fails. Without it, a loaded machine may let the first thread
+    # take every batch before the second is scheduled (CI's 3.10 leg once did).
+    meeting: dict = {"barrier": None, "arrived": 0}
+    lock = threading.Lock()
 
     def recording(self, *args, **kwargs):
-        seen.add(threading.get_ident())
+        me = threading.get_ident()
+        with lock:
+            first_time = me not in seen
+            seen.add(me)
+            if first_time:
+                meeting["arrived"] += 1
+            wait = first_time and meeting["barrier"] is not None and meeting["arrived"] <= 2
+        if wait:
+            meeting["barrier"].wait()
         return run(self, *args, **kwargs)
 
     monkeypatch.setattr(_tiles._TileWorker, "run", recording)
@@ -408,9 +421,10 @@ def test_threads_give_the_same_bits(factory, monkeypatch):
     assert seen == {threading.get_ident()}
     for k in (2, 4):
         seen.clear()
+        meeting.update(barrier=threading.Barrier(2, timeout=60), arrived=0)
         assert same(a.to_numpy(threads=k), one)
-        # several threads really drew (which ones got a batch first is up to the OS)
         assert 2 <= len(seen) <= k and threading.get_ident() not in seen
+    meeting["barrier"] = None
     assert same(b.to_numpy(threads=4), b.to_numpy(threads=1))
     assert same(b.to_numpy(threads=3), reference(b))
 
