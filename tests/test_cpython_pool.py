@@ -38,7 +38,7 @@ METHODS = [pytest.param("spawn", marks=pytest.mark.matrix_skip) if m == "spawn" 
 
 def _run_suite(start_method: str, tmp_path: Path) -> dict:
     data, report = cpython_suite.run_script(str(SCRIPT), str(tmp_path / f"cpython_pool_{start_method}.json"),
-                                            ["--start-method", start_method, "--reruns", "1"], timeout=240)
+                                            ["--start-method", start_method, "--reruns", "1"], timeout=540)
     data["report"] = report
     return data
 

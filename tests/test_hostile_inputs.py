@@ -480,7 +480,9 @@ def test_14_timeout_kills_grandchildren(tmp_path):
     code = ("import subprocess, sys, time; "
             "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
             f" open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(60)")
-    proc = _cli("check", "--seed", "1", "--timeout", "3", "--", PY, "-c", code, timeout=60)
+    # 8 s: the child must start, import seedpool and start its grandchild first (~1 s
+    # here, several on a loaded machine); it then sleeps 60 s, which the timeout cuts.
+    proc = _cli("check", "--seed", "1", "--timeout", "8", "--", PY, "-c", code, timeout=90)
     assert proc.returncode == 3 and "timed out" in proc.stderr, proc.stderr
     grandchild = int(pidfile.read_text())
     deadline = time.monotonic() + 10

@@ -392,7 +392,14 @@ def test_worker_scope_crash_takes_the_slot_with_a_new_incarnation():
     with seedpool.Pool(2, seed=11, scope="worker") as pool:
         with pytest.raises(seedpool.WorkerLostError):
             pool.map(T.crash_once, range(4), 1)
-        time.sleep(0.5)  # let the replacement start, so both workers take tasks below
+        # Let the replacement start, so both workers take tasks below: both slots held,
+        # neither still starting (a fixed sleep was a bet on the machine's load).
+        from seedpool._engines.slots import STARTING
+
+        slots, deadline = pool._seedpool_watch._slots, time.monotonic() + 30
+        while (any(slots[k] == 0 or slots[4 * 2 + k] == STARTING for k in range(2))
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
         after = pool.map(T.slow_worker_stream, range(12), 1)
     replacements = [r for r in after if r[1] >= 1]
     assert replacements, after  # the crashed slot was taken over with a new incarnation

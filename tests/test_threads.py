@@ -176,11 +176,22 @@ def test_main_thread_streams_are_undisturbed_by_busy_pools():
         random.seed(0)
         np.random.seed(0)
         seedpool.seed_everything(11, backends=["rng"])
-        busy_map = pool.map_async(draws, ITEMS * 2)
-        busy_ex = ex.map(draws, ITEMS * 2)
-        time.sleep(0.01)
-        assert not busy_map.ready()
+        # The pool's last item waits for the main sequence to end, so the map is still
+        # running while it draws (a sleep here once let a loaded machine finish the map
+        # first); the other items draw beside it.
+        main_done = threading.Event()
+        items = ITEMS * 2
+
+        def draws_last_after_main(i):
+            if i == len(items) - 1:
+                assert main_done.wait(120)
+            return draws(items[i])
+
+        busy_map = pool.map_async(draws_last_after_main, range(len(items)))
+        busy_ex = ex.map(draws, items)
         busy = main_sequence()
+        assert not busy_map.ready()
+        main_done.set()
         busy_map.get(120)
         list(busy_ex)
     assert busy == quiet

@@ -37,7 +37,11 @@ def fail_one(worker, pid_dir: str) -> None:
     with open(os.path.join(pid_dir, f"{worker.task_index}.pid"), "w") as f:
         f.write(str(os.getpid()))
     if worker.task_index == 1:
-        time.sleep(0.5)
+        # Fail once worker 0 has started (its pid file written), so the launcher has a
+        # running worker to kill; bounded, and started workers are what the test checks.
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(pid_dir, "0.pid")) and time.monotonic() < deadline:
+            time.sleep(0.01)
         raise ValueError("worker one exploded on purpose")
     time.sleep(120)  # the launcher must kill this one
 
