@@ -329,7 +329,21 @@ class _Submit:
         return self._seeded.bind(*args, **kwargs)
 
 
-class RemoteFunction:
+class _KeyedSubmitter:
+    """The submission both seeded remote functions and seeded actor classes make: the
+    arguments checked against the signature first (a call Ray would refuse takes no
+    position), then Ray's ``remote`` with the submitter's next key in front."""
+
+    _signature: Any
+
+    def _submit(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        sig = self._signature
+        if sig is not None:
+            sig.bind(*args, **kwargs)
+        return target.remote(_next_key(), *args, **kwargs)
+
+
+class RemoteFunction(_KeyedSubmitter):
     """A seeded remote function: what ``@seedpool.ray.remote`` makes of a function.
 
     ``f.remote(*args, **kwargs)`` submits ``f`` as Ray does, as the calling submitter's next
@@ -356,12 +370,6 @@ class RemoteFunction:
         self.__module__ = getattr(func, "__module__", __name__)
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
-
-    def _submit(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        sig = self._signature
-        if sig is not None:
-            sig.bind(*args, **kwargs)  # a call Ray would refuse takes no position
-        return target.remote(_next_key(), *args, **kwargs)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         """Submit the task, keyed as the calling submitter's next seeded call."""
@@ -489,7 +497,7 @@ def _methods(cls: type) -> list[tuple[str, Callable[..., Any]]]:
     return found
 
 
-class ActorClass:
+class ActorClass(_KeyedSubmitter):
     """A seeded actor class: what ``@seedpool.ray.remote`` makes of a class.
 
     ``A.remote(*args, **kwargs)`` creates the actor as the calling submitter's next seeded
@@ -517,12 +525,6 @@ class ActorClass:
         self.__module__ = cls.__module__
         self.__doc__ = cls.__doc__
         self.__wrapped__ = cls
-
-    def _submit(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        sig = self._signature
-        if sig is not None:
-            sig.bind(*args, **kwargs)  # a creation Ray would refuse takes no position
-        return target.remote(_next_key(), *args, **kwargs)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         """Create the actor, keyed as the calling submitter's next seeded call."""
