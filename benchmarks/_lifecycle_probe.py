@@ -21,16 +21,9 @@ from typing import Any, Callable
 import psutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _cpuclock import cpu_clock  # noqa: E402
+
 import _tasks  # noqa: E402  (task functions by reference, numpy loaded in every worker)
-
-
-def _clock(pid: int) -> Any:
-    clock = ((~pid) << 3) | 2  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
-    try:
-        time.clock_gettime(clock)
-    except OSError:
-        return None
-    return clock
 
 
 class Meter:
@@ -43,7 +36,7 @@ class Meter:
         for p in psutil.process_iter(["name"]):
             if (p.info["name"] or "").startswith("ray::"):
                 procs.add(p)
-        self.clocks = [c for c in (_clock(p.pid) for p in procs) if c is not None]
+        self.clocks = [c for c in (cpu_clock(p.pid) for p in procs) if c is not None]
 
     def cpu(self) -> float:
         total = time.process_time()

@@ -52,6 +52,7 @@ from typing import Any, Callable
 import multiprocess
 import numpy as np
 import psutil
+from _cpuclock import cpu_clock
 
 import _common  # noqa: F401  (puts the repo and this directory on sys.path)
 import _tasks
@@ -68,22 +69,6 @@ TARGET_WORKER_RATIO = 1.25
 TARGET_WORKER_CTX_RATIO = 1.02
 
 
-def _cpu_clock(pid: int) -> Any:
-    """Linux's CPU-time clock of process ``pid`` (ns resolution), or None.
-
-    psutil reads /proc ticks (10 ms here), too coarse for a 15 ms map; the kernel's
-    per-process clock id is MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) = (~pid << 3) | 2.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    clock = ((~pid) << 3) | 2
-    try:
-        time.clock_gettime(clock)
-    except OSError:
-        return None
-    return clock
-
-
 class Meter:
     """Wall and CPU time (parent, all threads, + workers) of one pool call."""
 
@@ -91,7 +76,7 @@ class Meter:
         # pool._pool (the worker Process objects) is private, read here only to find
         # the workers' pids; no maxtasksperchild, so they live as long as the pool.
         pids = [p.pid for p in pool._pool]
-        self.clocks = [_cpu_clock(pid) for pid in pids]
+        self.clocks = [cpu_clock(pid) for pid in pids]
         self.workers = [psutil.Process(pid) for pid in pids]
 
     def cpu(self) -> float:

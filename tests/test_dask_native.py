@@ -10,19 +10,17 @@ documented keys give, derived here.
 from __future__ import annotations
 
 import json
-import random
 import sys
 
-import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
 
 from cluster_procs import TESTS, run_cluster_script  # noqa: E402
+from expected_draws import as_json, expected_draw, gens  # noqa: E402
 
 import pool_tasks as T  # noqa: E402
 import seedpool  # noqa: E402
-from seedpool._state.backends import words_to_int  # noqa: E402
 
 sys.path.insert(0, str(TESTS / "scripts"))
 import dask_native_checks as D  # noqa: E402
@@ -30,21 +28,6 @@ import strict_tasks  # noqa: E402
 
 ROOT = seedpool.SeedTree(D.SEED)
 SHAPES = [(1, 1), (2, 1), (1, 2), (2, 2)]
-
-
-def as_json(value):
-    return json.loads(json.dumps(value))
-
-
-def gens(node):
-    py = random.Random(words_to_int(node.child("python").generate_state(4)))
-    npr = np.random.RandomState(node.child("numpy").generate_state(4))
-    return py, npr, node.child("rng").generator()
-
-
-def expected_draw(node, x):
-    py, npr, rng = gens(node)
-    return [x, py.random(), float(npr.random_sample()), float(rng.random())]
 
 
 def task(c, i, root=ROOT):
