@@ -78,6 +78,10 @@ def test_normal_retirement_is_not_an_error():
         assert pool.map(T.noop, range(12), 1) == list(range(12))
 
 
+# Leaving the block once hung on 3.13 (terminate() joining a task handler stuck on a result-
+# queue lock a worker killed by terminate held; not fixed yet): a hang
+# must fail in a minute, not in pytest-timeout's ten (the test takes about a second).
+@pytest.mark.timeout(60)
 def test_worker_scope_death_fails_pending_calls_instead_of_hanging():
     with seedpool.Pool(2, seed=0, scope="worker") as pool:
         started = time.monotonic()
